@@ -1,0 +1,35 @@
+# ganforge — the two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# MNIST for the demo: a folder of IDX files (the download is used when this is empty).
+MNIST_DIR ?= $(GANFORGE_MNIST_DIR)
+DEMO_RECIPE ?= dcgan
+DEMO_EPOCHS ?= 5
+DEMO_OUT ?= runs/demo-$(DEMO_RECIPE)
+
+.PHONY: venv demo test lint bench clean
+
+$(BIN)/ganforge: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/ganforge
+
+demo: venv
+	$(BIN)/ganforge train $(DEMO_RECIPE) --epochs $(DEMO_EPOCHS) --out $(DEMO_OUT) \
+		$(if $(MNIST_DIR),--data-dir $(MNIST_DIR),) $(if $(wildcard $(DEMO_OUT)/checkpoints/last.safetensors),--resume,)
+	@echo "Outputs: $(DEMO_OUT)/ (samples/, progress.gif, plots/, metrics/, checkpoints/, summary.json)"
+
+test: venv
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache .hypothesis

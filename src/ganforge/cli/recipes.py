@@ -1,0 +1,34 @@
+"""``ganforge recipes``: every registered recipe with its family and parameter counts."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from ganforge.models import RECIPES
+
+
+def recipes() -> None:
+    """List every recipe: name, family, resolution, latent size, G / D parameters.
+
+    [bold]Example[/]
+
+      ganforge recipes
+    """
+    table = Table(title="ganforge recipes")
+    for col in ("recipe", "family", "res", "latent", "G params", "D params", "what it is"):
+        table.add_column(col, justify="right" if "params" in col else "left")
+    for name, cls in sorted(RECIPES.items(), key=lambda kv: (kv[1].family, kv[0])):
+        cfg = cls.config_cls()
+        g, d = cls(cfg).parameter_counts()
+        summary = cls.summary + (" (assumed)" if cls.assumed else "")
+        table.add_row(
+            name,
+            cls.family,
+            str(cfg.resolution),
+            str(cfg.latent_dim),
+            f"{g:,}",
+            f"{d:,}",
+            summary,
+        )
+    Console().print(table)

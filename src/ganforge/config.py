@@ -1,0 +1,205 @@
+"""Typed run configuration: dataclasses filled in from defaults, a YAML diff, and CLI flags.
+
+A run is described by :class:`RunConfig`: the recipe's name, the dataset, the recipe's own
+typed model config (a dataclass registered with the recipe) and the :class:`TrainConfig`
+schedule. A YAML file is a small diff over the defaults::
+
+    recipe: dcgan
+    model:
+      latent_dim: 64
+    train:
+      epochs: 10
+
+Every key and value is checked before any work starts: unknown keys get a "did you mean",
+wrong types and impossible values a one-line :class:`~ganforge.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge.errors import ConfigError
+
+DATA_RANGES = ("-1,1", "0,1")
+
+
+@dataclass
+class TrainConfig:
+    """The schedule of a run: how long, in what batches, and what it writes when."""
+
+    epochs: int = 5
+    steps: int | None = None  # stop after this many D steps (batches) in total, if set
+    batch_size: int = 64
+    seed: int = 0
+    sample_every: int = 1  # epochs between sample grids
+    checkpoint_every: int = 1  # epochs between numbered checkpoints (the last one always kept)
+    log_every: int = 20  # batches between reads of the device-side statistics
+    tensorboard: bool = False
+    device: str = "auto"
+
+    def validate(self) -> None:
+        _positive(self, "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every")
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError(f"train.steps must be a positive integer or null, got {self.steps}")
+        if self.device not in ("auto", "cpu") and not self.device.startswith(("cuda", "mps")):
+            raise ConfigError(
+                f"train.device must be 'auto', 'cpu', 'cuda[:N]' or 'mps', got {self.device!r}"
+            )
+
+
+@dataclass
+class ModelConfig:
+    """Fields every recipe has; each recipe subclasses this with its own architecture knobs."""
+
+    latent_dim: int = 100
+    latent_distribution: str = "normal"  # "normal" N(0,1) or "uniform" U(-1,1)
+    data_range: str = "-1,1"  # "-1,1" for tanh outputs, "0,1" for sigmoid outputs
+    resolution: int = 28  # 28 as stored, 32 zero-padded, 64 resized
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    d_steps: int = 1  # D steps (each on its own real batch) per G step
+
+    def validate(self) -> None:
+        _positive(self, "latent_dim", "d_steps")
+        if self.lr_g <= 0 or self.lr_d <= 0:
+            raise ConfigError(f"learning rates must be > 0, got lr_g={self.lr_g}, lr_d={self.lr_d}")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.latent_distribution not in ("normal", "uniform"):
+            raise ConfigError(
+                "model.latent_distribution must be 'normal' or 'uniform', "
+                f"got {self.latent_distribution!r}"
+            )
+        if self.data_range not in DATA_RANGES:
+            raise ConfigError(
+                f"model.data_range must be one of {DATA_RANGES}, got {self.data_range!r}"
+            )
+        if self.resolution not in (28, 32, 64):
+            raise ConfigError(f"model.resolution must be 28, 32 or 64, got {self.resolution}")
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run; saved as ``config.yaml`` in the run directory."""
+
+    recipe: str
+    dataset: str = "mnist"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> None:
+        if self.dataset not in ("mnist", "fashion-mnist"):
+            raise ConfigError(f"dataset must be 'mnist' or 'fashion-mnist', got {self.dataset!r}")
+        self.model.validate()
+        self.train.validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _positive(obj: Any, *names: str) -> None:
+    section = "train" if isinstance(obj, TrainConfig) else "model"
+    for name in names:
+        value = getattr(obj, name)
+        if value < 1:
+            raise ConfigError(f"{section}.{name} must be a positive integer, got {value}")
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    """Check ``value`` against a dataclass field's annotation; ints are accepted for floats."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option, where)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0])
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        (item_type, *_rest) = typing.get_args(annotation)
+        return tuple(_coerce(v, item_type, f"{where}[]") for v in value)
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer, got {value!r}")
+        return value
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def apply_overrides(obj: Any, values: dict[str, Any], where: str) -> Any:
+    """Return a copy of dataclass ``obj`` with ``values`` set, each checked against its type."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} must be a mapping of keys to values, got {values!r}")
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    hints = typing.get_type_hints(type(obj))
+    changes = {}
+    for key, value in values.items():
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), fields, n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(fields)}"
+            )
+            raise ConfigError(f"unknown key {where}.{key}{hint}")
+        changes[key] = _coerce(value, hints[key], f"{where}.{key}")
+    return dataclasses.replace(obj, **changes)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML config file into a mapping, with a one-line error for a bad file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config file {path} is not valid YAML{at}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping (recipe:, model:, train:)")
+    return data
+
+
+def parse_assignments(items: list[str]) -> dict[str, dict[str, Any]]:
+    """Turn ``--set model.lr_g=1e-4`` style strings into nested mappings (values are YAML)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        section, dot, name = key.partition(".")
+        if not sep or not dot or section not in ("model", "train") or not name:
+            raise ConfigError(
+                f"--set expects SECTION.KEY=VALUE with SECTION model or train, got {item!r}"
+            )
+        out.setdefault(section, {})[name] = yaml.safe_load(raw)
+    return out

@@ -1,0 +1,20 @@
+"""GAN losses and penalties as pure functions of network outputs."""
+
+from ganforge.losses.adversarial import (
+    bce_discriminator_loss,
+    bce_generator_loss,
+    classification_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from ganforge.losses.penalties import MIX_DISTRIBUTIONS, gradient_penalty
+
+__all__ = [
+    "MIX_DISTRIBUTIONS",
+    "bce_discriminator_loss",
+    "bce_generator_loss",
+    "classification_loss",
+    "gradient_penalty",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
+]

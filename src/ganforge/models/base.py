@@ -1,0 +1,183 @@
+"""The recipe: a generator, a discriminator, their losses and optimizers, under one name.
+
+The trainer only ever calls :meth:`Recipe.discriminator_step_loss` and
+:meth:`Recipe.generator_step_loss` and steps the optimizers :meth:`Recipe.make_optimizers`
+returns, so a new GAN variant is one subclass (a page of code) and no change to the loop.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.config import ModelConfig
+from ganforge.errors import ConfigError
+
+Stats = dict[str, Tensor]
+
+
+class Recipe:
+    """Base class of every recipe; subclasses build the networks and define the losses.
+
+    Class attributes describe the recipe for ``ganforge recipes``: ``name`` (registry key),
+    ``family`` (what it is a variant of), ``summary`` (one line) and ``config_cls`` (its typed
+    config). ``conditional`` recipes take class labels in G and D.
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    summary: ClassVar[str]
+    config_cls: ClassVar[type[ModelConfig]] = ModelConfig
+    conditional: ClassVar[bool] = False
+    extra_stats: ClassVar[tuple[str, ...]] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
+    assumed: ClassVar[bool] = False  # the classic source documents this recipe only in part
+
+    def __init__(self, cfg: ModelConfig, num_classes: int = 10) -> None:
+        self.cfg = cfg
+        self.num_classes = num_classes
+        self.progress = 0.0  # fraction of training done, for annealed tricks
+        self.generator = self.build_generator()
+        self.discriminator = self.build_discriminator()
+
+    # -- to override ---------------------------------------------------------------------------
+    def build_generator(self) -> nn.Module:
+        """Return G: ``G(z)`` or, for conditional recipes, ``G(z, labels)`` → images."""
+        raise NotImplementedError
+
+    def build_discriminator(self) -> nn.Module:
+        """Return D: images (and labels) → logits (a tuple for multi-head recipes)."""
+        raise NotImplementedError
+
+    def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
+        """D's loss on one real batch and a batch of fresh fakes, plus detached statistics.
+
+        The statistics always include ``d_loss``, ``d_real`` and ``d_fake`` (D(x) and D(G(z))).
+        """
+        raise NotImplementedError
+
+    def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
+        """G's loss on fresh fakes; statistics include ``g_loss``."""
+        raise NotImplementedError
+
+    def set_progress(self, fraction: float) -> None:
+        """Called by the trainer before each step with the fraction of training done."""
+        self.progress = fraction
+
+    # -- shared ---------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    def to(self, device: torch.device | str) -> Recipe:
+        self.generator.to(device)
+        self.discriminator.to(device)
+        return self
+
+    def train(self, mode: bool = True) -> None:
+        self.generator.train(mode)
+        self.discriminator.train(mode)
+
+    def make_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        """Adam for G and D with the config's rates and betas (foreach kernels where available)."""
+        cfg = self.cfg
+        betas = (cfg.beta1, cfg.beta2)
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr_g, betas=betas)
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr_d, betas=betas)
+        return opt_g, opt_d
+
+    def sample_latent(
+        self, n: int, device: torch.device | None = None, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Draw ``n`` latent vectors from the recipe's latent distribution."""
+        device = device or self.device
+        shape = (n, self.cfg.latent_dim)
+        if generator is not None and generator.device != device:
+            # A CPU generator keeps fixed latents identical on every device.
+            return self.sample_latent(n, torch.device("cpu"), generator).to(device)
+        if self.cfg.latent_distribution == "uniform":
+            return torch.rand(shape, device=device, generator=generator) * 2 - 1
+        return torch.randn(shape, device=device, generator=generator)
+
+    def sample_labels(
+        self, n: int, device: torch.device | None = None, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Uniformly random class labels (only meaningful for conditional recipes)."""
+        device = device or self.device
+        if generator is not None and generator.device != device:
+            return self.sample_labels(n, torch.device("cpu"), generator).to(device)
+        return torch.randint(0, self.num_classes, (n,), device=device, generator=generator)
+
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Run G on latents (and labels for conditional recipes)."""
+        if self.conditional:
+            if labels is None:
+                raise ValueError(f"recipe {self.name} is conditional: generate() needs labels")
+            return self.generator(z, labels)
+        return self.generator(z)
+
+    def fresh_fakes(self, batch_size: int) -> tuple[Tensor, Tensor | None]:
+        """A batch of fakes from new latents (and random labels if conditional)."""
+        z = self.sample_latent(batch_size)
+        labels = self.sample_labels(batch_size) if self.conditional else None
+        return self.generate(z, labels), labels
+
+    def parameter_counts(self) -> tuple[int, int]:
+        """Trainable parameters of (G, D), as PyTorch counts them (BatchNorm: 2c)."""
+        return _count(self.generator), _count(self.discriminator)
+
+
+def _count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+RECIPES: dict[str, type[Recipe]] = {}
+
+
+def register(cls: type[Recipe]) -> type[Recipe]:
+    """Class decorator adding a recipe to the registry under ``cls.name``."""
+    if cls.name in RECIPES:
+        raise ValueError(f"recipe {cls.name!r} is registered twice")
+    RECIPES[cls.name] = cls
+    return cls
+
+
+def get_recipe(name: str) -> type[Recipe]:
+    """Look a recipe up by name, with a "did you mean" for typos."""
+    try:
+        return RECIPES[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, RECIPES, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(RECIPES))}"
+        raise ConfigError(f"unknown recipe {name!r}; {hint}") from None
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """Radford et al.'s initialisation: conv weights N(0, 0.02), batch-norm scale N(1, 0.02)."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+def frozen(module: nn.Module) -> Callable[[], None]:
+    """Stop ``module``'s parameters from collecting gradients; returns the undo function.
+
+    Used around the G step: D's weights need no gradient there, which saves D's weight-gradient
+    work (and keeps the classic "D frozen during the G step" semantics explicit).
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+
+    def undo() -> None:
+        for p in params:
+            p.requires_grad_(True)
+
+    return undo

@@ -1,0 +1,60 @@
+"""Small building blocks shared by the recipes' networks."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class GaussianNoise(nn.Module):
+    """Adds N(0, sigma²) noise to its input in training mode only (instance noise on D's input).
+
+    ``sigma`` is a plain attribute so a schedule can anneal it during training.
+    """
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training and self.sigma > 0:
+            return x + self.sigma * torch.randn_like(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma}"
+
+
+class Reshape(nn.Module):
+    """Reshape the non-batch dimensions, e.g. a dense layer's output into C×H×W."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.view(x.shape[0], *self.shape)
+
+    def extra_repr(self) -> str:
+        return "shape=" + "×".join(map(str, self.shape))
+
+
+def activation(name: str, slope: float = 0.2) -> nn.Module:
+    """An activation by name: relu, lrelu (with ``slope``), selu, gelu, tanh, sigmoid, identity."""
+    table = {
+        "relu": lambda: nn.ReLU(inplace=True),
+        "lrelu": lambda: nn.LeakyReLU(slope, inplace=True),
+        "selu": nn.SELU,
+        "gelu": nn.GELU,
+        "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid,
+        "identity": nn.Identity,
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(table)}")
+    return table[name]()
+
+
+def output_activation(data_range: str) -> nn.Module:
+    """tanh for data in [-1, 1], sigmoid for data in [0, 1]."""
+    return nn.Tanh() if data_range == "-1,1" else nn.Sigmoid()

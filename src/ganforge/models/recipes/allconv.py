@@ -1,0 +1,111 @@
+"""``conv-d`` and ``allconv``: from dense to all-convolutional.
+
+``conv-d`` keeps the dense generator but gives D no dense layer except its output;
+``allconv`` also removes G's dense layer: G starts from the latent as an 8×8 noise image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from ganforge.errors import ConfigError
+from ganforge.models.base import dcgan_init, register
+from ganforge.models.layers import Reshape, output_activation
+from ganforge.models.nets import mlp_generator
+from ganforge.models.objectives import BCEConfig, BCERecipe
+
+
+@dataclass
+class ConvDConfig(BCEConfig):
+    """Dense G (256-512-1024, batch norm) and a three-conv D (64-128-64, k5 s2)."""
+
+    latent_dim: int = 64
+    g_hidden: tuple[int, ...] = (256, 512, 1024)
+    d_channels: tuple[int, ...] = (64, 128, 64)
+    leaky_slope: float = 0.2
+    dropout: float = 0.0
+
+
+def conv_discriminator(channels: tuple[int, ...], slope: float, dropout: float) -> nn.Sequential:
+    """Conv k5 s2 "same" layers (28 → 14 → 7 → 4) then one dense output logit."""
+    layers: list[nn.Module] = []
+    c_in, size = 1, 28
+    for c in channels:
+        layers += [nn.Conv2d(c_in, c, 5, 2, 2), nn.LeakyReLU(slope, inplace=True)]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        c_in, size = c, (size + 1) // 2
+    layers += [nn.Flatten(), nn.Linear(c_in * size * size, 1)]
+    return nn.Sequential(*layers)
+
+
+@register
+class ConvD(BCERecipe):
+    name = "conv-d"
+    family = "allconv"
+    summary = "dense G, convolutional D with no dense layer but its output"
+    config_cls = ConvDConfig
+    cfg: ConvDConfig
+
+    def build_generator(self) -> nn.Module:
+        c = self.cfg
+        return mlp_generator(c.latent_dim, c.g_hidden, c.data_range, "lrelu", c.leaky_slope, True)
+
+    def build_discriminator(self) -> nn.Module:
+        c = self.cfg
+        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout)
+
+
+@dataclass
+class AllConvConfig(ConvDConfig):
+    """G from an 8×8 noise image, no dense layer: Conv k2 (8→7) → ConvT k5 s1 → ConvT k4 s2 ×2.
+
+    ``latent_dim`` must be 64 (one 8×8 image).
+    """
+
+    g_channels: tuple[int, ...] = (64, 128, 64)
+
+    def validate(self) -> None:
+        super().validate()
+        if self.latent_dim != 64:
+            raise ConfigError(
+                f"allconv needs model.latent_dim 64 (an 8×8 image), got {self.latent_dim}"
+            )
+        if len(self.g_channels) != 3:
+            raise ConfigError(f"model.g_channels must list 3 widths, got {list(self.g_channels)}")
+
+
+@register
+class AllConv(BCERecipe):
+    name = "allconv"
+    family = "allconv"
+    summary = "all-convolutional: G from an 8×8 noise image, no dense layer in G"
+    config_cls = AllConvConfig
+    cfg: AllConvConfig
+
+    def build_generator(self) -> nn.Module:
+        c = self.cfg
+        c1, c2, c3 = c.g_channels
+        slope = c.leaky_slope
+        g = nn.Sequential(
+            Reshape(1, 8, 8),
+            nn.Conv2d(1, c1, 2, 1, 0, bias=False),  # 8×8 → 7×7
+            nn.BatchNorm2d(c1),
+            nn.LeakyReLU(slope, inplace=True),
+            nn.ConvTranspose2d(c1, c2, 5, 1, 2, bias=False),  # 7×7
+            nn.BatchNorm2d(c2),
+            nn.LeakyReLU(slope, inplace=True),
+            nn.ConvTranspose2d(c2, c3, 4, 2, 1, bias=False),  # 14×14
+            nn.BatchNorm2d(c3),
+            nn.LeakyReLU(slope, inplace=True),
+            nn.ConvTranspose2d(c3, 1, 4, 2, 1),  # 28×28
+            output_activation(c.data_range),
+        )
+        g.apply(dcgan_init)
+        return g
+
+    def build_discriminator(self) -> nn.Module:
+        c = self.cfg
+        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout)

@@ -1,0 +1,183 @@
+"""Checkpoints as safetensors: weights, optimizer state and RNG state, no pickle anywhere.
+
+One file holds G, D (parameters and buffers), both optimizers' tensors and the RNG states as
+tensors, and everything else (step, epoch, config, optimizer hyperparameters) as JSON in the
+safetensors metadata. Loading it can therefore never run code. Files are written atomically:
+a temporary file in the same folder, fsync, then ``os.replace``, so a crash at any moment
+leaves either the old checkpoint or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from ganforge.errors import CheckpointError
+
+FORMAT = "ganforge-checkpoint/1"
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: flat tensors and decoded metadata."""
+
+    path: Path
+    tensors: dict[str, Tensor]
+    meta: dict[str, Any]
+
+    @property
+    def step(self) -> int:
+        return int(self.meta["step"])
+
+    @property
+    def recipe(self) -> str:
+        return str(self.meta["recipe"])
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.meta["config"]
+
+    def module_state(self, prefix: str) -> dict[str, Tensor]:
+        cut = len(prefix) + 1
+        return {k[cut:]: v for k, v in self.tensors.items() if k.startswith(prefix + ".")}
+
+
+def _flatten_optimizer(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors: dict[str, Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, state in sd["state"].items():
+        for key, value in state.items():
+            if isinstance(value, Tensor):
+                tensors[f"{prefix}.state.{pid}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[key] = value
+    meta = {"param_groups": sd["param_groups"], "scalars": scalars}
+    return tensors, meta
+
+
+def _unflatten_optimizer(prefix: str, ckpt: Checkpoint) -> dict[str, Any]:
+    meta = ckpt.meta["optimizers"][prefix]
+    state: dict[int, dict[str, Any]] = {}
+    for pid, values in meta["scalars"].items():
+        state.setdefault(int(pid), {}).update(values)
+    head = prefix + ".state."
+    for key, value in ckpt.tensors.items():
+        if key.startswith(head):
+            pid, name = key[len(head) :].split(".", 1)
+            state.setdefault(int(pid), {})[name] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    path: Path,
+    *,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer],
+    meta: dict[str, Any],
+) -> Path:
+    """Write a checkpoint atomically; ``meta`` must hold ``recipe``, ``step`` and ``config``."""
+    tensors: dict[str, Tensor] = {}
+    for prefix, module in (("generator", generator), ("discriminator", discriminator)):
+        for key, value in module.state_dict().items():
+            tensors[f"{prefix}.{key}"] = value.detach().cpu().contiguous()
+    opt_meta = {}
+    for prefix, opt in optimizers.items():
+        t, m = _flatten_optimizer(prefix, opt)
+        tensors.update(t)
+        opt_meta[prefix] = m
+    tensors["rng.cpu"] = torch.get_rng_state()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = state
+    full_meta = {**meta, "format": FORMAT, "optimizers": opt_meta}
+    metadata = {"ganforge": json.dumps(full_meta)}
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        kept = " (the previous checkpoint there is intact)" if path.exists() else ""
+        raise CheckpointError(
+            f"could not write checkpoint {path}: {err.strerror or err}{kept}"
+        ) from err
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not supported on this platform (e.g. Windows)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Read a checkpoint; anything that is not a complete ganforge checkpoint is refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        tensors = load_file(str(path))
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as fh:
+            raw = (fh.metadata() or {}).get("ganforge")
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint (truncated or not safetensors): {err}"
+        ) from None
+    try:
+        meta = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        meta = None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a safetensors file but not a ganforge checkpoint")
+    return Checkpoint(path, tensors, meta)
+
+
+def restore(
+    ckpt: Checkpoint,
+    *,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer] | None = None,
+    rng: bool = True,
+) -> None:
+    """Load weights (and optimizer and RNG state) from ``ckpt`` into live objects."""
+    try:
+        generator.load_state_dict(ckpt.module_state("generator"))
+        discriminator.load_state_dict(ckpt.module_state("discriminator"))
+        for prefix, opt in (optimizers or {}).items():
+            opt.load_state_dict(_unflatten_optimizer(prefix, ckpt))
+    except (RuntimeError, KeyError, ValueError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(
+            f"{ckpt.path} does not fit recipe {ckpt.recipe!r} as configured: {first}"
+        ) from None
+    if rng:
+        torch.set_rng_state(ckpt.tensors["rng.cpu"])
+        cuda_states = [
+            ckpt.tensors[f"rng.cuda.{i}"]
+            for i in range(torch.cuda.device_count())
+            if f"rng.cuda.{i}" in ckpt.tensors
+        ]
+        if cuda_states:
+            torch.cuda.set_rng_state_all(cuda_states)

@@ -1,0 +1,86 @@
+"""Where a run writes what: one place that names every file of a run directory."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The files of a run directory::
+
+    config.yaml  summary.json  progress.gif
+    samples/epoch_0001.png …   metrics/batches.csv  metrics/epochs.csv
+    plots/loss_per_batch.png  plots/loss_per_epoch.png
+    checkpoints/last.safetensors  checkpoints/epoch_0005.safetensors …
+    tensorboard/
+    """
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def gif(self) -> Path:
+        return self.root / "progress.gif"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics"
+
+    @property
+    def batches_csv(self) -> Path:
+        return self.metrics / "batches.csv"
+
+    @property
+    def epochs_csv(self) -> Path:
+        return self.metrics / "epochs.csv"
+
+    @property
+    def plots(self) -> Path:
+        return self.root / "plots"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.checkpoints / "last.safetensors"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    def sample_grid(self, epoch: int) -> Path:
+        return self.samples / f"epoch_{epoch:04d}.png"
+
+    def epoch_checkpoint(self, epoch: int) -> Path:
+        return self.checkpoints / f"epoch_{epoch:04d}.safetensors"
+
+    def make(self) -> None:
+        for folder in (self.samples, self.metrics, self.plots, self.checkpoints):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def default_run_dir(recipe: str, base: Path = Path("runs")) -> Path:
+    """``runs/<recipe>-<YYYYmmdd-HHMMSS>``, unique within the second."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = base / f"{recipe}-{stamp}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = base / f"{recipe}-{stamp}-{n}"
+    return path

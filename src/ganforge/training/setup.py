@@ -1,0 +1,78 @@
+"""From names and YAML to live objects: the run config, the recipe, the device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge.config import RunConfig, TrainConfig, apply_overrides, load_yaml
+from ganforge.errors import ConfigError
+from ganforge.models import Recipe, get_recipe
+
+_TOP_LEVEL = ("recipe", "dataset", "model", "train")
+
+
+def make_config(
+    recipe: str | None = None,
+    config_file: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Build a validated :class:`RunConfig`: recipe defaults ← YAML file ← ``overrides``.
+
+    ``overrides`` has the YAML file's shape (``{"train": {"epochs": 3}, "dataset": ...}``).
+    A recipe named both as an argument and in the file must agree.
+    """
+    data: dict[str, Any] = load_yaml(config_file) if config_file else {}
+    for layer in (data, overrides or {}):
+        for key in layer:
+            if key not in _TOP_LEVEL:
+                raise ConfigError(
+                    f"unknown top-level key {key!r}; expected {', '.join(_TOP_LEVEL)}"
+                )
+    file_recipe = data.get("recipe")
+    if recipe and file_recipe and recipe != file_recipe:
+        raise ConfigError(f"recipe {recipe!r} given, but {config_file} is for {file_recipe!r}")
+    name = recipe or file_recipe
+    if not name:
+        raise ConfigError(
+            "no recipe given: name one (see `ganforge recipes`) or set recipe: in the YAML"
+        )
+    cls = get_recipe(name)
+    model = cls.config_cls()
+    train = TrainConfig()
+    dataset = "mnist"
+    for layer in (data, overrides or {}):
+        model = apply_overrides(model, layer.get("model") or {}, "model")
+        train = apply_overrides(train, layer.get("train") or {}, "train")
+        dataset = layer.get("dataset", dataset)
+    cfg = RunConfig(recipe=name, dataset=dataset, model=model, train=train)
+    cfg.validate()
+    return cfg
+
+
+def config_from_dict(data: dict[str, Any]) -> RunConfig:
+    """Rebuild a :class:`RunConfig` from its saved dict form (``config.yaml``, checkpoints)."""
+    return make_config(data.get("recipe"), None, {k: v for k, v in data.items() if k != "recipe"})
+
+
+def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu") -> Recipe:
+    """Instantiate the configured recipe on ``device``."""
+    return get_recipe(cfg.recipe)(cfg.model, num_classes).to(device)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA if available, else CPU; an unavailable device is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device {name!r} requested but CUDA is not available here; use --device cpu"
+        )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(
+            f"device {name!r} requested but MPS is not available here; use --device cpu"
+        )
+    return device
