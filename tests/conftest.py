@@ -11,6 +11,29 @@ def mnist_dir() -> Path:
     """Directory of real MNIST IDX files named by GANFORGE_TEST_MNIST_DIR, or skip."""
     value = os.environ.get("GANFORGE_TEST_MNIST_DIR")
     if not value:
+        if os.environ.get("GANFORGE_REQUIRE_TEST_DATA") == "1":
+            # CI sets this: a missing dataset there is a broken set-up, not a reason to skip.
+            pytest.fail("GANFORGE_REQUIRE_TEST_DATA=1 but GANFORGE_TEST_MNIST_DIR is not set")
         pytest.skip("GANFORGE_TEST_MNIST_DIR is not set (a directory of MNIST IDX files)")
     # A set but wrong path is not skipped: the tests then fail and show the misconfiguration.
     return Path(value)
+
+
+@pytest.fixture(scope="session")
+def mnist_train(mnist_dir: Path):
+    """The real MNIST training images of ``mnist_dir``."""
+    from ganforge.data import load_dataset
+
+    return load_dataset("mnist", "train", data_dir=mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def mnist_small(mnist_train):
+    """The first 640 real training images: 20 batches of 32, for fast exact-resume tests."""
+    from dataclasses import replace
+
+    return replace(
+        mnist_train,
+        images=mnist_train.images[:640].clone(),
+        labels=mnist_train.labels[:640].clone(),
+    )

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ class TrainConfig:
     steps: int | None = None  # stop after this many D steps (batches) in total, if set
     batch_size: int = 64
     seed: int = 0
-    sample_every: int = 1  # epochs between sample grids
+    sample_every: int = 1  # epochs between sample grids (and redraws of the loss plots)
     checkpoint_every: int = 1  # epochs between numbered checkpoints (the last one always kept)
     log_every: int = 20  # batches between reads of the device-side statistics
     tensorboard: bool = False
@@ -49,7 +51,7 @@ class TrainConfig:
         _positive(self, "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every")
         if self.steps is not None and self.steps < 1:
             raise ConfigError(f"train.steps must be a positive integer or null, got {self.steps}")
-        if self.device not in ("auto", "cpu") and not self.device.startswith(("cuda", "mps")):
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise ConfigError(
                 f"train.device must be 'auto', 'cpu', 'cuda[:N]' or 'mps', got {self.device!r}"
             )
@@ -70,7 +72,7 @@ class ModelConfig:
     d_steps: int = 1  # D steps (each on its own real batch) per G step
 
     def validate(self) -> None:
-        _positive(self, "latent_dim", "d_steps")
+        _check_generic_fields(self)
         if self.lr_g <= 0 or self.lr_d <= 0:
             raise ConfigError(f"learning rates must be > 0, got lr_g={self.lr_g}, lr_d={self.lr_d}")
         for name in ("beta1", "beta2"):
@@ -116,6 +118,26 @@ def _positive(obj: Any, *names: str) -> None:
             raise ConfigError(f"{section}.{name} must be a positive integer, got {value}")
 
 
+def _check_generic_fields(cfg: ModelConfig) -> None:
+    """Checks that hold for every recipe's config: sizes are positive integers, numbers are
+    finite, dropout rates are in [0, 1), activation names exist."""
+    from ganforge.models.layers import ACTIVATIONS
+
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        where = f"model.{f.name}"
+        ints = value if isinstance(value, tuple) else (value,)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in ints) and ints:
+            if any(v < 1 for v in ints):
+                raise ConfigError(f"{where} must be positive, got {value}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, got {value}")
+        if "dropout" in f.name and not 0.0 <= value < 1.0:
+            raise ConfigError(f"{where} must be in [0, 1), got {value}")
+        if f.name.endswith("activation") and value not in ACTIVATIONS:
+            raise ConfigError(f"{where} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+
+
 def _coerce(value: Any, annotation: Any, where: str) -> Any:
     """Check ``value`` against a dataclass field's annotation; ints are accepted for floats."""
     origin = typing.get_origin(annotation)
@@ -138,6 +160,12 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         (item_type, *_rest) = typing.get_args(annotation)
         return tuple(_coerce(v, item_type, f"{where}[]") for v in value)
     if annotation is float:
+        if isinstance(value, str):
+            # YAML 1.1 reads "1e-4" (no dot) as a string; accept any float literal.
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(f"{where} must be a number, got {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, got {value!r}")
         return float(value)

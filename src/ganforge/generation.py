@@ -103,7 +103,7 @@ def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     """
     a_n = a / a.norm(dim=-1, keepdim=True)
     b_n = b / b.norm(dim=-1, keepdim=True)
-    omega = torch.acos((a_n * b_n).sum(-1).clamp(-1 + 1e-7, 1 - 1e-7))
+    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
     so = torch.sin(omega)
     t = t.unsqueeze(-1)
     return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b

@@ -30,24 +30,11 @@ app.command("interpolate")(_generate.interpolate)
 app.command("recipes")(_recipes.recipes)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+def main() -> None:
+    """Console-script entry point: typer reports usage errors (exit 2) itself; ganforge's own
+    errors are printed here as one line, also exit 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        app()
     except GanforgeError as err:
         Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted")
-        sys.exit(130)
-    except Exception as err:  # click's own usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Exit):
-            sys.exit(err.exit_code)
-        if isinstance(err, click.exceptions.Abort):
-            sys.exit(130)
-        raise

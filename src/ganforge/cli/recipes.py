@@ -16,8 +16,11 @@ def recipes() -> None:
       ganforge recipes
     """
     table = Table(title="ganforge recipes")
-    for col in ("recipe", "family", "res", "latent", "G params", "D params", "what it is"):
-        table.add_column(col, justify="right" if "params" in col else "left")
+    table.add_column("recipe", no_wrap=True)
+    table.add_column("family", no_wrap=True)
+    for col in ("res", "latent", "G params", "D params"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("what it is", ratio=1)
     for name, cls in sorted(RECIPES.items(), key=lambda kv: (kv[1].family, kv[0])):
         cfg = cls.config_cls()
         g, d = cls(cfg).parameter_counts()

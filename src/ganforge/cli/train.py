@@ -11,7 +11,7 @@ from rich.console import Console
 from ganforge.config import load_yaml, parse_assignments
 from ganforge.training.run_dir import RunLayout, default_run_dir
 from ganforge.training.setup import make_config
-from ganforge.training.trainer import train as run_training
+from ganforge.training.trainer import Trainer
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -92,8 +92,14 @@ def train(
     cfg = make_config(recipe, config, overrides)
     run_dir = out or default_run_dir(cfg.recipe)
     console = Console(stderr=True)
-    console.print(f"[bold]ganforge[/] training [bold]{cfg.recipe}[/] on {cfg.dataset} → {run_dir}")
-    result = run_training(cfg, run_dir, data_dir=data_dir, resume=resume)
+    trainer = Trainer(cfg, run_dir, data_dir=data_dir, resume=resume)  # all checks happen here
+    what = "resuming" if resume else "training"
+    console.print(
+        f"[bold]ganforge[/] {what} [bold]{cfg.recipe}[/] on {cfg.dataset} "
+        f"({trainer.data.source}, {trainer.device}) → {run_dir}",
+        highlight=False,
+    )
+    result = trainer.run()
     console.print(
         f"done: {result.step} steps ({result.epochs_done:.2f} epochs) "
         f"in {result.wall_time_s:.1f}s, {result.images_per_s:,.0f} img/s\n"

@@ -218,9 +218,16 @@ def _load_cache(spec: DatasetSpec, split: str, download: bool) -> ImageData:
                     f"no verified copy of {spec.name} {split} in {cache} and "
                     f"downloading is off; {_manual_hint(spec)}"
                 )
-            path = download_file(remote, spec.mirrors, cache, manual_hint=_manual_hint(spec))
+            path = download_file(remote, _mirrors(spec), cache, manual_hint=_manual_hint(spec))
         paths.append(path)
     return _load(spec, *paths, how="download cache")
+
+
+def _mirrors(spec: DatasetSpec) -> tuple[str, ...]:
+    """The spec's mirrors, or a comma-separated list from e.g. ``$GANFORGE_MNIST_MIRRORS``
+    (for an internal mirror; files are still checked against the published checksums)."""
+    override = os.environ.get(spec.env_var.removesuffix("_DIR") + "_MIRRORS", "")
+    return tuple(m.strip() for m in override.split(",") if m.strip()) or spec.mirrors
 
 
 def _find_files(directory: Path, spec: DatasetSpec, split: str) -> tuple[Path, Path] | None:

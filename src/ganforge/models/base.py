@@ -34,6 +34,7 @@ class Recipe:
     config_cls: ClassVar[type[ModelConfig]] = ModelConfig
     conditional: ClassVar[bool] = False
     extra_stats: ClassVar[tuple[str, ...]] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
+    resolutions: ClassVar[tuple[int, ...]] = (28,)  # image sizes its networks are built for
     assumed: ClassVar[bool] = False  # the classic source documents this recipe only in part
 
     def __init__(self, cfg: ModelConfig, num_classes: int = 10) -> None:

@@ -49,6 +49,11 @@ def make_config(
         dataset = layer.get("dataset", dataset)
     cfg = RunConfig(recipe=name, dataset=dataset, model=model, train=train)
     cfg.validate()
+    if cfg.model.resolution not in cls.resolutions:
+        raise ConfigError(
+            f"recipe {name!r} works at resolution {' or '.join(map(str, cls.resolutions))}, "
+            f"got model.resolution {cfg.model.resolution}"
+        )
     return cfg
 
 
@@ -66,7 +71,12 @@ def resolve_device(name: str) -> torch.device:
     """``auto`` → CUDA if available, else CPU; an unavailable device is a clear error."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(
+            f"unknown device {name!r}; expected auto, cpu, cuda, cuda:N or mps"
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(
             f"device {name!r} requested but CUDA is not available here; use --device cpu"

@@ -22,7 +22,7 @@ from torch import Tensor
 from ganforge.config import RunConfig
 from ganforge.data import ImageData, load_dataset
 from ganforge.data.batches import BatchStream, ImageTransform
-from ganforge.errors import GanforgeError
+from ganforge.errors import ConfigError, GanforgeError
 from ganforge.models.base import Recipe, frozen
 from ganforge.reporting import CsvLog, plot_training_curves, save_gif, save_grid
 from ganforge.training.checkpoint import load_checkpoint, restore, save_checkpoint
@@ -117,6 +117,12 @@ class Trainer:
         self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
         self.opt_g, self.opt_d = self.recipe.make_optimizers()
         self.transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
+        n_images = self.data.images.shape[0]
+        if cfg.train.batch_size * cfg.model.d_steps > n_images:
+            raise ConfigError(
+                f"batch size {cfg.train.batch_size} × d_steps {cfg.model.d_steps} is more than "
+                f"the {n_images} training images; lower one of them"
+            )
         self.stream = BatchStream(
             self.data.images.to(self.device),
             self.data.labels.to(self.device),
@@ -126,11 +132,6 @@ class Trainer:
         )
         d_steps = cfg.model.d_steps
         self.steps_per_epoch = self.stream.batches_per_epoch // d_steps
-        if self.steps_per_epoch < 1:
-            raise GanforgeError(
-                f"batch size {cfg.train.batch_size} × d_steps {d_steps} leaves no full step in "
-                f"an epoch of {self.data.images.shape[0]} images; lower one of them"
-            )
         self.total_steps = cfg.train.steps or cfg.train.epochs * self.steps_per_epoch
         self.stat_names = BASE_STATS + tuple(getattr(self.recipe, "extra_stats", ()))
         self.step = 0
@@ -255,9 +256,15 @@ class Trainer:
         return row
 
     # -- the loop ------------------------------------------------------------------------------
-    def run(self) -> TrainResult:
-        """Train until ``total_steps``, writing every output; returns the run's figures."""
+    def run(self, stop_at: int | None = None) -> TrainResult:
+        """Train until ``total_steps``, writing every output; returns the run's figures.
+
+        ``stop_at`` ends the session early at that step, with a checkpoint, exactly as an
+        interruption would: resuming then continues the same plan (annealed schedules follow
+        ``total_steps``, so extending a run with more epochs changes them from there on).
+        """
         layout = self.layout
+        end = self.total_steps if stop_at is None else min(stop_at, self.total_steps)
         if self.step == 0:
             self.write_samples(0)
         self.recipe.train()
@@ -266,11 +273,11 @@ class Trainer:
         with ProgressDisplay(
             self.total_steps, self.step, self.cfg.recipe, interactive=self.display
         ) as bar:
-            while self.step < self.total_steps:
-                self._run_epoch_part(bar)
+            while self.step < end:
+                self._run_epoch_part(bar, end)
                 if self.step % self.steps_per_epoch == 0:
                     self._end_epoch(self.step // self.steps_per_epoch, bar)
-            if self.step % self.steps_per_epoch != 0:  # stopped mid-epoch by --steps
+            if self.step % self.steps_per_epoch != 0:  # stopped mid-epoch
                 self.save(layout.last_checkpoint)
         images_per_s = self._images_per_s()
         grids = sorted(layout.samples.glob("epoch_*.png"))
@@ -295,11 +302,11 @@ class Trainer:
         images = (self.step - start_step) * self.cfg.train.batch_size * self.cfg.model.d_steps
         return images / max(self.elapsed - start_elapsed, 1e-9)
 
-    def _run_epoch_part(self, bar: ProgressDisplay) -> None:
-        """Train from the current step to the end of its epoch (or to ``total_steps``)."""
+    def _run_epoch_part(self, bar: ProgressDisplay, stop: int) -> None:
+        """Train from the current step to the end of its epoch (or to ``stop``)."""
         d_steps = self.cfg.model.d_steps
         epoch = self.step // self.steps_per_epoch
-        end = min((epoch + 1) * self.steps_per_epoch, self.total_steps)
+        end = min((epoch + 1) * self.steps_per_epoch, stop)
         batches = self.stream.epoch(epoch, (self.step % self.steps_per_epoch) * d_steps)
         pending: list[Tensor] = []
         first, then = self.step, self.elapsed
@@ -318,12 +325,13 @@ class Trainer:
         cfg, layout = self.cfg.train, self.layout
         row = self._epoch_row(epoch)
         last = self.step >= self.total_steps
-        if epoch % cfg.sample_every == 0 or last:
-            self.write_samples(epoch)
         self.save(layout.last_checkpoint)
         if epoch % cfg.checkpoint_every == 0 or last:
             self.save(layout.epoch_checkpoint(epoch))
-        plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
+        if epoch % cfg.sample_every == 0 or last:
+            self.write_samples(epoch)
+            if not last:  # run() draws the final plots; redraws cost ~0.5 s, so not every epoch
+                plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
         bar.message(f"epoch {epoch}: {format_stats(row)}")
 
     def _write_summary(self, images_per_s: float, final: dict[str, float]) -> None:

@@ -1,0 +1,143 @@
+"""The command line as a user runs it: a real process, real MNIST, real files."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def ganforge(*args, env=None, check=True):
+    """Run ``python -m ganforge ARGS`` in a fresh process; return the completed process."""
+    full_env = {**os.environ, "GANFORGE_HOME": os.environ.get("GANFORGE_HOME", ""), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganforge", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_help_lists_commands_with_examples():
+    out = ganforge("--help").stdout
+    for command in ("train", "sample", "interpolate", "recipes"):
+        assert command in out
+    for command in ("train", "sample", "interpolate", "recipes"):
+        assert "Example" in ganforge(command, "--help").stdout
+
+
+def test_recipes_lists_every_default_recipe_with_counts():
+    out = ganforge("recipes").stdout
+    for name in ("gan", "dcgan", "improved-dcgan", "wgan-gp", "acgan", "conv-d", "allconv"):
+        assert name in out
+    assert "759,681" in out  # dcgan's generator
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "dcgam"], "unknown recipe 'dcgam'; did you mean 'dcgan'?"),
+        (["train", "dcgan", "--batch-size", "0"], "train.batch_size must be a positive integer"),
+        (["train", "dcgan", "--lr", "-1"], "learning rates must be > 0"),
+        (["train", "dcgan", "--set", "model.dropuot=0.2"], "did you mean 'dropout'?"),
+        (["train", "dcgan", "--dataset", "cifar"], "dataset must be 'mnist' or 'fashion-mnist'"),
+        (["train", "dcgan", "--device", "cuda"], "CUDA is not available"),
+        (["sample", "/nonexistent/run"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(args, message):
+    proc = ganforge(*args, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_unknown_option_is_a_usage_error():
+    proc = ganforge("train", "dcgan", "--epoch", "3", check=False)
+    assert proc.returncode == 2 and "No such option" in proc.stderr
+
+
+def test_offline_without_data_says_how_to_provide_it(tmp_path):
+    env = {
+        "GANFORGE_HOME": str(tmp_path),
+        "GANFORGE_MNIST_DIR": "",
+        "GANFORGE_MNIST_MIRRORS": "http://127.0.0.1:9/",
+    }
+    proc = ganforge(
+        "train", "dcgan", "--steps", "1", "--out", str(tmp_path / "r"), env=env, check=False
+    )
+    assert proc.returncode == 2
+    assert "--data-dir" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.mnist
+def test_train_sample_interpolate_resume(tmp_path, mnist_dir):
+    run = tmp_path / "acgan"
+    common = ["--data-dir", str(mnist_dir), "--out", str(run), "--batch-size", "32"]
+    out = ganforge("train", "acgan", "--steps", "12", *common, "--log-every", "4")
+    assert "done: 12 steps" in out.stderr
+    assert "D(G(z))" in out.stderr  # the progress line, plain in a non-terminal
+
+    # Resume continues the run to a longer budget.
+    ganforge("train", "--resume", "--steps", "20", *common)
+    assert json.loads((run / "summary.json").read_text())["steps"] == 20
+
+    grid = tmp_path / "g.png"
+    npy = tmp_path / "s.npy"
+    ganforge(
+        "sample", str(run), "--n", "30", "--class", "7", "--grid", str(grid), "--npy", str(npy)
+    )
+    images, labels = np.load(npy), np.load(tmp_path / "s_labels.npy")
+    assert images.shape == (30, 28, 28) and images.dtype == np.uint8
+    assert labels.tolist() == [7] * 30
+    assert Image.open(grid).size == (8 * 30 + 2, 4 * 30 + 2)
+
+    folder = tmp_path / "pngs"
+    ganforge("sample", str(run), "--n", "3", "--out", str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "00000_class0.png",
+        "00001_class1.png",
+        "00002_class2.png",
+    ]
+
+    strip = tmp_path / "walk.png"
+    ganforge(
+        "interpolate",
+        str(run),
+        "--from",
+        "1",
+        "--to",
+        "2",
+        "--steps",
+        "6",
+        "--class",
+        "3",
+        "--out",
+        str(strip),
+    )
+    assert Image.open(strip).size == (6 * 30 + 2, 32)
+    gif = Image.open(strip.with_suffix(".gif"))
+    assert gif.n_frames >= 6
+
+    bad = ganforge("sample", str(run), "--class", "12", check=False)
+    assert bad.returncode == 2 and "--class must be in 0..9" in bad.stderr
+
+
+@pytest.mark.mnist
+def test_unconditional_sample_rejects_class(tmp_path, mnist_dir):
+    run = tmp_path / "gan"
+    ganforge("train", "gan", "--steps", "2", "--data-dir", str(mnist_dir), "--out", str(run))
+    proc = ganforge("sample", str(run), "--class", "3", check=False)
+    assert proc.returncode == 2 and "not conditional" in proc.stderr
+    again = ganforge(
+        "train", "gan", "--steps", "2", "--data-dir", str(mnist_dir), "--out", str(run), check=False
+    )
+    assert again.returncode == 2 and "pass --resume" in again.stderr

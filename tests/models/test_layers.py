@@ -1,0 +1,82 @@
+"""Layers: GaussianNoise (train-only instance noise), Reshape, activations by name."""
+
+import pytest
+import torch
+from torch import nn
+
+from ganforge.models.layers import GaussianNoise, Reshape, activation, output_activation
+
+
+def test_gaussian_noise_acts_in_train_mode_only() -> None:
+    torch.manual_seed(0)
+    noise = GaussianNoise(0.1)
+    x = torch.zeros(64, 1, 28, 28)
+    noisy = noise.train()(x)
+    assert noisy.shape == x.shape
+    assert noisy.std().item() == pytest.approx(0.1, rel=0.05)
+    assert abs(noisy.mean().item()) < 0.005
+    assert torch.equal(noise.eval()(x), x)
+
+
+def test_gaussian_noise_zero_sigma_is_identity_in_train_mode() -> None:
+    x = torch.randn(4, 1, 5, 5)
+    assert torch.equal(GaussianNoise(0.0).train()(x), x)
+
+
+def test_gaussian_noise_sigma_is_live_attribute() -> None:
+    torch.manual_seed(0)
+    noise = GaussianNoise(0.1).train()
+    noise.sigma = 0.5
+    assert noise(torch.zeros(10_000)).std().item() == pytest.approx(0.5, rel=0.05)
+    assert "sigma=0.5" in repr(noise)
+
+
+def test_gaussian_noise_passes_gradient() -> None:
+    x = torch.randn(3, 4, requires_grad=True)
+    GaussianNoise(0.3).train()(x).sum().backward()
+    assert torch.equal(x.grad, torch.ones(3, 4))
+
+
+def test_reshape() -> None:
+    r = Reshape(2, 3, 4)
+    x = torch.arange(5 * 24.0).view(5, 24)
+    y = r(x)
+    assert y.shape == (5, 2, 3, 4)
+    assert torch.equal(y.flatten(1), x)
+    assert "2×3×4" in repr(r)
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("relu", nn.ReLU),
+        ("lrelu", nn.LeakyReLU),
+        ("selu", nn.SELU),
+        ("gelu", nn.GELU),
+        ("tanh", nn.Tanh),
+        ("sigmoid", nn.Sigmoid),
+        ("identity", nn.Identity),
+    ],
+)
+def test_activation_by_name(name: str, cls: type) -> None:
+    assert type(activation(name)) is cls
+
+
+def test_leaky_relu_slope() -> None:
+    act = activation("lrelu", slope=0.3)
+    assert act.negative_slope == 0.3
+    assert act(torch.tensor([-2.0, 2.0])).tolist() == pytest.approx([-0.6, 2.0])
+    assert activation("lrelu").negative_slope == 0.2
+
+
+def test_unknown_activation() -> None:
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        activation("swish")
+
+
+def test_output_activation() -> None:
+    assert isinstance(output_activation("-1,1"), nn.Tanh)
+    assert isinstance(output_activation("0,1"), nn.Sigmoid)
+    x = torch.tensor([-100.0, 0.0, 100.0])
+    assert output_activation("-1,1")(x).tolist() == [-1.0, 0.0, 1.0]
+    assert output_activation("0,1")(x).tolist() == [0.0, 0.5, 1.0]

@@ -1,0 +1,260 @@
+"""Using a trained model: slerp, interpolation latents, labels, class checks, load_model."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from ganforge.data.batches import ImageTransform
+from ganforge.errors import CheckpointError, ConfigError
+from ganforge.generation import (
+    TrainedModel,
+    interpolation_latents,
+    load_model,
+    sample_labels,
+    slerp,
+)
+from ganforge.training.checkpoint import save_checkpoint
+from ganforge.training.setup import build_recipe, make_config
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: the machine has 2 cores, often shared with a training run."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def model_for(name: str = "dcgan", num_classes: int = 10, **model) -> TrainedModel:
+    torch.manual_seed(0)
+    cfg = make_config(name, overrides={"model": model})
+    recipe = build_recipe(cfg, num_classes)
+    recipe.generator.eval()
+    transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
+    return TrainedModel(recipe, cfg, transform, Path("x"))
+
+
+def save_run(run_dir: Path, name: str, num_classes: int = 10, **model):
+    """A run directory holding checkpoints/last.safetensors of a freshly built recipe."""
+    torch.manual_seed(1)
+    cfg = make_config(name, overrides={"model": model})
+    recipe = build_recipe(cfg, num_classes)
+    # make BN running stats non-default so they are part of what must round-trip
+    recipe.fresh_fakes(4)
+    path = run_dir / "checkpoints" / "last.safetensors"
+    path.parent.mkdir(parents=True)
+    save_checkpoint(
+        path,
+        generator=recipe.generator,
+        discriminator=recipe.discriminator,
+        optimizers={},
+        meta={"recipe": name, "step": 5, "config": cfg.to_dict(), "num_classes": num_classes},
+    )
+    return cfg, recipe, path
+
+
+# -- slerp -------------------------------------------------------------------------------------
+
+
+def rows(seed: int, scale: float = 1.0, dim: int = 100) -> torch.Tensor:
+    return torch.randn(1, dim, generator=torch.Generator().manual_seed(seed)) * scale
+
+
+def test_slerp_endpoints() -> None:
+    a, b = rows(0), rows(1, 2.5)
+    assert torch.allclose(slerp(a, b, torch.tensor([0.0])), a, atol=1e-5)
+    assert torch.allclose(slerp(a, b, torch.tensor([1.0])), b, atol=1e-5)
+
+
+def test_slerp_keeps_norm_of_equal_norm_rows() -> None:
+    a, b = rows(0), rows(1)
+    b = b / b.norm() * a.norm()
+    for t in torch.linspace(0, 1, 9):
+        assert slerp(a, b, t.view(1)).norm().item() == pytest.approx(a.norm().item(), rel=1e-5)
+    # linear interpolation would dip: the midpoint of two near-orthogonal rows has ~0.7 of the norm
+    assert ((a + b) / 2).norm().item() < 0.8 * a.norm().item()
+
+
+def test_slerp_orthogonal_rows_by_hand() -> None:
+    # a = 3·e₁, b = 4·e₂: ω = π/2, slerp = 3cos(tπ/2)·e₁ + 4sin(tπ/2)·e₂
+    a = torch.tensor([[3.0, 0.0, 0.0]])
+    b = torch.tensor([[0.0, 4.0, 0.0]])
+    for t in (0.0, 0.25, 0.5, 0.9):
+        expected = [3 * math.cos(t * math.pi / 2), 4 * math.sin(t * math.pi / 2), 0.0]
+        assert slerp(a, b, torch.tensor([t]))[0].tolist() == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_slerp_norms_stay_between(seed: int) -> None:
+    a, b = rows(2 * seed), rows(2 * seed + 1, 0.5 + seed * 0.6)
+    if (a * b).sum() < 0:
+        b = -b  # with an obtuse angle, slerp of unequal norms may overshoot by ~1%
+    lo, hi = sorted((a.norm().item(), b.norm().item()))
+    for t in torch.linspace(0, 1, 11):
+        n = slerp(a, b, t.view(1)).norm().item()
+        assert lo * (1 - 1e-5) <= n <= hi * (1 + 1e-5)
+
+
+def test_slerp_identical_rows_is_constant_and_finite() -> None:
+    a = rows(3)
+    out = torch.cat([slerp(a, a, torch.tensor([t])) for t in (0.0, 0.3, 1.0)])
+    assert torch.isfinite(out).all()
+    assert torch.allclose(out, a.expand(3, -1), atol=1e-4)
+
+
+def test_slerp_interpolates_rows_independently() -> None:
+    # each row i is slerped between a[i] and b[i] at t[i] (HEAD's version broadcast ω to N×N)
+    a = torch.cat([rows(0), rows(1), rows(2)])
+    b = torch.cat([rows(3), rows(4), rows(5)])
+    t = torch.tensor([0.0, 0.5, 1.0])
+    out = slerp(a, b, t)
+    assert out.shape == (3, 100)
+    assert torch.allclose(out[0], a[0], atol=1e-5)
+    assert torch.allclose(out[1], slerp(a[1:2], b[1:2], t[1:2])[0], atol=1e-5)
+    assert torch.allclose(out[2], b[2], atol=1e-5)
+
+
+# -- interpolation latents -------------------------------------------------------------------------
+
+
+def test_interpolation_latents_uniform() -> None:
+    model = model_for("gan", latent_distribution="uniform")
+    z = interpolation_latents(model, 3, 8, steps=5)
+    a, b = model.latents(3, 1), model.latents(8, 1)
+    assert z.shape == (5, 64)
+    assert torch.equal(z[0], a[0])
+    assert torch.allclose(z[-1], b[0], atol=1e-6)
+    assert torch.allclose(z[2], (a[0] + b[0]) / 2, atol=1e-6)  # straight line, even steps
+
+
+def test_interpolation_latents_normal() -> None:
+    model = model_for("dcgan")
+    z = interpolation_latents(model, 3, 8, steps=8)
+    a, b = model.latents(3, 1), model.latents(8, 1)
+    assert z.shape == (8, 100)
+    assert torch.allclose(z[0], a[0], atol=1e-5)
+    assert torch.allclose(z[-1], b[0], atol=1e-5)
+    norms = z.norm(dim=1)
+    assert torch.all(norms > 0.9 * min(a.norm(), b.norm()))
+
+
+def test_latents_depend_on_seed_only() -> None:
+    model = model_for("dcgan")
+    assert torch.equal(model.latents(5, 4), model.latents(5, 4))
+    assert not torch.equal(model.latents(5, 4), model.latents(6, 4))
+    assert model.latents(5, 4).shape == (4, 100)
+
+
+# -- labels and classes -----------------------------------------------------------------------
+
+
+def test_sample_labels_unconditional_is_none() -> None:
+    assert sample_labels(model_for("dcgan"), 8, None) is None
+
+
+def test_sample_labels_cycle_through_classes() -> None:
+    labels = sample_labels(model_for("acgan"), 25, None)
+    assert labels.dtype == torch.long
+    assert labels.tolist() == [i % 10 for i in range(25)]
+    labels = sample_labels(model_for("acgan", num_classes=4), 6, None)
+    assert labels.tolist() == [0, 1, 2, 3, 0, 1]
+
+
+def test_sample_labels_fixed_class() -> None:
+    labels = sample_labels(model_for("acgan"), 5, 7)
+    assert labels.dtype == torch.long
+    assert labels.tolist() == [7] * 5
+
+
+def test_check_class() -> None:
+    conditional = model_for("acgan")
+    for ok in (None, 0, 9):
+        conditional.check_class(ok)  # raises on failure
+    for bad in (10, -1):
+        with pytest.raises(ConfigError, match=r"0\.\.9"):
+            conditional.check_class(bad)
+    unconditional = model_for("dcgan")
+    unconditional.check_class(None)
+    with pytest.raises(ConfigError, match="'dcgan' is not conditional"):
+        unconditional.check_class(3)
+
+
+def test_generate_shapes() -> None:
+    model = model_for("acgan")
+    x = model.generate(model.latents(0, 3), torch.tensor([1, 2, 3]))
+    assert x.shape == (3, 1, 28, 28)
+    assert not x.requires_grad
+    assert model.conditional
+    assert not model_for("gan").conditional
+
+
+# -- load_model --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "num_classes", "model"),
+    [
+        ("dcgan", 10, {"g_channels": 8, "d_channels": 8}),
+        ("acgan", 7, {"g_channels": 8, "d_channels": 8, "data_range": "0,1"}),
+        ("allconv", 10, {"latent_distribution": "uniform"}),
+    ],
+)
+def test_load_model_round_trip(tmp_path: Path, name: str, num_classes: int, model: dict) -> None:
+    cfg, recipe, path = save_run(tmp_path, name, num_classes, **model)
+    loaded = load_model(tmp_path)
+    assert loaded.checkpoint == path
+    assert loaded.config == cfg
+    assert loaded.recipe.name == name
+    assert loaded.recipe.num_classes == num_classes
+    assert not loaded.recipe.generator.training
+    assert (loaded.transform.data_range, loaded.transform.resolution) == (
+        cfg.model.data_range,
+        cfg.model.resolution,
+    )
+    ours, theirs = loaded.recipe.generator.state_dict(), recipe.generator.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+    recipe.generator.eval()
+    z = loaded.latents(0, 2)
+    labels = torch.tensor([0, num_classes - 1]) if recipe.conditional else None
+    with torch.no_grad():
+        assert torch.equal(loaded.generate(z, labels), recipe.generate(z, labels))
+
+
+def test_load_model_from_file_and_explicit_checkpoint(tmp_path: Path) -> None:
+    _, recipe, path = save_run(tmp_path, "dcgan", g_channels=8, d_channels=8)
+    copy = tmp_path / "elsewhere.safetensors"
+    copy.write_bytes(path.read_bytes())
+    for loaded in (load_model(path), load_model(tmp_path, checkpoint=copy)):
+        w = loaded.recipe.generator.state_dict()["0.weight"]
+        assert torch.equal(w, recipe.generator.state_dict()["0.weight"])
+    assert load_model(tmp_path, checkpoint=copy).checkpoint == copy
+
+
+def test_load_model_without_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="has no checkpoint"):
+        load_model(tmp_path)
+
+
+def test_load_model_on_garbage(tmp_path: Path) -> None:
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(b"\x01\x02not a checkpoint")
+    with pytest.raises(CheckpointError, match=str(p)):
+        load_model(p)
+
+
+def test_load_model_weights_not_fitting_config(tmp_path: Path) -> None:
+    cfg, _, path = save_run(tmp_path, "dcgan", g_channels=8, d_channels=8)
+    wider = build_recipe(make_config("dcgan", overrides={"model": {"g_channels": 16}}), 10)
+    save_checkpoint(  # the config says 8 channels, the weights have 16
+        path,
+        generator=wider.generator,
+        discriminator=wider.discriminator,
+        optimizers={},
+        meta={"recipe": "dcgan", "step": 1, "config": cfg.to_dict(), "num_classes": 10},
+    )
+    with pytest.raises(CheckpointError, match="generator weights do not fit"):
+        load_model(tmp_path)

@@ -1,0 +1,332 @@
+"""make_config layering (defaults ← YAML ← overrides), recipe lookup, build_recipe, devices."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from ganforge.data.batches import ImageTransform
+from ganforge.errors import ConfigError
+from ganforge.models import RECIPES
+from ganforge.training.setup import build_recipe, config_from_dict, make_config, resolve_device
+
+ALL_RECIPES = sorted(RECIPES)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "run.yaml"
+    p.write_text(text)
+    return p
+
+
+# -- defaults per recipe -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("recipe", "expected"),
+    [
+        (
+            "dcgan",
+            {"latent_dim": 100, "dropout": 0.0, "real_label": 1.0, "d_steps": 1, "beta2": 0.999},
+        ),
+        (
+            "improved-dcgan",
+            {
+                "dropout": 0.3,
+                "real_label": 0.9,
+                "fake_label": 0.0,
+                "d_steps": 2,
+                "input_noise": 0.1,
+                "input_noise_anneal": True,
+                "g_activation": "lrelu",
+                "beta1": 0.5,
+            },
+        ),
+        ("wgan-gp", {"beta1": 0.5, "beta2": 0.9, "d_steps": 2, "gp_weight": 10.0}),
+        (
+            "gan",
+            {
+                "latent_dim": 64,
+                "g_hidden": (256, 512, 1024),
+                "d_hidden": (512, 256),
+                "dropout": 0.3,
+            },
+        ),
+        ("acgan", {"embedding_dim": 32, "dropout": 0.3, "class_weight": 1.0, "d_steps": 1}),
+        ("conv-d", {"latent_dim": 64, "d_channels": (64, 128, 64)}),
+        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 64)}),
+    ],
+)
+def test_recipe_defaults(recipe: str, expected: dict) -> None:
+    cfg = make_config(recipe)
+    assert cfg.recipe == recipe
+    assert type(cfg.model) is RECIPES[recipe].config_cls
+    assert {k: getattr(cfg.model, k) for k in expected} == expected
+    assert cfg.dataset == "mnist"
+    assert cfg.train.epochs == 5
+    assert cfg.train.batch_size == 64
+
+
+# -- YAML file and overrides --------------------------------------------------------------------
+
+
+def test_yaml_diff_overrides_model_and_train(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "recipe: improved-dcgan\ndataset: fashion-mnist\n"
+        "model:\n  latent_dim: 64\n  dropout: 0.1\ntrain:\n  epochs: 10\n  steps: 7\n",
+    )
+    cfg = make_config(None, p)
+    assert cfg.recipe == "improved-dcgan"
+    assert cfg.dataset == "fashion-mnist"
+    assert (cfg.model.latent_dim, cfg.model.dropout) == (64, 0.1)
+    assert (cfg.train.epochs, cfg.train.steps) == (10, 7)
+    # untouched keys keep the recipe's defaults
+    assert (cfg.model.real_label, cfg.model.d_steps, cfg.train.batch_size) == (0.9, 2, 64)
+
+
+def test_recipe_argument_and_matching_file(tmp_path: Path) -> None:
+    p = write(tmp_path, "recipe: gan\ntrain:\n  epochs: 2\n")
+    assert make_config("gan", p).train.epochs == 2
+
+
+def test_file_without_recipe_uses_argument(tmp_path: Path) -> None:
+    p = write(tmp_path, "model:\n  g_hidden: [32, 64]\n")
+    cfg = make_config("gan", p)
+    assert cfg.model.g_hidden == (32, 64)
+
+
+def test_overrides_win_over_yaml(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "recipe: dcgan\ndataset: fashion-mnist\nmodel:\n  latent_dim: 64\n"
+        "  lr_g: 0.001\ntrain:\n  epochs: 10\n  seed: 3\n",
+    )
+    cfg = make_config(
+        None,
+        p,
+        {"dataset": "mnist", "model": {"lr_g": 0.005}, "train": {"epochs": 3}},
+    )
+    assert cfg.dataset == "mnist"
+    assert cfg.model.lr_g == 0.005
+    assert cfg.train.epochs == 3
+    assert cfg.model.latent_dim == 64  # from the file, not overridden
+    assert cfg.train.seed == 3
+
+
+def test_ints_accepted_for_floats_via_make_config() -> None:
+    cfg = make_config("wgan-gp", overrides={"model": {"gp_weight": 5, "lr_d": 1}})
+    assert cfg.model.gp_weight == 5.0
+    assert isinstance(cfg.model.gp_weight, float)
+    assert cfg.model.lr_d == 1.0
+
+
+def test_unknown_model_key_did_you_mean() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key model\.dropuot; did you mean 'dropout'"):
+        make_config("dcgan", overrides={"model": {"dropuot": 0.3}})
+
+
+def test_unknown_key_in_yaml_did_you_mean(tmp_path: Path) -> None:
+    p = write(tmp_path, "recipe: dcgan\ntrain:\n  epoch: 3\n")
+    with pytest.raises(ConfigError, match=r"train\.epoch; did you mean 'epochs'"):
+        make_config(None, p)
+
+
+def test_key_of_another_recipe_is_unknown() -> None:
+    # gp_weight belongs to wgan-gp; dcgan's config has no such field
+    with pytest.raises(ConfigError, match=r"model\.gp_weight"):
+        make_config("dcgan", overrides={"model": {"gp_weight": 1.0}})
+
+
+@pytest.mark.parametrize("where", ["file", "overrides"])
+def test_unknown_top_level_key(tmp_path: Path, where: str) -> None:
+    if where == "file":
+        args = ("dcgan", write(tmp_path, "modle:\n  latent_dim: 3\n"), None)
+    else:
+        args = ("dcgan", None, {"modle": {"latent_dim": 3}})
+    with pytest.raises(ConfigError, match="unknown top-level key 'modle'"):
+        make_config(*args)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("train", "batch_size", "64"),
+        ("train", "epochs", True),
+        ("model", "lr_g", [0.1]),
+        ("model", "latent_dim", 64.0),
+    ],
+)
+def test_wrong_type_names_the_key(section: str, key: str, value) -> None:
+    with pytest.raises(ConfigError, match=rf"{section}\.{key}"):
+        make_config("dcgan", overrides={section: {key: value}})
+
+
+@pytest.mark.parametrize(
+    ("recipe", "section", "values", "key"),
+    [
+        ("dcgan", "train", {"batch_size": 0}, "batch_size"),
+        ("dcgan", "model", {"lr_g": -0.001}, "lr_g"),
+        ("dcgan", "model", {"d_steps": 0}, "d_steps"),
+        ("dcgan", "model", {"resolution": 30}, "resolution"),
+        ("dcgan", "model", {"data_range": "0,255"}, "data_range"),
+        ("allconv", "model", {"latent_dim": 32}, "latent_dim"),
+        ("allconv", "model", {"g_channels": [64, 128]}, "g_channels"),
+        ("dcgan", "model", {"beta1": 1.0}, "beta1"),
+        ("improved-dcgan", "model", {"real_label": 1.5}, "real_label"),
+        ("gan", "model", {"input_noise": -0.1}, "input_noise"),
+        ("wgan-gp", "model", {"gp_weight": -1}, "gp_weight"),
+        ("wgan-gp", "model", {"gp_mix": "beta"}, "gp_mix"),
+        ("acgan", "model", {"class_weight": -1.0}, "class_weight"),
+    ],
+)
+def test_impossible_values(recipe: str, section: str, values: dict, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        make_config(recipe, overrides={section: values})
+
+
+def test_unknown_dataset() -> None:
+    with pytest.raises(ConfigError, match="dataset"):
+        make_config("dcgan", overrides={"dataset": "cifar10"})
+
+
+# -- recipe names ------------------------------------------------------------------------------
+
+
+def test_unknown_recipe_did_you_mean() -> None:
+    with pytest.raises(ConfigError, match=r"unknown recipe 'dcgam'; did you mean 'dcgan'"):
+        make_config("dcgam")
+
+
+def test_unknown_recipe_far_off_lists_known() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_config("vqvae")
+    msg = str(info.value)
+    assert "known:" in msg
+    assert all(name in msg for name in ALL_RECIPES)
+
+
+def test_recipe_in_file_disagrees_with_argument(tmp_path: Path) -> None:
+    p = write(tmp_path, "recipe: gan\n")
+    with pytest.raises(ConfigError) as info:
+        make_config("dcgan", p)
+    msg = str(info.value)
+    assert "'dcgan'" in msg
+    assert "'gan'" in msg
+
+
+def test_no_recipe_anywhere(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no recipe given"):
+        make_config(None, write(tmp_path, "train:\n  epochs: 2\n"))
+    with pytest.raises(ConfigError, match="no recipe given"):
+        make_config()
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    p = write(tmp_path, "recipe: dcgan\nmodel:\n  latent_dim: 64\n   dropout: 0.2\n")
+    with pytest.raises(ConfigError, match="not valid YAML at line 4"):
+        make_config(None, p)
+
+
+def test_yaml_list_is_refused(tmp_path: Path) -> None:
+    p = write(tmp_path, "- dcgan\n- gan\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        make_config("dcgan", p)
+
+
+def test_missing_yaml_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        make_config("dcgan", tmp_path / "missing.yaml")
+
+
+# -- round trip ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("recipe", ALL_RECIPES)
+def test_config_from_dict_round_trip(recipe: str) -> None:
+    cfg = make_config(
+        recipe,
+        overrides={
+            "dataset": "fashion-mnist",
+            "model": {"lr_g": 0.001, "latent_distribution": "uniform"},
+            "train": {"epochs": 2, "steps": 9, "seed": 4},
+        },
+    )
+    assert config_from_dict(cfg.to_dict()) == cfg
+    # Checkpoints store it as JSON and runs as YAML: tuples come back as lists there.
+    assert config_from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert config_from_dict(yaml.safe_load(yaml.safe_dump(cfg.to_dict()))) == cfg
+
+
+def test_config_from_dict_validates() -> None:
+    d = make_config("dcgan").to_dict()
+    d["train"]["batch_size"] = 0
+    with pytest.raises(ConfigError, match="batch_size"):
+        config_from_dict(d)
+
+
+# -- build_recipe --------------------------------------------------------------------------------
+
+
+def test_build_recipe_uses_config_and_num_classes() -> None:
+    cfg = make_config("acgan", overrides={"model": {"latent_dim": 16, "embedding_dim": 4}})
+    recipe = build_recipe(cfg, num_classes=5)
+    assert isinstance(recipe, RECIPES["acgan"])
+    assert recipe.cfg is cfg.model
+    assert recipe.num_classes == 5
+    assert recipe.generator.embed.num_embeddings == 5
+    assert recipe.discriminator.classifier.out_features == 5
+    assert recipe.device == torch.device("cpu")
+
+
+@pytest.mark.parametrize("resolution", [32, 64])
+def test_accepted_resolution_is_usable(resolution: int) -> None:
+    try:
+        cfg = make_config("dcgan", overrides={"model": {"resolution": resolution}})
+    except ConfigError:
+        return  # refusing it up front is a fine fix as well
+    recipe = build_recipe(cfg, 10)
+    real = ImageTransform(cfg.model.data_range, resolution)(
+        torch.zeros(2, 28, 28, dtype=torch.uint8)
+    )
+    fake = recipe.generate(recipe.sample_latent(2))
+    assert fake.shape == real.shape
+    assert recipe.discriminator(real).shape == (2, 1)
+
+
+@pytest.mark.parametrize("values", [{"dropout": 1.5}, {"g_activation": "foo"}])
+def test_recipe_specific_values_checked_up_front(values: dict) -> None:
+    with pytest.raises(ConfigError):
+        make_config("dcgan", overrides={"model": values})
+
+
+# -- devices ------------------------------------------------------------------------------------
+
+
+def test_resolve_device_cpu() -> None:
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only behaviour")
+def test_resolve_device_auto_is_cpu_without_cuda() -> None:
+    assert resolve_device("auto") == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only behaviour")
+@pytest.mark.parametrize("name", ["cuda", "cuda:0"])
+def test_resolve_device_cuda_without_cuda(name: str) -> None:
+    with pytest.raises(ConfigError, match="CUDA is not available"):
+        resolve_device(name)
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="checks the no-MPS behaviour")
+def test_resolve_device_mps_without_mps() -> None:
+    with pytest.raises(ConfigError, match="MPS is not available"):
+        resolve_device("mps")
+
+
+def test_resolve_device_unknown_name() -> None:
+    with pytest.raises(ConfigError):
+        resolve_device("gpu")

@@ -1,0 +1,183 @@
+"""The generic training loop on real MNIST: outputs, exact resume, limits and guards."""
+
+import json
+import math
+
+import pytest
+import torch
+import yaml
+
+from ganforge.errors import GanforgeError
+from ganforge.reporting import read_csv_rows
+from ganforge.training.checkpoint import load_checkpoint
+from ganforge.training.setup import make_config
+from ganforge.training.trainer import Trainer, TrainingDiverged, fixed_inputs, train
+
+pytestmark = pytest.mark.mnist
+
+
+def small_config(recipe: str, **train):
+    settings = {"batch_size": 32, "log_every": 5, "epochs": 2, **train}
+    return make_config(recipe, overrides={"train": settings})
+
+
+def losses(run_dir):
+    rows = read_csv_rows(run_dir / "metrics" / "batches.csv")
+    return [{k: v for k, v in r.items() if k != "time"} for r in rows]
+
+
+def losses_per_epoch(run_dir):
+    rows = read_csv_rows(run_dir / "metrics" / "epochs.csv")
+    return [{k: v for k, v in r.items() if k != "time"} for r in rows]
+
+
+def generator_weights(run_dir):
+    ckpt = load_checkpoint(run_dir / "checkpoints" / "last.safetensors")
+    return ckpt.module_state("generator")
+
+
+def test_run_writes_every_output(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    result = train(small_config("dcgan"), run, data=mnist_small, display=False)
+    assert result.step == 40 and result.epochs_done == 2.0
+    for name in ("config.yaml", "summary.json", "progress.gif"):
+        assert (run / name).stat().st_size > 0, name
+    assert sorted(p.name for p in (run / "samples").glob("*.png")) == [
+        "epoch_0000.png",
+        "epoch_0001.png",
+        "epoch_0002.png",
+    ]
+    assert {p.name for p in (run / "plots").glob("*.png")} == {
+        "loss_per_batch.png",
+        "loss_per_epoch.png",
+    }
+    assert {p.name for p in (run / "checkpoints").iterdir()} == {
+        "last.safetensors",
+        "epoch_0001.safetensors",
+        "epoch_0002.safetensors",
+    }
+    batches = read_csv_rows(run / "metrics" / "batches.csv")
+    epochs = read_csv_rows(run / "metrics" / "epochs.csv")
+    assert [r["step"] for r in batches] == list(range(1, 41))
+    assert [r["epoch"] for r in epochs] == [1.0, 2.0]
+    assert all(math.isfinite(r[k]) for r in batches for k in ("d_loss", "g_loss", "d_real"))
+    # The epoch row is the mean of that epoch's batch rows.
+    first = [r["d_loss"] for r in batches if r["epoch"] <= 1]
+    assert epochs[0]["d_loss"] == pytest.approx(sum(first) / len(first))
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["recipe"] == "dcgan" and summary["steps"] == 40
+    assert summary["params_g"] == 759_681 and summary["params_d"] == 138_689
+    assert summary["images_per_s"] > 0 and summary["train_images"] == 640
+    assert summary["versions"]["torch"] == torch.__version__
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["recipe"] == "dcgan" and saved["train"]["batch_size"] == 32
+
+
+@pytest.mark.parametrize("recipe", ["dcgan", "improved-dcgan", "wgan-gp", "acgan"])
+def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path, mnist_small, recipe):
+    """Interrupt at the end of epoch 1 and inside epoch 2, resume each time: same losses,
+    same epoch rows, same final weights, bit for bit (dropout, input noise, label sampling
+    and the annealing schedule all continue where they were)."""
+    cfg = small_config(recipe)
+    straight = tmp_path / "straight"
+    train(cfg, straight, data=mnist_small, display=False)
+
+    pieces = tmp_path / "pieces"
+    spe = 20 // cfg.model.d_steps
+    Trainer(cfg, pieces, data=mnist_small, display=False).run(stop_at=spe)
+    Trainer(cfg, pieces, data=mnist_small, resume=True, display=False).run(stop_at=spe + 3)
+    assert load_checkpoint(pieces / "checkpoints" / "last.safetensors").step == spe + 3
+    Trainer(cfg, pieces, data=mnist_small, resume=True, display=False).run()
+
+    assert losses(pieces) == losses(straight)
+    assert losses_per_epoch(pieces) == losses_per_epoch(straight)
+    a, b = generator_weights(straight), generator_weights(pieces)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_extending_a_finished_run_equals_training_longer(tmp_path, mnist_small):
+    """`--resume --epochs 2` on a finished 1-epoch run equals a 2-epoch run (dcgan has no
+    schedule that depends on the run's length)."""
+    straight, extended = tmp_path / "straight", tmp_path / "extended"
+    train(small_config("dcgan"), straight, data=mnist_small, display=False)
+    train(small_config("dcgan", epochs=1), extended, data=mnist_small, display=False)
+    train(small_config("dcgan"), extended, data=mnist_small, resume=True, display=False)
+    assert losses(extended) == losses(straight)
+
+
+def test_resume_drops_rows_logged_after_the_checkpoint(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(small_config("gan", epochs=1), run, data=mnist_small, display=False)
+    log = run / "metrics" / "batches.csv"
+    # A crash after the checkpoint but with more rows flushed: those rows must go.
+    log.write_text(log.read_text() + "21,1.05,9.9,1,1,1,1\n")
+    train(small_config("gan", epochs=2), run, data=mnist_small, resume=True, display=False)
+    steps = [r["step"] for r in read_csv_rows(log)]
+    assert steps == list(range(1, 41))
+
+
+def test_existing_run_is_not_overwritten(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(small_config("gan", steps=3), run, data=mnist_small, display=False)
+    before = (run / "checkpoints" / "last.safetensors").read_bytes()
+    with pytest.raises(GanforgeError, match="already holds a run; pass --resume"):
+        Trainer(small_config("gan", steps=3), run, data=mnist_small)
+    assert (run / "checkpoints" / "last.safetensors").read_bytes() == before
+
+
+def test_resume_needs_a_checkpoint_of_the_same_recipe(tmp_path, mnist_small):
+    with pytest.raises(GanforgeError, match="nothing to resume"):
+        Trainer(small_config("gan"), tmp_path / "empty", data=mnist_small, resume=True)
+    run = tmp_path / "run"
+    train(small_config("gan", steps=2), run, data=mnist_small, display=False)
+    with pytest.raises(GanforgeError, match="'gan' checkpoint; cannot resume it as 'dcgan'"):
+        Trainer(small_config("dcgan"), run, data=mnist_small, resume=True)
+
+
+def test_steps_limit_stops_mid_epoch_with_a_checkpoint(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    result = train(small_config("wgan-gp", steps=3), run, data=mnist_small, display=False)
+    assert result.step == 3
+    assert len(read_csv_rows(run / "metrics" / "batches.csv")) == 3
+    assert load_checkpoint(run / "checkpoints" / "last.safetensors").step == 3
+    # wgan-gp logs its penalty and distance estimate besides the four base statistics.
+    assert {"gp", "w_dist"} <= set(read_csv_rows(run / "metrics" / "batches.csv")[0])
+
+
+def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(
+    tmp_path, mnist_small, monkeypatch
+):
+    run = tmp_path / "run"
+    cfg = small_config("dcgan", epochs=2)
+    trainer = Trainer(cfg, run, data=mnist_small, display=False)
+    real_step = trainer.train_step
+
+    def step_then_nan(batches):
+        stats = real_step(batches)
+        return stats * float("nan") if trainer.step >= 25 else stats
+
+    monkeypatch.setattr(trainer, "train_step", step_then_nan)
+    with pytest.raises(TrainingDiverged, match="non-finite d_loss"):
+        trainer.run()
+    ckpt = load_checkpoint(run / "checkpoints" / "last.safetensors")
+    assert ckpt.step == 20  # the end of epoch 1, written before the NaN
+    assert all(torch.isfinite(t).all() for t in ckpt.tensors.values() if t.is_floating_point())
+
+
+def test_conditional_grid_has_one_row_per_class(mnist_small):
+    trainer_cfg = small_config("acgan")
+    from ganforge.training.setup import build_recipe
+
+    recipe = build_recipe(trainer_cfg, 10)
+    z, labels, cols = fixed_inputs(recipe, seed=0)
+    assert cols == 8 and z.shape == (80, 100)
+    assert labels.tolist() == [c for c in range(10) for _ in range(8)]
+    # The same 8 latents in every row: a column is one style across the classes.
+    assert torch.equal(z[:8], z[8:16])
+
+
+def test_tensorboard_writes_events(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(small_config("gan", steps=5, tensorboard=True), run, data=mnist_small, display=False)
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
