@@ -12,7 +12,6 @@ DEMO_OUT ?= runs/demo-$(DEMO_RECIPE)
 
 $(BIN)/ganforge: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
@@ -24,12 +23,12 @@ demo: venv
 	@echo "Outputs: $(DEMO_OUT)/ (samples/, progress.gif, plots/, metrics/, checkpoints/, summary.json)"
 
 test: venv
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache .hypothesis

@@ -20,6 +20,17 @@ def mnist_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def fashion_dir() -> Path:
+    """Debian's complete Fashion-MNIST (``apt-get install dataset-fashion-mnist``), or skip."""
+    path = Path("/usr/share/datasets/fashion-mnist")
+    if not (path / "t10k-labels-idx1-ubyte.gz").exists():
+        if os.environ.get("GANFORGE_REQUIRE_TEST_DATA") == "1":
+            pytest.fail(f"GANFORGE_REQUIRE_TEST_DATA=1 but {path} is missing")
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
 def mnist_train(mnist_dir: Path):
     """The real MNIST training images of ``mnist_dir``."""
     from ganforge.data import load_dataset

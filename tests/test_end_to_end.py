@@ -9,7 +9,7 @@ from ganforge.generation import load_model
 from ganforge.models import RECIPES
 from ganforge.reporting import read_csv_rows
 from ganforge.training.setup import build_recipe, make_config
-from ganforge.training.trainer import generate_images, train
+from ganforge.training.trainer import train
 
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]
 DEFAULT_RECIPES = ["gan", "dcgan", "improved-dcgan", "wgan-gp", "acgan", "conv-d", "allconv"]
@@ -70,7 +70,7 @@ def test_dcgan_learns_the_statistics_of_digits(tmp_path, mnist_train):
 
     def sample_stats(recipe, transform):
         z = recipe.sample_latent(2000, generator=torch.Generator().manual_seed(1))
-        return image_statistics(transform.to_uint8(generate_images(recipe, z, None)))
+        return image_statistics(transform.to_uint8(recipe.sample_images(z)))
 
     before = sample_stats(untrained_recipe, model.transform)
     after = sample_stats(model.recipe, model.transform)

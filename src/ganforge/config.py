@@ -38,12 +38,12 @@ class TrainConfig:
     """The schedule of a run: how long, in what batches, and what it writes when."""
 
     epochs: int = 5
-    steps: int | None = None  # stop after this many D steps (batches) in total, if set
+    steps: int | None = None  # stop after this many steps (G updates) in total, if set
     batch_size: int = 64
     seed: int = 0
     sample_every: int = 1  # epochs between sample grids (and redraws of the loss plots)
     checkpoint_every: int = 1  # epochs between numbered checkpoints (the last one always kept)
-    log_every: int = 20  # batches between reads of the device-side statistics
+    log_every: int = 20  # steps between reads of the device-side statistics and log lines
     tensorboard: bool = False
     device: str = "auto"
 
@@ -205,9 +205,13 @@ def apply_overrides(obj: Any, values: dict[str, Any], where: str) -> Any:
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML config file into a mapping, with a one-line error for a bad file."""
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except OSError as err:
+        raise ConfigError(f"config file {path} cannot be read: {err.strerror or err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""

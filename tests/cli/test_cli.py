@@ -25,12 +25,18 @@ def ganforge(*args, env=None, check=True):
     return proc
 
 
-def test_help_lists_commands_with_examples():
-    out = ganforge("--help").stdout
-    for command in ("train", "sample", "interpolate", "recipes"):
-        assert command in out
-    for command in ("train", "sample", "interpolate", "recipes"):
-        assert "Example" in ganforge(command, "--help").stdout
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        ("train", "ganforge train dcgan --epochs 5"),
+        ("sample", "ganforge sample runs/"),
+        ("interpolate", "ganforge interpolate runs/"),
+        ("recipes", "ganforge recipes"),
+    ],
+)
+def test_every_command_has_help_with_an_example(command, example):
+    assert command in ganforge("--help").stdout
+    assert example in ganforge(command, "--help").stdout
 
 
 def test_recipes_lists_every_default_recipe_with_counts():
@@ -48,7 +54,9 @@ def test_recipes_lists_every_default_recipe_with_counts():
         (["train", "dcgan", "--lr", "-1"], "learning rates must be > 0"),
         (["train", "dcgan", "--set", "model.dropuot=0.2"], "did you mean 'dropout'?"),
         (["train", "dcgan", "--dataset", "cifar"], "dataset must be 'mnist' or 'fashion-mnist'"),
-        (["train", "dcgan", "--device", "cuda"], "CUDA is not available"),
+        (["train", "dcgan", "--device", "cuda:99"], "cuda:99"),
+        (["train", "dcgan", "--device", "gpu"], "unknown device 'gpu'"),
+        (["train", "--resume"], "--resume needs --out RUN_DIR"),
         (["sample", "/nonexistent/run"], "does not exist"),
     ],
 )
@@ -86,9 +94,15 @@ def test_train_sample_interpolate_resume(tmp_path, mnist_dir):
     assert "done: 12 steps" in out.stderr
     assert "D(G(z))" in out.stderr  # the progress line, plain in a non-terminal
 
-    # Resume continues the run to a longer budget.
+    # Resume continues the run to a longer budget; resuming it again has nothing to do.
     ganforge("train", "--resume", "--steps", "20", *common)
     assert json.loads((run / "summary.json").read_text())["steps"] == 20
+    again = ganforge("train", "--resume", "--steps", "20", *common)
+    assert "already at step 20" in again.stderr
+    changed = ganforge(
+        "train", "--resume", "--steps", "30", *common[:-2], "--batch-size", "16", check=False
+    )
+    assert changed.returncode == 2 and "cannot change train.batch_size" in changed.stderr
 
     grid = tmp_path / "g.png"
     npy = tmp_path / "s.npy"

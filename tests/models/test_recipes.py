@@ -123,11 +123,11 @@ def test_acgan_label_changes_the_image() -> None:
         ("allconv", 337_665, 412_481),
         # G as gan's; D as allconv's
         ("conv-d", 1_478_928, 412_481),
-        # G: Embedding(10, 32) = 320; Linear(132→6,272, no bias) = 827,904; then as dcgan
-        #    256 + 131,072 + 128 + 1,025                                  → 960,705
+        # G: Embedding(10, 100) = 1,000 (z ⊙ embed(y)); Linear(100→6,272, no bias) = 627,200;
+        #    then as dcgan 256 + 131,072 + 128 + 1,025                    → 760,681
         # D: dcgan trunk 1,088 + 131,072 + 256 = 132,416; adversarial Linear(6,272→1)
         #    = 6,273; classifier Linear(6,272→10) = 62,720 + 10 = 62,730  → 201,419
-        ("acgan", 960_705, 201_419),
+        ("acgan", 760_681, 201_419),
     ],
 )
 def test_parameter_counts_by_hand(name: str, g: int, d: int) -> None:

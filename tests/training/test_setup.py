@@ -281,19 +281,24 @@ def test_build_recipe_uses_config_and_num_classes() -> None:
     assert recipe.device == torch.device("cpu")
 
 
-@pytest.mark.parametrize("resolution", [32, 64])
-def test_accepted_resolution_is_usable(resolution: int) -> None:
-    try:
-        cfg = make_config("dcgan", overrides={"model": {"resolution": resolution}})
-    except ConfigError:
-        return  # refusing it up front is a fine fix as well
-    recipe = build_recipe(cfg, 10)
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+@pytest.mark.parametrize("resolution", [28, 32, 64])
+def test_every_accepted_resolution_is_usable(recipe: str, resolution: int) -> None:
+    """A resolution is either refused up front, or G makes it and D takes it."""
+    if resolution not in RECIPES[recipe].resolutions:
+        with pytest.raises(ConfigError, match="works at resolution"):
+            make_config(recipe, overrides={"model": {"resolution": resolution}})
+        return
+    cfg = make_config(recipe, overrides={"model": {"resolution": resolution}})
+    recipe_obj = build_recipe(cfg, 10)
     real = ImageTransform(cfg.model.data_range, resolution)(
         torch.zeros(2, 28, 28, dtype=torch.uint8)
     )
-    fake = recipe.generate(recipe.sample_latent(2))
+    labels = torch.zeros(2, dtype=torch.long) if recipe_obj.conditional else None
+    fake = recipe_obj.generate(recipe_obj.sample_latent(2), labels)
     assert fake.shape == real.shape
-    assert recipe.discriminator(real).shape == (2, 1)
+    out = recipe_obj.discriminator(real)
+    assert (out[0] if isinstance(out, tuple) else out).shape == (2, 1)
 
 
 @pytest.mark.parametrize("values", [{"dropout": 1.5}, {"g_activation": "foo"}])

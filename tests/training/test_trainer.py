@@ -2,16 +2,24 @@
 
 import json
 import math
+import signal
 
 import pytest
 import torch
 import yaml
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import ConfigError, GanforgeError
 from ganforge.reporting import read_csv_rows
 from ganforge.training.checkpoint import load_checkpoint
 from ganforge.training.setup import make_config
-from ganforge.training.trainer import Trainer, TrainingDiverged, fixed_inputs, train
+from ganforge.training.trainer import (
+    RunComplete,
+    Trainer,
+    TrainingDiverged,
+    TrainingInterrupted,
+    fixed_inputs,
+    train,
+)
 
 pytestmark = pytest.mark.mnist
 
@@ -181,3 +189,87 @@ def test_tensorboard_writes_events(tmp_path, mnist_small):
     run = tmp_path / "run"
     train(small_config("gan", steps=5, tensorboard=True), run, data=mnist_small, display=False)
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(small_config("gan", epochs=1), run, data=mnist_small, display=False)
+    summary = (run / "summary.json").read_bytes()
+    with pytest.raises(
+        RunComplete, match=r"already at step 20 \(1 epochs\); pass a larger --epochs"
+    ):
+        Trainer(small_config("gan", epochs=1), run, data=mnist_small, resume=True)
+    assert (run / "summary.json").read_bytes() == summary
+
+
+def test_fresh_run_over_a_crashed_runs_leftovers_starts_clean(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(small_config("gan", steps=7), run, data=mnist_small, display=False)
+    # A crash before the first checkpoint leaves logs and grids but no checkpoint.
+    for ckpt in (run / "checkpoints").iterdir():
+        ckpt.unlink()
+    train(small_config("gan", steps=5), run, data=mnist_small, display=False)
+    assert [r["step"] for r in read_csv_rows(run / "metrics" / "batches.csv")] == [1, 2, 3, 4, 5]
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        "epoch_0000.25.png",
+        "epoch_0000.png",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [("train", "batch_size", 16), ("train", "seed", 1), ("model", "lr_d", 1e-3)],
+)
+def test_resume_refuses_settings_that_change_the_run(tmp_path, mnist_small, section, key, value):
+    run = tmp_path / "run"
+    train(small_config("dcgan", steps=3), run, data=mnist_small, display=False)
+    overrides = {"train": {"batch_size": 32, "log_every": 5, "epochs": 2}, "model": {}}
+    overrides[section][key] = value
+    changed = make_config("dcgan", overrides=overrides)
+    with pytest.raises(ConfigError, match=f"cannot change {section}.{key} when resuming"):
+        Trainer(changed, run, data=mnist_small, resume=True)
+
+
+def test_resume_refuses_other_training_data(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(small_config("gan", steps=3), run, data=mnist_small, display=False)
+    from dataclasses import replace
+
+    other = replace(mnist_small, images=mnist_small.images.flip(0), fingerprint="0" * 16)
+    with pytest.raises(ConfigError, match=r"not the data .* was trained on"):
+        Trainer(small_config("gan"), run, data=other, resume=True)
+
+
+def test_run_ending_inside_an_epoch_gets_a_final_grid_in_the_gif(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(small_config("dcgan", steps=25), run, data=mnist_small, display=False)
+    names = sorted(p.name for p in (run / "samples").iterdir())
+    assert names == ["epoch_0000.png", "epoch_0001.25.png", "epoch_0001.png"]
+    from PIL import Image
+
+    assert Image.open(run / "progress.gif").n_frames == 3
+
+
+def test_ctrl_c_finishes_the_step_saves_and_resumes_exactly(tmp_path, mnist_small, monkeypatch):
+    """SIGINT mid-run: the step completes, a checkpoint is written, TrainingInterrupted says
+    how to resume, and the resumed run equals an uninterrupted one."""
+    cfg = small_config("improved-dcgan")
+    straight = tmp_path / "straight"
+    train(cfg, straight, data=mnist_small, display=False)
+
+    run = tmp_path / "run"
+    trainer = Trainer(cfg, run, data=mnist_small, display=False)
+    real_step = trainer.train_step
+
+    def step_and_maybe_interrupt(batches):
+        stats = real_step(batches)
+        if trainer.step == 12:  # the 13th step is under way: Ctrl-C arrives now
+            signal.raise_signal(signal.SIGINT)
+        return stats
+
+    monkeypatch.setattr(trainer, "train_step", step_and_maybe_interrupt)
+    with pytest.raises(TrainingInterrupted, match="SIGINT at step 13: checkpoint saved"):
+        trainer.run()
+    assert load_checkpoint(run / "checkpoints" / "last.safetensors").step == 13
+    Trainer(cfg, run, data=mnist_small, resume=True, display=False).run()
+    assert losses(run) == losses(straight)

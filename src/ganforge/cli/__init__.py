@@ -15,6 +15,7 @@ from ganforge.cli import generate as _generate
 from ganforge.cli import recipes as _recipes
 from ganforge.cli import train as _train
 from ganforge.errors import GanforgeError
+from ganforge.training.trainer import RunComplete, TrainingInterrupted
 
 app = typer.Typer(
     name="ganforge",
@@ -33,8 +34,19 @@ app.command("recipes")(_recipes.recipes)
 def main() -> None:
     """Console-script entry point: typer reports usage errors (exit 2) itself; ganforge's own
     errors are printed here as one line, also exit 2."""
+    console = Console(stderr=True)
     try:
         app()
+    except RunComplete as done:
+        console.print(str(done), highlight=False, soft_wrap=True)
+        sys.exit(0)
+    except TrainingInterrupted as stop:
+        console.print(f"[bold yellow]stopped:[/] {stop}", highlight=False, soft_wrap=True)
+        sys.exit(130)
     except GanforgeError as err:
-        Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except OSError as err:  # an unwritable output path, a full disk, ...
+        where = f" ({err.filename})" if err.filename else ""
+        console.print(f"[bold red]error:[/] {err.strerror or err}{where}", highlight=False)
         sys.exit(2)

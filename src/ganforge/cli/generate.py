@@ -6,60 +6,57 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-import torch
 import typer
 from PIL import Image
 from rich.console import Console
 
 from ganforge.generation import interpolation_latents, load_model, sample_labels
-from ganforge.reporting import save_gif, save_grid, save_strip
+from ganforge.reporting import grid_image, save_gif, save_grid, save_strip
 
 RunArg = Annotated[Path, typer.Argument(help="Run directory (or a checkpoint .safetensors file).")]
-CheckpointOpt = Annotated[
-    Path | None, typer.Option(help="A checkpoint other than the run's last one.")
+CheckpointOpt = Annotated[Path | None, typer.Option(help="A checkpoint other than the run's last.")]
+DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda, cuda:N, mps or auto.")]
+ClassOpt = Annotated[
+    int | None, typer.Option("--class", help="Class to draw (conditional recipes).")
 ]
+
+
+def default_output(run_dir: Path, name: str) -> Path:
+    """``RUN_DIR/generated/NAME`` for a run directory, ``./generated/NAME`` for a file."""
+    base = Path(run_dir) if Path(run_dir).is_dir() else Path(".")
+    return base / "generated" / name
 
 
 def sample(
     run_dir: RunArg,
     n: Annotated[int, typer.Option(min=1, max=100_000, help="How many images.")] = 64,
-    class_: Annotated[
-        int | None, typer.Option("--class", help="Class to draw (conditional recipes).")
-    ] = None,
+    class_: ClassOpt = None,
     seed: Annotated[int, typer.Option(help="Latent seed: same seed, same digits.")] = 0,
     grid: Annotated[Path | None, typer.Option(help="Write one grid PNG here.")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write one PNG per image into this folder.")
     ] = None,
     npy: Annotated[
-        Path | None, typer.Option(help="Write uint8 N×28×28 (+ _labels.npy if conditional).")
+        Path | None, typer.Option(help="Write uint8 N×28×28 (+ NAME_labels.npy if conditional).")
     ] = None,
     checkpoint: CheckpointOpt = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda, auto, ...")] = "cpu",
+    device: DeviceOpt = "cpu",
 ) -> None:
-    """Generate images from a trained run.
+    """Generate images from a trained run (default: a grid in RUN_DIR/generated/).
 
     [bold]Examples[/]
 
       ganforge sample runs/dcgan-20261122-101010 --n 64 --grid digits.png
       ganforge sample runs/acgan-… --class 7 --n 100 --npy sevens.npy
-      ganforge sample runs/gan-… --n 10000 --npy samples.npy     (for ganforge evaluate)
+      ganforge sample runs/gan-… --n 10000 --npy samples.npy --seed 1
     """
     model = load_model(run_dir, checkpoint, device)
     model.check_class(class_)
     labels = sample_labels(model, n, class_)
-    z = model.latents(seed, n)
-    chunks = [
-        model.generate(z[i : i + 512], None if labels is None else labels[i : i + 512])
-        for i in range(0, n, 512)
-    ]
-    images = torch.cat(chunks)
-    console = Console(stderr=True)
+    images = model.recipe.sample_images(model.latents(seed, n), labels)
     if grid is None and out is None and npy is None:
-        grid = (
-            Path(run_dir if Path(run_dir).is_dir() else ".") / "generated" / f"grid_seed{seed}.png"
-        )
-    written = []
+        grid = default_output(run_dir, f"grid_seed{seed}.png")
+    written: list[Path] = []
     if grid is not None:
         nrow = model.recipe.num_classes if labels is not None and class_ is None else 8
         grid.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +69,7 @@ def sample(
             Image.fromarray(img, mode="L").save(out / f"{i:05d}{suffix}.png")
         written.append(out)
     if npy is not None:
+        npy = npy if npy.suffix == ".npy" else npy.with_name(npy.name + ".npy")  # as np.save does
         npy.parent.mkdir(parents=True, exist_ok=True)
         np.save(npy, u8)
         written.append(npy)
@@ -79,8 +77,9 @@ def sample(
             label_path = npy.with_name(npy.stem + "_labels.npy")
             np.save(label_path, labels.numpy().astype(np.int64))
             written.append(label_path)
+    console = Console(stderr=True)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", highlight=False)
 
 
 def interpolate(
@@ -88,16 +87,17 @@ def interpolate(
     from_: Annotated[int, typer.Option("--from", help="Seed of the first latent.")] = 0,
     to: Annotated[int, typer.Option(help="Seed of the last latent.")] = 1,
     steps: Annotated[int, typer.Option(min=2, max=256, help="Images along the path.")] = 10,
-    class_: Annotated[
-        int | None, typer.Option("--class", help="Class to hold fixed (conditional recipes).")
-    ] = None,
+    class_: ClassOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="Strip PNG path (the GIF goes beside it).")
     ] = None,
     checkpoint: CheckpointOpt = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda, auto, ...")] = "cpu",
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Walk the latent space between two seeds: a strip PNG and an animated GIF.
+
+    Gaussian latents are interpolated spherically (slerp), uniform ones linearly. For a
+    conditional recipe the class is held fixed (--class, default 0).
 
     [bold]Examples[/]
 
@@ -109,21 +109,13 @@ def interpolate(
     if model.conditional and class_ is None:
         class_ = 0
     z = interpolation_latents(model, from_, to, steps)
-    labels = sample_labels(model, steps, class_)
-    images = model.generate(z, labels)
-    if out is None:
-        base = Path(run_dir) if Path(run_dir).is_dir() else Path(".")
-        out = base / "generated" / f"interpolate_{from_}_{to}.png"
+    images = model.recipe.sample_images(z, sample_labels(model, steps, class_))
+    out = out or default_output(run_dir, f"interpolate_{from_}_{to}.png")
     out.parent.mkdir(parents=True, exist_ok=True)
     strip = save_strip(images, out, model.transform.bounds)
-    frames_dir = out.with_name(out.stem + "_frames")
-    frames_dir.mkdir(exist_ok=True)
-    frames = [
-        save_grid(images[i : i + 1], frames_dir / f"frame_{i:03d}.png", 1, model.transform.bounds)
-        for i in range(steps)
-    ]
+    frames = [grid_image(images[i : i + 1], 1, model.transform.bounds) for i in range(steps)]
+    # There and back again, so the looping GIF has no jump.
     gif = save_gif(
         frames + frames[-2:0:-1], out.with_suffix(".gif"), duration_ms=120, final_hold_ms=120
     )
-    console = Console(stderr=True)
-    console.print(f"wrote {strip}\nwrote {gif}")
+    Console(stderr=True).print(f"wrote {strip}\nwrote {gif}", highlight=False)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from ganforge.config import load_yaml, parse_assignments
+from ganforge.errors import ConfigError
 from ganforge.training.run_dir import RunLayout, default_run_dir
 from ganforge.training.setup import make_config
 from ganforge.training.trainer import Trainer
@@ -83,9 +84,13 @@ def train(
         overrides["dataset"] = dataset
     if resume:
         if out is None:
-            raise typer.BadParameter("--resume needs --out RUN_DIR, the run to continue")
+            raise ConfigError("--resume needs --out RUN_DIR, the run to continue")
+        if config is not None:
+            raise ConfigError("--config cannot be combined with --resume: the run's config is used")
         saved = load_yaml(RunLayout(out).config)
         recipe = recipe or saved.get("recipe")
+        if epochs is not None and steps is None:
+            overrides["train"]["steps"] = None  # a new --epochs replaces an earlier --steps
         for section in ("model", "train"):
             overrides[section] = {**(saved.get(section) or {}), **overrides.get(section, {})}
         overrides.setdefault("dataset", saved.get("dataset", "mnist"))

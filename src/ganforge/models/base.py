@@ -120,6 +120,25 @@ class Recipe:
             return self.generator(z, labels)
         return self.generator(z)
 
+    @torch.no_grad()
+    def sample_images(self, z: Tensor, labels: Tensor | None = None, chunk: int = 512) -> Tensor:
+        """G's images for ``z`` (and labels) in eval mode — batch-norm running statistics, no
+        dropout — in chunks; G's mode is restored afterwards."""
+        device = self.device
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            outs = [
+                self.generate(
+                    z[i : i + chunk].to(device),
+                    None if labels is None else labels[i : i + chunk].to(device),
+                )
+                for i in range(0, z.shape[0], chunk)
+            ]
+        finally:
+            self.generator.train(was_training)
+        return torch.cat(outs)
+
     def fresh_fakes(self, batch_size: int) -> tuple[Tensor, Tensor | None]:
         """A batch of fakes from new latents (and random labels if conditional)."""
         z = self.sample_latent(batch_size)

@@ -14,6 +14,7 @@ from torch import Tensor
 from ganforge.config import ModelConfig
 from ganforge.errors import ConfigError
 from ganforge.losses import (
+    MIX_DISTRIBUTIONS,
     bce_discriminator_loss,
     bce_generator_loss,
     classification_loss,
@@ -88,8 +89,10 @@ class WassersteinConfig(ModelConfig):
         super().validate()
         if self.gp_weight < 0:
             raise ConfigError(f"model.gp_weight must be >= 0, got {self.gp_weight}")
-        if self.gp_mix not in ("uniform", "normal"):
-            raise ConfigError(f"model.gp_mix must be 'uniform' or 'normal', got {self.gp_mix!r}")
+        if self.gp_mix not in MIX_DISTRIBUTIONS:
+            raise ConfigError(
+                f"model.gp_mix must be one of {MIX_DISTRIBUTIONS}, got {self.gp_mix!r}"
+            )
 
 
 class WassersteinRecipe(Recipe):

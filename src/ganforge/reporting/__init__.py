@@ -4,7 +4,7 @@ Heavy imports (torchvision, matplotlib, tensorboard) happen on first use, so imp
 package stays cheap.
 """
 
-from ganforge.reporting.images import save_gif, save_grid, save_strip, to_uint8
+from ganforge.reporting.images import grid_image, save_gif, save_grid, save_strip, to_uint8
 from ganforge.reporting.metrics_log import CsvLog, read_csv_rows
 from ganforge.reporting.plots import plot_training_curves
 from ganforge.reporting.tensorboard import TensorBoardLogger
@@ -12,6 +12,7 @@ from ganforge.reporting.tensorboard import TensorBoardLogger
 __all__ = [
     "CsvLog",
     "TensorBoardLogger",
+    "grid_image",
     "plot_training_curves",
     "read_csv_rows",
     "save_gif",

@@ -91,10 +91,20 @@ def save_grid(
     ``ceil(N/nrow)·(H+2)+2`` by ``min(N, nrow)·(W+2)+2`` pixels. With ``title``, a black strip
     with the title in white is added on top. The file is replaced atomically.
     """
+    return _write_png(grid_image(images, nrow, data_range, title), path)
+
+
+def grid_image(
+    images: Tensor,
+    nrow: int,
+    data_range: tuple[float, float] = (-1.0, 1.0),
+    title: str | None = None,
+) -> Image.Image:
+    """The grid :func:`save_grid` writes, as a Pillow image (e.g. a GIF frame)."""
     image = Image.fromarray(_grid_array(images, nrow, data_range))
     if title:
         image = add_text_strip(image, title, size=_title_size(image.width), where="top")
-    return _write_png(image, path)
+    return image
 
 
 def save_strip(
@@ -108,9 +118,10 @@ def save_strip(
 
 
 def _label_from_stem(stem: str) -> str:
-    """``"epoch_003"`` → ``"epoch 3"``: separators become spaces, numbers lose leading zeros."""
+    """``"epoch_003"`` → ``"epoch 3"``, ``"epoch_0002.50"`` → ``"epoch 2.5"``: separators
+    become spaces, numbers lose leading and trailing zeros."""
     words = [w for w in re.split(r"[_\-\s]+", stem) if w]
-    return " ".join(str(int(w)) if w.isdigit() else w for w in words)
+    return " ".join(f"{float(w):g}" if re.fullmatch(r"\d+(\.\d+)?", w) else w for w in words)
 
 
 def _pad_to(image: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -127,7 +138,7 @@ def _pad_all(images: list[Image.Image]) -> list[Image.Image]:
 
 
 def save_gif(
-    frames: Sequence[Path],
+    frames: Sequence[Path | Image.Image],
     path: Path,
     duration_ms: int = 400,
     final_hold_ms: int = 1500,
@@ -137,9 +148,10 @@ def save_gif(
 
     Frames of different sizes are centred on a black canvas of the largest size. With
     ``label`` each frame gets a small strip underneath with its file stem made readable
-    (``epoch_003.png`` → "epoch 3"). Grey inputs give a grey GIF, anything else RGB
-    (Pillow quantises each frame to a palette). Note that Pillow merges consecutive frames
-    that are pixel-identical, summing their durations; labels keep epoch frames distinct.
+    (``epoch_003.png`` → "epoch 3"); frames given as Pillow images are not labelled. Grey
+    inputs give a grey GIF, anything else RGB (Pillow quantises each frame to a palette).
+    Note that Pillow merges consecutive frames that are pixel-identical, summing their
+    durations; labels keep epoch frames distinct.
     """
     if not frames:
         raise ValueError("save_gif needs at least one frame")
@@ -147,6 +159,9 @@ def save_gif(
         raise ValueError("durations must be positive")
     loaded: list[Image.Image] = []
     for frame in frames:
+        if isinstance(frame, Image.Image):
+            loaded.append(frame)
+            continue
         with Image.open(frame) as im:
             im.load()
             loaded.append(im.copy())
@@ -156,6 +171,8 @@ def save_gif(
         size = max(9, min(14, images[0].width // 24))
         images = [
             add_text_strip(im, _label_from_stem(Path(f).stem), size=size, where="bottom")
+            if not isinstance(f, Image.Image)
+            else im
             for im, f in zip(images, frames, strict=True)
         ]
         # A label wider than the frame widens that frame only; re-pad to keep sizes equal.

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 from torch import Tensor
 
 from ganforge.errors import CheckpointError
@@ -135,11 +135,9 @@ def load_checkpoint(path: Path) -> Checkpoint:
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
-        tensors = load_file(str(path))
-        from safetensors import safe_open
-
         with safe_open(str(path), framework="pt") as fh:
             raw = (fh.metadata() or {}).get("ganforge")
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(
             f"{path} is not a readable checkpoint (truncated or not safetensors): {err}"
@@ -150,6 +148,10 @@ def load_checkpoint(path: Path) -> Checkpoint:
         meta = None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a safetensors file but not a ganforge checkpoint")
+    missing = [k for k in ("recipe", "step", "config", "optimizers") if k not in meta]
+    if missing or "rng.cpu" not in tensors:
+        what = ", ".join(missing) or "rng.cpu"
+        raise CheckpointError(f"{path} is an incomplete ganforge checkpoint (missing {what})")
     return Checkpoint(path, tensors, meta)
 
 

@@ -15,6 +15,9 @@ import ganforge
 def git_commit() -> str | None:
     """The commit of the ganforge checkout in use, if it is one (with ``-dirty`` if modified)."""
     here = Path(ganforge.__file__).resolve().parent
+    # An installed copy inside some other repository must not report that repository's commit.
+    if not (here.parent.parent / "pyproject.toml").is_file() or here.parent.name != "src":
+        return None
     try:
         out = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--abbrev=12"],

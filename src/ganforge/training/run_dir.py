@@ -64,8 +64,15 @@ class RunLayout:
     def tensorboard(self) -> Path:
         return self.root / "tensorboard"
 
-    def sample_grid(self, epoch: int) -> Path:
-        return self.samples / f"epoch_{epoch:04d}.png"
+    def sample_grid(self, epoch: float) -> Path:
+        """``epoch_0003.png``; a run that ends inside an epoch gets e.g. ``epoch_0003.25.png``."""
+        name = f"{int(epoch):04d}" if float(epoch).is_integer() else f"{epoch:07.2f}"
+        return self.samples / f"epoch_{name}.png"
+
+    @staticmethod
+    def grid_epoch(path: Path) -> float:
+        """The epoch a sample grid shows, from its name (for ordering the GIF's frames)."""
+        return float(path.stem.removeprefix("epoch_"))
 
     def epoch_checkpoint(self, epoch: int) -> Path:
         return self.checkpoints / f"epoch_{epoch:04d}.safetensors"

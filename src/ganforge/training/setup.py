@@ -81,6 +81,8 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError(
             f"device {name!r} requested but CUDA is not available here; use --device cpu"
         )
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError(f"device {name!r}: this machine has {torch.cuda.device_count()} GPU(s)")
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ConfigError(
             f"device {name!r} requested but MPS is not available here; use --device cpu"

@@ -24,11 +24,13 @@ from ganforge.data import ImageData, load_dataset
 from ganforge.data.batches import BatchStream, ImageTransform
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.models.base import Recipe, frozen
-from ganforge.reporting import CsvLog, plot_training_curves, save_gif, save_grid
-from ganforge.training.checkpoint import load_checkpoint, restore, save_checkpoint
+from ganforge.reporting import plot_training_curves, save_gif, save_grid
+from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
+from ganforge.training.interrupt import StopRequest, graceful_stop
 from ganforge.training.progress import ProgressDisplay, format_stats
 from ganforge.training.provenance import provenance
 from ganforge.training.run_dir import RunLayout
+from ganforge.training.run_log import RunLog
 from ganforge.training.setup import build_recipe, resolve_device
 
 BASE_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -37,6 +39,27 @@ FIXED_SAMPLES = 64
 
 class TrainingDiverged(GanforgeError):
     """A loss became NaN or infinite; no checkpoint of that state is written."""
+
+
+class TrainingInterrupted(GanforgeError):
+    """Ctrl-C or SIGTERM: the step finished, a checkpoint was written, the run can resume."""
+
+
+class RunComplete(GanforgeError):
+    """``--resume`` on a run that has already trained as long as asked: nothing to do."""
+
+
+# Settings a resumed run may change; any other difference would change what the saved step
+# means (batch size, d_steps, data order) or what the weights are (the model config).
+RESUMABLE = (
+    "epochs",
+    "steps",
+    "device",
+    "sample_every",
+    "checkpoint_every",
+    "log_every",
+    "tensorboard",
+)
 
 
 @dataclass
@@ -63,21 +86,6 @@ def fixed_inputs(recipe: Recipe, seed: int) -> tuple[Tensor, Tensor | None, int]
     return z, labels, 8
 
 
-@torch.no_grad()
-def generate_images(recipe: Recipe, z: Tensor, labels: Tensor | None, chunk: int = 256) -> Tensor:
-    """Run G in eval mode (batch-norm running statistics, no dropout) and restore its mode."""
-    was_training = recipe.generator.training
-    recipe.generator.eval()
-    try:
-        outs = [
-            recipe.generate(z[i : i + chunk], None if labels is None else labels[i : i + chunk])
-            for i in range(0, z.shape[0], chunk)
-        ]
-    finally:
-        recipe.generator.train(was_training)
-    return torch.cat(outs)
-
-
 class Trainer:
     """Trains one run. ``resume=True`` continues the run found in ``run_dir``."""
 
@@ -91,38 +99,32 @@ class Trainer:
         display: bool | None = None,
     ) -> None:
         self.layout = RunLayout(Path(run_dir))
-        ckpt = None
-        if resume:
-            if not self.layout.last_checkpoint.exists():
-                raise GanforgeError(
-                    f"nothing to resume: {self.layout.last_checkpoint} does not exist"
-                )
-            ckpt = load_checkpoint(self.layout.last_checkpoint)
-            if ckpt.recipe != cfg.recipe:
-                raise GanforgeError(
-                    f"{ckpt.path} is a {ckpt.recipe!r} checkpoint; "
-                    f"cannot resume it as {cfg.recipe!r}"
-                )
-        elif self.layout.last_checkpoint.exists():
+        cfg.validate()
+        ckpt = self._checkpoint_to_resume(cfg) if resume else None
+        if not resume and self.layout.last_checkpoint.exists():
             raise GanforgeError(
                 f"{self.layout.root} already holds a run; pass --resume to continue it "
                 "or choose another --out"
             )
-        cfg.validate()
         self.cfg = cfg
         self.display = display
         self.device = resolve_device(cfg.train.device)
         self.data = data or load_dataset(cfg.dataset, "train", data_dir)
-        torch.manual_seed(cfg.train.seed)
-        self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
-        self.opt_g, self.opt_d = self.recipe.make_optimizers()
-        self.transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
+        if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
+            raise ConfigError(
+                f"the training data ({self.data.source}) is not the data {ckpt.path} was "
+                "trained on (fingerprints differ); pass the same --data-dir"
+            )
         n_images = self.data.images.shape[0]
         if cfg.train.batch_size * cfg.model.d_steps > n_images:
             raise ConfigError(
                 f"batch size {cfg.train.batch_size} × d_steps {cfg.model.d_steps} is more than "
                 f"the {n_images} training images; lower one of them"
             )
+        torch.manual_seed(cfg.train.seed)
+        self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
+        self.opt_g, self.opt_d = self.recipe.make_optimizers()
+        self.transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
         self.stream = BatchStream(
             self.data.images.to(self.device),
             self.data.labels.to(self.device),
@@ -130,40 +132,67 @@ class Trainer:
             cfg.train.seed,
             self.transform,
         )
-        d_steps = cfg.model.d_steps
-        self.steps_per_epoch = self.stream.batches_per_epoch // d_steps
+        self.steps_per_epoch = self.stream.batches_per_epoch // cfg.model.d_steps
         self.total_steps = cfg.train.steps or cfg.train.epochs * self.steps_per_epoch
-        self.stat_names = BASE_STATS + tuple(getattr(self.recipe, "extra_stats", ()))
+        if ckpt is not None and ckpt.step >= self.total_steps:
+            raise RunComplete(
+                f"{self.layout.root} is already at step {ckpt.step} "
+                f"({ckpt.step / self.steps_per_epoch:g} epochs); pass a larger --epochs or "
+                "--steps to train on"
+            )
         self.step = 0
         self.elapsed = 0.0  # training seconds, carried across resumes
         self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(self.recipe, cfg.train.seed)
         self.layout.make()
-        header = ["step", "epoch", "time", *self.stat_names]
-        self.batch_log = CsvLog(self.layout.batches_csv, header)
-        self.epoch_log = CsvLog(self.layout.epochs_csv, header)
-        self.tb = None
+        tb = None
         if cfg.train.tensorboard:
             from ganforge.reporting import TensorBoardLogger
 
-            self.tb = TensorBoardLogger(self.layout.tensorboard)
+            tb = TensorBoardLogger(self.layout.tensorboard)
+        stat_names = BASE_STATS + self.recipe.extra_stats
+        self.log = RunLog(self.layout, stat_names, self.steps_per_epoch, tb)
         if ckpt is not None:
-            self._resume_from(ckpt)
+            restore(
+                ckpt,
+                generator=self.recipe.generator,
+                discriminator=self.recipe.discriminator,
+                optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
+            )
+            self.step = ckpt.step
+            self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
+        else:
+            self._clear_leftovers()
+        self.log.start_at(self.step)
+        self.last_row: dict[str, float] = {}
+        self._session = (self.step, self.elapsed, time.perf_counter())
         self.layout.config.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-    # -- checkpoints ---------------------------------------------------------------------------
-    def _resume_from(self, ckpt: Any) -> None:
-        restore(
-            ckpt,
-            generator=self.recipe.generator,
-            discriminator=self.recipe.discriminator,
-            optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
-        )
-        self.step = ckpt.step
-        self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
-        # Rows logged after the checkpoint belong to work that is about to be redone.
-        self.batch_log.truncate_after(self.step)
-        self.epoch_log.truncate_after(self.step)
+    def _checkpoint_to_resume(self, cfg: RunConfig) -> Checkpoint:
+        """The run's last checkpoint, if ``cfg`` may continue it; else a one-line error."""
+        if not self.layout.last_checkpoint.exists():
+            raise GanforgeError(f"nothing to resume: {self.layout.last_checkpoint} does not exist")
+        ckpt = load_checkpoint(self.layout.last_checkpoint)
+        if ckpt.recipe != cfg.recipe:
+            raise GanforgeError(
+                f"{ckpt.path} is a {ckpt.recipe!r} checkpoint; cannot resume it as {cfg.recipe!r}"
+            )
+        saved, now = flatten(ckpt.config), flatten(cfg.to_dict())
+        for key in sorted(saved.keys() | now.keys()):
+            if key.split(".")[-1] in RESUMABLE and key.startswith("train."):
+                continue
+            if saved.get(key) != now.get(key):
+                raise ConfigError(
+                    f"cannot change {key} when resuming (the run used {saved.get(key)!r}, "
+                    f"got {now.get(key)!r}); start a new run with another --out instead"
+                )
+        return ckpt
 
+    def _clear_leftovers(self) -> None:
+        """A fresh run in a folder a crashed run left without a checkpoint: drop its files."""
+        for path in (*self.layout.samples.glob("epoch_*.png"), self.layout.gif):
+            path.unlink(missing_ok=True)
+
+    # -- checkpoints ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         meta = {
             "recipe": self.cfg.recipe,
@@ -172,6 +201,7 @@ class Trainer:
             "elapsed": self.elapsed,
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
+            "data_fingerprint": self.data.fingerprint,
         }
         save_checkpoint(
             path,
@@ -204,137 +234,128 @@ class Trainer:
         finally:
             undo()
         merged = {**{k: v / n for k, v in d_stats.items()}, **g_stats}
-        return torch.stack([merged[k].float() for k in self.stat_names])
+        return torch.stack([merged[k].float() for k in self.log.stat_names])
 
     # -- outputs -------------------------------------------------------------------------------
-    def write_samples(self, epoch: int) -> Path:
-        images = generate_images(self.recipe, self.fixed_z, self.fixed_labels)
+    def write_samples(self) -> Path:
+        """The fixed-latent grid of the current state, named by (possibly fractional) epoch."""
+        images = self.recipe.sample_images(self.fixed_z, self.fixed_labels)
+        epoch = self.step / self.steps_per_epoch
         path = save_grid(
             images, self.layout.sample_grid(epoch), self.grid_cols, self.transform.bounds
         )
-        if self.tb is not None:
-            self.tb.image("samples", path, self.step)
+        if self.log.tb is not None:
+            self.log.tb.image("samples", path, self.step)
         return path
 
-    def _flush(
-        self, pending: list[Tensor], first_step: int, then: float, now: float
-    ) -> list[dict[str, float]]:
-        """Read the pending steps' statistics (the one host sync), check them, log them.
-
-        Steps of one interval are given evenly spaced times between ``then`` and ``now``.
-        """
-        values = torch.stack(pending).cpu().tolist()
-        rows = []
-        for i, vals in enumerate(values):
-            step = first_step + i + 1
-            t = then + (now - then) * (i + 1) / len(values)
-            row = {"step": step, "epoch": step / self.steps_per_epoch, "time": t}
-            row.update(zip(self.stat_names, vals, strict=True))
-            rows.append(row)
-        for r in rows:
-            bad = [k for k, v in r.items() if not math.isfinite(v)]
+    def _flush(self, pending: list[Tensor], first_step: int, then: float) -> None:
+        """Read the pending steps' statistics (the one host sync), check and log them."""
+        self.elapsed = self._session[1] + time.perf_counter() - self._session[2]
+        rows = self.log.rows(torch.stack(pending).cpu().tolist(), first_step, then, self.elapsed)
+        for i, row in enumerate(rows):
+            bad = [k for k, v in row.items() if not math.isfinite(v)]
             if bad:
+                self.log.write(rows[:i])  # the finite steps before it still happened
                 raise TrainingDiverged(
-                    f"training diverged at step {r['step']}: non-finite {', '.join(bad)}; "
-                    "no checkpoint of this state was written "
-                    f"(last good one: {self.layout.last_checkpoint})"
+                    f"training diverged at step {row['step']:.0f}: non-finite {', '.join(bad)}; "
+                    f"no checkpoint of this state was written (last good one: "
+                    f"{self.layout.last_checkpoint})"
                 )
-        self.batch_log.write_rows(rows)
-        if self.tb is not None:
-            for r in rows:
-                self.tb.scalars(r["step"], {k: r[k] for k in self.stat_names}, "batch")
-        return rows
-
-    def _epoch_row(self, epoch: int) -> dict[str, float]:
-        rows = [r for r in self.batch_log.read() if epoch - 1 < r["epoch"] <= epoch]
-        row = {"step": self.step, "epoch": epoch, "time": self.elapsed}
-        for k in self.stat_names:
-            row[k] = sum(r[k] for r in rows) / max(len(rows), 1)
-        self.epoch_log.write_rows([row])
-        if self.tb is not None:
-            self.tb.scalars(epoch, {k: row[k] for k in self.stat_names}, "epoch")
-        return row
+        self.log.write(rows)
+        self.last_row = rows[-1]
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, stop_at: int | None = None) -> TrainResult:
         """Train until ``total_steps``, writing every output; returns the run's figures.
 
-        ``stop_at`` ends the session early at that step, with a checkpoint, exactly as an
-        interruption would: resuming then continues the same plan (annealed schedules follow
-        ``total_steps``, so extending a run with more epochs changes them from there on).
+        ``stop_at`` ends this session early at that step with a checkpoint, as Ctrl-C would;
+        resuming then continues the same plan. Annealed schedules follow ``total_steps``, so
+        extending a run with more epochs changes them from there on.
         """
         layout = self.layout
-        end = self.total_steps if stop_at is None else min(stop_at, self.total_steps)
         if self.step == 0:
-            self.write_samples(0)
+            self.write_samples()
         self.recipe.train()
-        self._start = (self.step, self.elapsed, time.perf_counter())
-        self.last_row: dict[str, float] = {}
-        with ProgressDisplay(
+        end = self.total_steps if stop_at is None else min(stop_at, self.total_steps)
+        bar = ProgressDisplay(
             self.total_steps, self.step, self.cfg.recipe, interactive=self.display
-        ) as bar:
-            while self.step < end:
-                self._run_epoch_part(bar, end)
+        )
+        with bar, graceful_stop() as stop:
+            while self.step < end and not stop.requested:
+                self._run_epoch_part(bar, end, stop)
                 if self.step % self.steps_per_epoch == 0:
-                    self._end_epoch(self.step // self.steps_per_epoch, bar)
-            if self.step % self.steps_per_epoch != 0:  # stopped mid-epoch
+                    self._end_epoch(bar)
+            if self.step % self.steps_per_epoch != 0:  # stopped inside an epoch
                 self.save(layout.last_checkpoint)
-        images_per_s = self._images_per_s()
-        grids = sorted(layout.samples.glob("epoch_*.png"))
-        if grids:
-            save_gif(grids, layout.gif)
-        plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
-        self._write_summary(images_per_s, self.last_row)
-        if self.tb is not None:
-            self.tb.close()
+                if self.step == self.total_steps:
+                    self.write_samples()
+        self._finish()
+        if stop.requested:
+            raise TrainingInterrupted(
+                f"{stop.signal_name} at step {self.step}: checkpoint saved; resume with "
+                f"`ganforge train --resume --out {layout.root}`"
+            )
         return TrainResult(
             layout.root,
             self.step,
             self.step / self.steps_per_epoch,
             self.elapsed,
-            images_per_s,
+            self._images_per_s(),
             self.last_row,
         )
 
     def _images_per_s(self) -> float:
-        """Real images consumed per second since this process started training."""
-        start_step, start_elapsed, _ = self._start
+        """Real images consumed per second in this session."""
+        start_step, start_elapsed, _ = self._session
         images = (self.step - start_step) * self.cfg.train.batch_size * self.cfg.model.d_steps
         return images / max(self.elapsed - start_elapsed, 1e-9)
 
-    def _run_epoch_part(self, bar: ProgressDisplay, stop: int) -> None:
-        """Train from the current step to the end of its epoch (or to ``stop``)."""
+    def _run_epoch_part(self, bar: ProgressDisplay, stop_step: int, stop: StopRequest) -> None:
+        """Train from the current step to the end of its epoch, ``stop_step`` or a stop request."""
         d_steps = self.cfg.model.d_steps
         epoch = self.step // self.steps_per_epoch
-        end = min((epoch + 1) * self.steps_per_epoch, stop)
+        end = min((epoch + 1) * self.steps_per_epoch, stop_step)
         batches = self.stream.epoch(epoch, (self.step % self.steps_per_epoch) * d_steps)
         pending: list[Tensor] = []
         first, then = self.step, self.elapsed
         while self.step < end:
             pending.append(self.train_step([next(batches) for _ in range(d_steps)]))
             self.step += 1
-            if len(pending) == self.cfg.train.log_every or self.step == end:
-                self.elapsed = self._start[1] + time.perf_counter() - self._start[2]
-                self.last_row = self._flush(pending, first, then, self.elapsed)[-1]
+            if len(pending) == self.cfg.train.log_every or self.step == end or stop.requested:
+                self._flush(pending, first, then)
                 pending, first, then = [], self.step, self.elapsed
-                bar.update(
-                    self.step, self.step / self.steps_per_epoch, self.last_row, self._images_per_s()
-                )
+                epoch_now = self.step / self.steps_per_epoch
+                bar.update(self.step, epoch_now, self.last_row, self._images_per_s())
+            if stop.requested:
+                return
 
-    def _end_epoch(self, epoch: int, bar: ProgressDisplay) -> None:
+    def _end_epoch(self, bar: ProgressDisplay) -> None:
         cfg, layout = self.cfg.train, self.layout
-        row = self._epoch_row(epoch)
+        epoch = self.step // self.steps_per_epoch
+        row = self.log.close_epoch(epoch, self.step, self.elapsed)
         last = self.step >= self.total_steps
+        # The grid first: a crash right after the checkpoint must not lose this epoch's grid.
+        if epoch % cfg.sample_every == 0 or last:
+            self.write_samples()
+            if not last:  # _finish() draws the final plots; redraws cost ~0.5 s, so not always
+                plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
         self.save(layout.last_checkpoint)
         if epoch % cfg.checkpoint_every == 0 or last:
             self.save(layout.epoch_checkpoint(epoch))
-        if epoch % cfg.sample_every == 0 or last:
-            self.write_samples(epoch)
-            if not last:  # run() draws the final plots; redraws cost ~0.5 s, so not every epoch
-                plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
         bar.message(f"epoch {epoch}: {format_stats(row)}")
 
-    def _write_summary(self, images_per_s: float, final: dict[str, float]) -> None:
+    def _finish(self) -> None:
+        """The outputs drawn from the whole history: GIF, plots, summary."""
+        layout = self.layout
+        grids = sorted(layout.samples.glob("epoch_*.png"), key=layout.grid_epoch)
+        if grids:
+            save_gif(grids, layout.gif)
+        plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
+        self._write_summary()
+        if self.log.tb is not None:
+            self.log.tb.close()
+
+    def _write_summary(self) -> None:
         g, d = self.recipe.parameter_counts()
         summary = {
             "recipe": self.cfg.recipe,
@@ -347,14 +368,25 @@ class Trainer:
             "steps": self.step,
             "epochs": self.step / self.steps_per_epoch,
             "wall_time_s": round(self.elapsed, 3),
-            "images_per_s": round(images_per_s, 1),
+            "images_per_s": round(self._images_per_s(), 1),
             "device": str(self.device),
-            "final": final,
+            "final": self.last_row,
             "versions": provenance(),
         }
         tmp = self.layout.summary.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(summary, indent=2))
         tmp.replace(self.layout.summary)
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"train": {"epochs": 5}}`` → ``{"train.epochs": 5}`` (tuples and lists alike)."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = list(value) if isinstance(value, (list, tuple)) else value
+    return out
 
 
 def train(

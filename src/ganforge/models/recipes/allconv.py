@@ -12,25 +12,33 @@ from torch import nn
 
 from ganforge.errors import ConfigError
 from ganforge.models.base import dcgan_init, register
-from ganforge.models.layers import Reshape, output_activation
+from ganforge.models.layers import GaussianNoise, Reshape, output_activation
 from ganforge.models.nets import mlp_generator
 from ganforge.models.objectives import BCEConfig, BCERecipe
 
 
 @dataclass
-class ConvDConfig(BCEConfig):
-    """Dense G (256-512-1024, batch norm) and a three-conv D (64-128-64, k5 s2)."""
+class ConvDiscriminatorConfig(BCEConfig):
+    """The convolutional D both recipes share: three k5 s2 convs (64-128-64), LReLU 0.2."""
 
     latent_dim: int = 64
-    g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_channels: tuple[int, ...] = (64, 128, 64)
     leaky_slope: float = 0.2
     dropout: float = 0.0
 
 
-def conv_discriminator(channels: tuple[int, ...], slope: float, dropout: float) -> nn.Sequential:
+@dataclass
+class ConvDConfig(ConvDiscriminatorConfig):
+    """Dense G (256-512-1024, batch norm) and the convolutional D."""
+
+    g_hidden: tuple[int, ...] = (256, 512, 1024)
+
+
+def conv_discriminator(
+    channels: tuple[int, ...], slope: float, dropout: float, input_noise: float = 0.0
+) -> nn.Sequential:
     """Conv k5 s2 "same" layers (28 → 14 → 7 → 4) then one dense output logit."""
-    layers: list[nn.Module] = []
+    layers: list[nn.Module] = [GaussianNoise(input_noise)]
     c_in, size = 1, 28
     for c in channels:
         layers += [nn.Conv2d(c_in, c, 5, 2, 2), nn.LeakyReLU(slope, inplace=True)]
@@ -55,11 +63,11 @@ class ConvD(BCERecipe):
 
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
-        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout)
+        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout, c.input_noise)
 
 
 @dataclass
-class AllConvConfig(ConvDConfig):
+class AllConvConfig(ConvDiscriminatorConfig):
     """G from an 8×8 noise image, no dense layer: Conv k2 (8→7) → ConvT k5 s1 → ConvT k4 s2 ×2.
 
     ``latent_dim`` must be 64 (one 8×8 image).
@@ -108,4 +116,4 @@ class AllConv(BCERecipe):
 
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
-        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout)
+        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout, c.input_noise)
