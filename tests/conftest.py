@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +49,13 @@ def mnist_small(mnist_train):
         images=mnist_train.images[:640].clone(),
         labels=mnist_train.labels[:640].clone(),
     )
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread for tests of small networks: on a 2-core machine often shared with
+    a training run, two threads make such tiny kernels several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

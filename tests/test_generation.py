@@ -18,14 +18,7 @@ from ganforge.generation import (
 from ganforge.training.checkpoint import save_checkpoint
 from ganforge.training.setup import build_recipe, make_config
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: the machine has 2 cores, often shared with a training run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def model_for(name: str = "dcgan", num_classes: int = 10, **model) -> TrainedModel:

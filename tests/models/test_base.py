@@ -9,14 +9,7 @@ from ganforge.models import RECIPES, Recipe, get_recipe, register
 from ganforge.models.base import dcgan_init, frozen
 from ganforge.training.setup import build_recipe, make_config
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: the machine has 2 cores, often shared with a training run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def recipe_for(name: str, **model) -> Recipe:

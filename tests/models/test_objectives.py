@@ -28,13 +28,7 @@ BCE_RECIPES = sorted(
 B = 4
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: the machine has 2 cores, often shared with a training run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def softplus(x: float) -> float:
