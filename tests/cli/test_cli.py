@@ -55,7 +55,7 @@ def test_recipes_lists_every_default_recipe_with_counts():
         (["train", "dcgan", "--set", "model.dropuot=0.2"], "did you mean 'dropout'?"),
         (["train", "dcgan", "--dataset", "cifar"], "dataset must be 'mnist' or 'fashion-mnist'"),
         (["train", "dcgan", "--device", "cuda:99"], "cuda:99"),
-        (["train", "dcgan", "--device", "gpu"], "unknown device 'gpu'"),
+        (["train", "dcgan", "--device", "gpu"], "train.device must be 'auto', 'cpu'"),
         (["train", "--resume"], "--resume needs --out RUN_DIR"),
         (["sample", "/nonexistent/run"], "does not exist"),
     ],
