@@ -68,9 +68,23 @@ def test_bad_input_is_one_line_and_nonzero(args, message):
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
-def test_unknown_option_is_a_usage_error():
-    proc = ganforge("train", "dcgan", "--epoch", "3", check=False)
-    assert proc.returncode == 2 and "No such option" in proc.stderr
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["train", "dcgan", "--epoch", "3"],
+            "No such option: --epoch (Possible options: --epochs)",
+        ),
+        (["train", "dcgan", "--epochs", "x"], "Invalid value for '--epochs'"),
+        (["sample", "runs/x", "--n", "0"], "Invalid value for '--n'"),
+    ],
+)
+def test_usage_errors_are_one_line_too(args, message):
+    proc = ganforge(*args, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {message}" + proc.stderr.split(message, 1)[1].strip()
+    ]
 
 
 def test_offline_without_data_says_how_to_provide_it(tmp_path):

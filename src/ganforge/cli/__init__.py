@@ -7,9 +7,11 @@ a non-zero exit; tracebacks are for bugs only.
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ganforge.cli import generate as _generate
 from ganforge.cli import recipes as _recipes
@@ -32,21 +34,30 @@ app.command("recipes")(_recipes.recipes)
 
 
 def main() -> None:
-    """Console-script entry point: typer reports usage errors (exit 2) itself; ganforge's own
-    errors are printed here as one line, also exit 2."""
+    """Console-script entry point: every error, a usage error included, is one line on stderr
+    with a non-zero exit (2 for bad input, 130 for an interruption)."""
     console = Console(stderr=True)
+
+    def fail(message: str, code: int = 2) -> NoReturn:
+        console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        sys.exit(code)
+
     try:
-        app()
+        code = app(standalone_mode=False)
     except RunComplete as done:
         console.print(str(done), highlight=False, soft_wrap=True)
         sys.exit(0)
     except TrainingInterrupted as stop:
-        console.print(f"[bold yellow]stopped:[/] {stop}", highlight=False, soft_wrap=True)
+        console.print(f"[bold yellow]stopped:[/] {escape(str(stop))}", highlight=False)
         sys.exit(130)
     except GanforgeError as err:
-        console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        fail(str(err))
+    except typer.TyperException as err:  # click's usage errors: unknown option, bad value, ...
+        if type(err).__name__ == "NoArgsIsHelpError":  # the help was printed already
+            sys.exit(2)
+        ctx = getattr(err, "ctx", None)
+        hint = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+        fail(err.format_message() + hint, getattr(err, "exit_code", 2))
     except OSError as err:  # an unwritable output path, a full disk, ...
-        where = f" ({err.filename})" if err.filename else ""
-        console.print(f"[bold red]error:[/] {err.strerror or err}{where}", highlight=False)
-        sys.exit(2)
+        fail(f"{err.strerror or err}" + (f" ({err.filename})" if err.filename else ""))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -46,7 +46,7 @@ def train(
         typer.Option("--set", help="Override one key, e.g. --set model.dropout=0.2 (repeatable)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Run directory [default: runs/RECIPE-TIME].")
+        Path | None, typer.Option(help="Run directory (default: runs/RECIPE-TIME).")
     ] = None,
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
@@ -113,4 +113,4 @@ def train(
     )
 
 
-train.__doc__ = (train.__doc__ or "") + EXAMPLES
+train.__doc__ = (train.__doc__ or "") + "\n" + EXAMPLES
