@@ -59,3 +59,15 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def mnist_evaluator(mnist_dir: Path, tmp_path_factory):
+    """The MNIST evaluator, trained once per session (about a minute) in $GANFORGE_HOME, or in
+    a session temp folder when that is unset, so the user's cache is not written by tests."""
+    from ganforge.evaluation.classifier import load_evaluator
+
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("GANFORGE_HOME"):
+            mp.setenv("GANFORGE_HOME", str(tmp_path_factory.mktemp("ganforge-home")))
+        yield load_evaluator("mnist", mnist_dir, display=False)

@@ -45,10 +45,17 @@ class TrainConfig:
     checkpoint_every: int = 1  # epochs between numbered checkpoints (the last one always kept)
     log_every: int = 20  # steps between reads of the device-side statistics and log lines
     tensorboard: bool = False
+    eval_every: int = 0  # epochs between evaluations during training (0: off)
+    eval_samples: int = 2000  # samples per evaluation during training
     device: str = "auto"
 
     def validate(self) -> None:
         _positive(self, "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every")
+        if self.eval_every < 0 or self.eval_samples < 100:
+            raise ConfigError(
+                "train.eval_every must be >= 0 and train.eval_samples >= 100, got "
+                f"{self.eval_every} and {self.eval_samples}"
+            )
         if self.steps is not None and self.steps < 1:
             raise ConfigError(f"train.steps must be a positive integer or null, got {self.steps}")
         if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):

@@ -169,3 +169,35 @@ def test_unconditional_sample_rejects_class(tmp_path, mnist_dir):
         "train", "gan", "--steps", "2", "--data-dir", str(mnist_dir), "--out", str(run), check=False
     )
     assert again.returncode == 2 and "pass --resume" in again.stderr
+
+
+@pytest.mark.mnist
+def test_evaluate_a_run_and_a_sample_file(tmp_path, mnist_dir, mnist_evaluator):
+    run = tmp_path / "gan"
+    ganforge("train", "gan", "--steps", "30", "--data-dir", str(mnist_dir), "--out", str(run))
+    out = ganforge("evaluate", str(run), "--n", "500", "--data-dir", str(mnist_dir))
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["n_fake"] == 500 and metrics["n_real"] == 10_000
+    assert metrics["protocol"] == "ganforge-eval/1"
+    assert metrics["evaluator"]["weights_hash"] == mnist_evaluator.weights_hash
+    assert metrics["source"]["recipe"] == "gan" and metrics["fid"] > 0
+    assert "FID" in out.stderr and "recall" in out.stderr
+
+    npy = tmp_path / "s.npy"
+    ganforge("sample", str(run), "--n", "300", "--npy", str(npy))
+    report = tmp_path / "m.json"
+    ganforge("evaluate", "--samples", str(npy), "--data-dir", str(mnist_dir), "--out", str(report))
+    assert json.loads(report.read_text())["n_fake"] == 300
+
+    np.save(tmp_path / "bad.npy", np.zeros((10, 28, 28), dtype=np.float32))
+    bad = ganforge(
+        "evaluate",
+        "--samples",
+        str(tmp_path / "bad.npy"),
+        "--data-dir",
+        str(mnist_dir),
+        check=False,
+    )
+    assert bad.returncode == 2 and "samples must be uint8 N×28×28, got float32" in bad.stderr
+    both = ganforge("evaluate", str(run), "--samples", str(npy), check=False)
+    assert both.returncode == 2 and "exactly one of RUN_DIR, --samples" in both.stderr

@@ -273,3 +273,23 @@ def test_ctrl_c_finishes_the_step_saves_and_resumes_exactly(tmp_path, mnist_smal
     assert load_checkpoint(run / "checkpoints" / "last.safetensors").step == 13
     Trainer(cfg, run, data=mnist_small, resume=True, display=False).run()
     assert losses(run) == losses(straight)
+
+
+def test_eval_every_scores_keeps_the_best_and_does_not_change_training(
+    tmp_path, mnist_small, mnist_dir, mnist_evaluator
+):
+    plain, evaluated = tmp_path / "plain", tmp_path / "evaluated"
+    train(small_config("dcgan"), plain, data=mnist_small, display=False)
+    cfg = small_config("dcgan", eval_every=1, eval_samples=200)
+    Trainer(cfg, evaluated, data=mnist_small, data_dir=mnist_dir, display=False).run()
+
+    assert losses(evaluated) == losses(plain)  # evaluation never touches training's RNG
+    rows = read_csv_rows(evaluated / "metrics" / "eval.csv")
+    assert [r["epoch"] for r in rows] == [1.0, 2.0]
+    assert all(r["fid"] > 0 and 0 <= r["recall"] <= 1 for r in rows)
+    best_epoch = min(rows, key=lambda r: r["fid"])["epoch"]
+    summary = json.loads((evaluated / "summary.json").read_text())
+    assert summary["evaluation"]["best_epoch"] == best_epoch
+    best = load_checkpoint(evaluated / "checkpoints" / "best.safetensors")
+    assert best.step == 20 * best_epoch
+    assert (evaluated / "plots" / "eval.png").stat().st_size > 0

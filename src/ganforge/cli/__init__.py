@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ganforge.cli import evaluate as _evaluate
+from ganforge.cli import evaluator as _evaluator
 from ganforge.cli import generate as _generate
 from ganforge.cli import recipes as _recipes
 from ganforge.cli import train as _train
@@ -31,6 +33,8 @@ app.command("train")(_train.train)
 app.command("sample")(_generate.sample)
 app.command("interpolate")(_generate.interpolate)
 app.command("recipes")(_recipes.recipes)
+app.command("evaluate")(_evaluate.evaluate)
+app.add_typer(_evaluator.app, name="evaluator")
 
 
 def main() -> None:

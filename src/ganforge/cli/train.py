@@ -62,6 +62,11 @@ def train(
     tensorboard: Annotated[
         bool, typer.Option(help="Also write TensorBoard scalars and images.")
     ] = False,
+    eval_every: Annotated[
+        int | None,
+        typer.Option(help="Evaluate (FID, recall, ...) every N epochs; keeps best.safetensors."),
+    ] = None,
+    eval_samples: Annotated[int | None, typer.Option(help="Samples per evaluation [2000].")] = None,
 ) -> None:
     """Train a recipe on MNIST (or Fashion-MNIST) and write grids, logs, plots, checkpoints."""
     flags: dict[str, Any] = {
@@ -73,6 +78,8 @@ def train(
         "sample_every": sample_every,
         "checkpoint_every": checkpoint_every,
         "log_every": log_every,
+        "eval_every": eval_every,
+        "eval_samples": eval_samples,
     }
     overrides: dict[str, Any] = parse_assignments(set_ or [])
     overrides.setdefault("train", {}).update({k: v for k, v in flags.items() if v is not None})

@@ -14,7 +14,13 @@ from ganforge.reporting.metrics_log import read_csv_rows
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["D_OUTPUT_COLUMNS", "LOSS_COLUMNS", "is_loss_column", "plot_training_curves"]
+__all__ = [
+    "D_OUTPUT_COLUMNS",
+    "LOSS_COLUMNS",
+    "is_loss_column",
+    "plot_eval_curves",
+    "plot_training_curves",
+]
 
 LOSS_COLUMNS: tuple[str, ...] = ("d_loss", "g_loss")
 D_OUTPUT_COLUMNS: tuple[str, ...] = ("d_real", "d_fake")
@@ -129,3 +135,31 @@ def plot_training_curves(batches_csv: Path, epochs_csv: Path, out_dir: Path) -> 
         for csv_path, x_key, out, title, smooth in jobs
         if _plot_file(csv_path, x_key, out, title, smooth)
     ]
+
+
+def plot_eval_curves(eval_csv: Path, out_path: Path) -> Path | None:
+    """``eval.png``: FID against epoch and against training seconds (top), recall and
+    coverage against epoch (bottom), from ``metrics/eval.csv``. None when there is no row."""
+    rows = read_csv_rows(eval_csv) if Path(eval_csv).exists() else []
+    if not rows:
+        return None
+    from matplotlib.figure import Figure
+
+    epoch = np.array([r["epoch"] for r in rows])
+    fig = Figure(figsize=(8, 6.5), layout="constrained")
+    (fid_ax, time_ax), (share_ax, _) = fig.subplots(2, 2, gridspec_kw={"width_ratios": [1, 1]})
+    fid = np.array([r["fid"] for r in rows])
+    fid_ax.plot(epoch, fid, marker="o")
+    fid_ax.set(xlabel="epoch", ylabel="FID (lower is better)", title="FID per evaluation")
+    time_ax.plot([r["time"] for r in rows], fid, marker="o")
+    time_ax.set(xlabel="training seconds", ylabel="FID", title="FID against time")
+    for key in ("recall", "coverage", "precision"):
+        share_ax.plot(epoch, [r[key] for r in rows], marker="o", label=key)
+    share_ax.set(xlabel="epoch", ylim=(0, 1.02), title="manifold metrics")
+    share_ax.legend()
+    fig.axes[3].set_visible(False)
+    for ax in fig.axes[:3]:
+        ax.grid(alpha=0.3)
+    with atomic_path(Path(out_path)) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    return Path(out_path)

@@ -24,7 +24,7 @@ from ganforge.data import ImageData, load_dataset
 from ganforge.data.batches import BatchStream, ImageTransform
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.models.base import Recipe, frozen
-from ganforge.reporting import plot_training_curves, save_gif, save_grid
+from ganforge.reporting import plot_eval_curves, plot_training_curves, save_gif, save_grid
 from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
 from ganforge.training.interrupt import StopRequest, graceful_stop
 from ganforge.training.progress import ProgressDisplay, format_stats
@@ -59,6 +59,8 @@ RESUMABLE = (
     "checkpoint_every",
     "log_every",
     "tensorboard",
+    "eval_every",
+    "eval_samples",
 )
 
 
@@ -110,6 +112,14 @@ class Trainer:
         self.display = display
         self.device = resolve_device(cfg.train.device)
         self.data = data or load_dataset(cfg.dataset, "train", data_dir)
+        self.eval = None
+        if cfg.train.eval_every:
+            # Imported here: evaluation pulls in torchmetrics, which plain training never needs.
+            from ganforge.training.eval_hook import EvalHook
+
+            self.eval = EvalHook(
+                self.layout, cfg.dataset, data_dir, cfg.train.eval_samples, cfg.train.seed + 1
+            )
         if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
             raise ConfigError(
                 f"the training data ({self.data.source}) is not the data {ckpt.path} was "
@@ -160,6 +170,8 @@ class Trainer:
             )
             self.step = ckpt.step
             self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
+            if self.eval is not None:
+                self.eval.restore(ckpt.meta, self.step)
         else:
             self._clear_leftovers()
         self.log.start_at(self.step)
@@ -202,6 +214,7 @@ class Trainer:
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
             "data_fingerprint": self.data.fingerprint,
+            **(self.eval.state() if self.eval is not None else {}),
         }
         save_checkpoint(
             path,
@@ -339,9 +352,19 @@ class Trainer:
             self.write_samples()
             if not last:  # _finish() draws the final plots; redraws cost ~0.5 s, so not always
                 plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
+        best = False
+        if self.eval is not None and (epoch % cfg.eval_every == 0 or last):
+            scores, best = self.eval(self.recipe, self.transform, epoch, self.step, self.elapsed)
+            bar.message(
+                f"epoch {epoch} evaluation (n={cfg.eval_samples}): FID {scores['fid']:.2f}, "
+                f"recall {scores['recall']:.3f}, classes {scores['classes_covered']:.0f}"
+                + ("  (best so far)" if best else "")
+            )
         self.save(layout.last_checkpoint)
         if epoch % cfg.checkpoint_every == 0 or last:
             self.save(layout.epoch_checkpoint(epoch))
+        if best:
+            self.save(layout.checkpoints / "best.safetensors")
         bar.message(f"epoch {epoch}: {format_stats(row)}")
 
     def _finish(self) -> None:
@@ -351,6 +374,8 @@ class Trainer:
         if grids:
             save_gif(grids, layout.gif)
         plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
+        if self.eval is not None:
+            plot_eval_curves(layout.metrics / "eval.csv", layout.plots / "eval.png")
         self._write_summary()
         if self.log.tb is not None:
             self.log.tb.close()
@@ -371,6 +396,7 @@ class Trainer:
             "images_per_s": round(self._images_per_s(), 1),
             "device": str(self.device),
             "final": self.last_row,
+            **({"evaluation": self.eval.state()} if self.eval is not None else {}),
             "versions": provenance(),
         }
         tmp = self.layout.summary.with_suffix(".json.tmp")
