@@ -21,12 +21,14 @@ def test_the_default_recipes_are_all_registered():
 
 @pytest.mark.parametrize("recipe", DEFAULT_RECIPES)
 def test_recipe_trains_a_few_hundred_steps(tmp_path, mnist_train, recipe):
-    cfg = make_config(recipe, overrides={"train": {"steps": 200, "batch_size": 32}})
+    # 200 D updates each: recipes with 2 D steps per G step take 100 steps.
+    steps = 200 // make_config(recipe).model.d_steps
+    cfg = make_config(recipe, overrides={"train": {"steps": steps, "batch_size": 32}})
     run = tmp_path / recipe
     result = train(cfg, run, data=mnist_train, display=False)
-    assert result.step == 200
+    assert result.step == steps
     rows = read_csv_rows(run / "metrics" / "batches.csv")
-    assert len(rows) == 200
+    assert len(rows) == steps
     assert all(math.isfinite(v) for r in rows for v in r.values())
     for path in (
         "progress.gif",

@@ -181,7 +181,7 @@ def test_evaluate_a_run_and_a_sample_file(tmp_path, mnist_dir, mnist_evaluator):
     assert metrics["protocol"] == "ganforge-eval/1"
     assert metrics["evaluator"]["weights_hash"] == mnist_evaluator.weights_hash
     assert metrics["source"]["recipe"] == "gan" and metrics["fid"] > 0
-    assert "FID" in out.stderr and "recall" in out.stderr
+    assert "FID" in out.stdout and "recall" in out.stdout  # the table is on stdout
 
     npy = tmp_path / "s.npy"
     ganforge("sample", str(run), "--n", "300", "--npy", str(npy))
