@@ -10,7 +10,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-import ganforge.training.checkpoint as checkpoint_module
+import ganforge.safefile as safefile
 from ganforge.errors import CheckpointError
 from ganforge.models import Recipe
 from ganforge.training.checkpoint import FORMAT, load_checkpoint, restore, save_checkpoint
@@ -273,13 +273,13 @@ def test_restore_with_unknown_optimizer_name(saved) -> None:
 
 
 def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the checkpoint module's save_file write half a file, then fail like a full disk."""
+    """Make the save_file that checkpoints use write half a file, then fail like a full disk."""
 
     def failing_save_file(tensors, filename, metadata=None):
         Path(filename).write_bytes(b"partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(checkpoint_module, "save_file", failing_save_file)
+    monkeypatch.setattr(safefile, "save_file", failing_save_file)
 
 
 def test_failed_write_keeps_previous_checkpoint(saved, monkeypatch: pytest.MonkeyPatch) -> None:

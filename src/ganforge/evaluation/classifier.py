@@ -12,9 +12,7 @@ Loading verifies that the weights still hash to the value recorded when they wer
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -23,12 +21,11 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from ganforge.data import ImageData, ganforge_home, load_dataset
 from ganforge.errors import CheckpointError, GanforgeError
+from ganforge.safefile import read_safetensors, write_safetensors
 
 __all__ = [
     "Evaluator",
@@ -374,33 +371,16 @@ def _save(evaluator: Evaluator, test_fingerprint: str) -> None:
         "torch": torch.__version__,
     }
     tensors = {k: v.detach().cpu().contiguous() for k, v in evaluator.net.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, str(tmp), metadata={"ganforge": json.dumps(meta)})
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise CheckpointError(f"could not write evaluator {path}: {err.strerror or err}") from err
+    write_safetensors(path, tensors, meta, "evaluator")
 
 
 def _read(path: Path) -> Evaluator:
     """Load and verify a cached evaluator file."""
     retrain = "delete it or run `ganforge evaluator train --force`"
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = (fh.metadata() or {}).get("ganforge")
-            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(
-            f"{path} is not a readable evaluator (truncated or not safetensors: {err}); {retrain}"
-        ) from None
-    try:
-        meta = json.loads(raw) if raw else None
-    except json.JSONDecodeError:
-        meta = None
+        tensors, meta = read_safetensors(path, "evaluator")
+    except CheckpointError as err:
+        raise CheckpointError(f"{err}; {retrain}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise CheckpointError(f"{path} is not a {FORMAT} file (format {found!r}); {retrain}")

@@ -9,18 +9,15 @@ leaves either the old checkpoint or the new one, never half of one.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import Tensor
 
 from ganforge.errors import CheckpointError
+from ganforge.safefile import read_safetensors, write_safetensors
 
 FORMAT = "ganforge-checkpoint/1"
 
@@ -100,33 +97,7 @@ def save_checkpoint(
         for i, state in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng.cuda.{i}"] = state
     full_meta = {**meta, "format": FORMAT, "optimizers": opt_meta}
-    metadata = {"ganforge": json.dumps(full_meta)}
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        save_file(tensors, str(tmp), metadata=metadata)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        kept = " (the previous checkpoint there is intact)" if path.exists() else ""
-        raise CheckpointError(
-            f"could not write checkpoint {path}: {err.strerror or err}{kept}"
-        ) from err
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # not supported on this platform (e.g. Windows)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return write_safetensors(Path(path), tensors, full_meta, "checkpoint")
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
@@ -134,18 +105,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = (fh.metadata() or {}).get("ganforge")
-            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(
-            f"{path} is not a readable checkpoint (truncated or not safetensors): {err}"
-        ) from None
-    try:
-        meta = json.loads(raw) if raw else None
-    except json.JSONDecodeError:
-        meta = None
+    tensors, meta = read_safetensors(path, "checkpoint")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a safetensors file but not a ganforge checkpoint")
     missing = [k for k in ("recipe", "step", "config", "optimizers") if k not in meta]
