@@ -1,5 +1,5 @@
 """Throughput of ganforge's design choices for the default recipes, against alternatives,
-measured in one process on synthetic batches (real-data throughput is bench_train's job).
+measured in one process on synthetic batches (no data loading: only the model step is timed).
 
     python benchmarks/bench_design.py [--repeats 3] [--steps 30]
 
