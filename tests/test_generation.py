@@ -39,12 +39,19 @@ def save_run(run_dir: Path, name: str, num_classes: int = 10, **model):
     recipe.fresh_fakes(4)
     path = run_dir / "checkpoints" / "last.safetensors"
     path.parent.mkdir(parents=True)
+    extra = {}
+    if recipe.ema is not None:  # an average that differs from the live weights
+        with torch.no_grad():
+            for p in recipe.ema.model.parameters():
+                p.add_(0.5)
+        extra = {"generator_ema": recipe.ema.model}
     save_checkpoint(
         path,
         generator=recipe.generator,
         discriminator=recipe.discriminator,
         optimizers={},
         meta={"recipe": name, "step": 5, "config": cfg.to_dict(), "num_classes": num_classes},
+        extra_modules=extra,
     )
     return cfg, recipe, path
 
@@ -215,6 +222,34 @@ def test_load_model_round_trip(tmp_path: Path, name: str, num_classes: int, mode
     labels = torch.tensor([0, num_classes - 1]) if recipe.conditional else None
     with torch.no_grad():
         assert torch.equal(loaded.generate(z, labels), recipe.generate(z, labels))
+
+
+def test_load_model_samples_from_the_weight_average(tmp_path: Path) -> None:
+    _, recipe, _ = save_run(tmp_path, "dcgan", g_channels=8, d_channels=8, ema_decay=0.99)
+    loaded = load_model(tmp_path)
+    ours, theirs = loaded.recipe.sampler.state_dict(), recipe.ema.model.state_dict()
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+    z = loaded.latents(0, 2)
+    recipe.ema.model.eval()
+    with torch.no_grad():
+        expected = recipe.ema.model(z)
+        assert torch.equal(loaded.generate(z), expected)
+        assert not torch.equal(loaded.generate(z), recipe.generator.eval()(z))
+    assert torch.equal(loaded.recipe.sample_images(z), expected)
+
+
+def test_load_model_without_the_average_the_config_promises(tmp_path: Path) -> None:
+    cfg, recipe, path = save_run(tmp_path, "dcgan", g_channels=8, d_channels=8)
+    cfg.model.ema_decay = 0.99
+    save_checkpoint(
+        path,
+        generator=recipe.generator,
+        discriminator=recipe.discriminator,
+        optimizers={},
+        meta={"recipe": "dcgan", "step": 5, "config": cfg.to_dict(), "num_classes": 10},
+    )
+    with pytest.raises(CheckpointError, match="holds no generator_ema weights"):
+        load_model(path)
 
 
 def test_load_model_from_file_and_explicit_checkpoint(tmp_path: Path) -> None:

@@ -77,12 +77,13 @@ class ModelConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int = 1  # D steps (each on its own real batch) per G step
+    ema_decay: float = 0.0  # samples come from an EMA of G's weights with this decay (0: off)
 
     def validate(self) -> None:
         _check_generic_fields(self)
         if self.lr_g <= 0 or self.lr_d <= 0:
             raise ConfigError(f"learning rates must be > 0, got lr_g={self.lr_g}, lr_d={self.lr_d}")
-        for name in ("beta1", "beta2"):
+        for name in ("beta1", "beta2", "ema_decay"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
         if self.latent_distribution not in ("normal", "uniform"):

@@ -36,9 +36,11 @@ class TrainedModel:
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Images in the recipe's range, at its training resolution."""
+        """Images from the sampling generator (the weight average if the run kept one), in the
+        recipe's range, at its training resolution."""
         device = self.recipe.device
-        return self.recipe.generate(z.to(device), None if labels is None else labels.to(device))
+        labels = None if labels is None else labels.to(device)
+        return self.recipe.generate(z.to(device), labels, self.recipe.sampler)
 
     def latents(self, seed: int, n: int) -> Tensor:
         """``n`` latents from ``seed``: the same seed gives the same digits on any device."""
@@ -73,8 +75,15 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
     ckpt = load_checkpoint(resolve_checkpoint(path, checkpoint))
     cfg = config_from_dict(ckpt.config)
     recipe = build_recipe(cfg, int(ckpt.meta.get("num_classes", 10)), "cpu")
+    nets = {"generator": recipe.generator}
+    if recipe.ema is not None:  # the weight average is what samples come from
+        nets["generator_ema"] = recipe.ema.model
     try:
-        recipe.generator.load_state_dict(ckpt.module_state("generator"))
+        for prefix, net in nets.items():
+            state = ckpt.module_state(prefix)
+            if not state:
+                raise CheckpointError(f"{ckpt.path} holds no {prefix} weights")
+            net.load_state_dict(state)
     except RuntimeError as err:
         first = str(err).strip().splitlines()[0]
         raise CheckpointError(
@@ -82,6 +91,7 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
         ) from None
     recipe.to(resolve_device(device))
     recipe.generator.eval()
+    recipe.sampler.eval()
     transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
     return TrainedModel(recipe, cfg, transform, ckpt.path)
 

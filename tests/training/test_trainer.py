@@ -24,9 +24,9 @@ from ganforge.training.trainer import (
 pytestmark = pytest.mark.mnist
 
 
-def small_config(recipe: str, **train):
+def small_config(recipe: str, model: dict | None = None, **train):
     settings = {"batch_size": 32, "log_every": 5, "epochs": 2, **train}
-    return make_config(recipe, overrides={"train": settings})
+    return make_config(recipe, overrides={"train": settings, "model": model or {}})
 
 
 def losses(run_dir):
@@ -40,8 +40,10 @@ def losses_per_epoch(run_dir):
 
 
 def generator_weights(run_dir):
+    """G's weights, and those of its average if the run keeps one."""
     ckpt = load_checkpoint(run_dir / "checkpoints" / "last.safetensors")
-    return ckpt.module_state("generator")
+    ema = {f"ema.{k}": v for k, v in ckpt.module_state("generator_ema").items()}
+    return {**ckpt.module_state("generator"), **ema}
 
 
 def test_run_writes_every_output(tmp_path, mnist_small):
@@ -81,12 +83,15 @@ def test_run_writes_every_output(tmp_path, mnist_small):
     assert saved["recipe"] == "dcgan" and saved["train"]["batch_size"] == 32
 
 
-@pytest.mark.parametrize("recipe", ["dcgan", "improved-dcgan", "wgan-gp", "acgan"])
-def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path, mnist_small, recipe):
+@pytest.mark.parametrize(
+    ("recipe", "model"),
+    [("dcgan", {"ema_decay": 0.99}), ("improved-dcgan", {}), ("wgan-gp", {}), ("acgan", {})],
+)
+def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path, mnist_small, recipe, model):
     """Interrupt at the end of epoch 1 and inside epoch 2, resume each time: same losses,
-    same epoch rows, same final weights, bit for bit (dropout, input noise, label sampling
-    and the annealing schedule all continue where they were)."""
-    cfg = small_config(recipe)
+    same epoch rows, same final weights, bit for bit (dropout, input noise, label sampling,
+    the annealing schedule and G's weight average all continue where they were)."""
+    cfg = small_config(recipe, model)
     straight = tmp_path / "straight"
     train(cfg, straight, data=mnist_small, display=False)
 

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from ganforge.config import ModelConfig
 from ganforge.errors import ConfigError
+from ganforge.models.ema import GeneratorEMA
 
 Stats = dict[str, Tensor]
 
@@ -43,6 +44,7 @@ class Recipe:
         self.progress = 0.0  # fraction of training done, for annealed tricks
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
+        self.ema = GeneratorEMA(self.generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
 
     # -- to override ---------------------------------------------------------------------------
     def build_generator(self) -> nn.Module:
@@ -76,7 +78,19 @@ class Recipe:
     def to(self, device: torch.device | str) -> Recipe:
         self.generator.to(device)
         self.discriminator.to(device)
+        if self.ema is not None:
+            self.ema.model.to(device)
         return self
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator that samples come from: the weight average if on, else G itself."""
+        return self.generator if self.ema is None else self.ema.model
+
+    def after_generator_step(self, step: int) -> None:
+        """Called by the trainer after each G update (``step``: G updates done so far)."""
+        if self.ema is not None:
+            self.ema.update(self.generator, step)
 
     def train(self, mode: bool = True) -> None:
         self.generator.train(mode)
@@ -112,31 +126,35 @@ class Recipe:
             return self.sample_labels(n, torch.device("cpu"), generator).to(device)
         return torch.randint(0, self.num_classes, (n,), device=device, generator=generator)
 
-    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Run G on latents (and labels for conditional recipes)."""
+    def generate(
+        self, z: Tensor, labels: Tensor | None = None, net: nn.Module | None = None
+    ) -> Tensor:
+        """Run G (or ``net``, e.g. :attr:`sampler`) on latents (and labels if conditional)."""
+        net = self.generator if net is None else net
         if self.conditional:
             if labels is None:
                 raise ValueError(f"recipe {self.name} is conditional: generate() needs labels")
-            return self.generator(z, labels)
-        return self.generator(z)
+            return net(z, labels)
+        return net(z)
 
     @torch.no_grad()
     def sample_images(self, z: Tensor, labels: Tensor | None = None, chunk: int = 512) -> Tensor:
-        """G's images for ``z`` (and labels) in eval mode — batch-norm running statistics, no
-        dropout — in chunks; G's mode is restored afterwards."""
-        device = self.device
-        was_training = self.generator.training
-        self.generator.eval()
+        """:attr:`sampler`'s images for ``z`` (and labels) in eval mode — batch-norm running
+        statistics, no dropout — in chunks; its mode is restored afterwards."""
+        device, net = self.device, self.sampler
+        was_training = net.training
+        net.eval()
         try:
             outs = [
                 self.generate(
                     z[i : i + chunk].to(device),
                     None if labels is None else labels[i : i + chunk].to(device),
+                    net,
                 )
                 for i in range(0, z.shape[0], chunk)
             ]
         finally:
-            self.generator.train(was_training)
+            net.train(was_training)
         return torch.cat(outs)
 
     def fresh_fakes(self, batch_size: int) -> tuple[Tensor, Tensor | None]:

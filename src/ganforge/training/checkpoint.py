@@ -81,10 +81,15 @@ def save_checkpoint(
     discriminator: torch.nn.Module,
     optimizers: dict[str, torch.optim.Optimizer],
     meta: dict[str, Any],
+    extra_modules: dict[str, torch.nn.Module] | None = None,
 ) -> Path:
-    """Write a checkpoint atomically; ``meta`` must hold ``recipe``, ``step`` and ``config``."""
+    """Write a checkpoint atomically; ``meta`` must hold ``recipe``, ``step`` and ``config``.
+
+    ``extra_modules`` (e.g. ``{"generator_ema": ...}``) are stored under their names.
+    """
     tensors: dict[str, Tensor] = {}
-    for prefix, module in (("generator", generator), ("discriminator", discriminator)):
+    modules = {"generator": generator, "discriminator": discriminator, **(extra_modules or {})}
+    for prefix, module in modules.items():
         for key, value in module.state_dict().items():
             tensors[f"{prefix}.{key}"] = value.detach().cpu().contiguous()
     opt_meta = {}
@@ -122,11 +127,13 @@ def restore(
     discriminator: torch.nn.Module,
     optimizers: dict[str, torch.optim.Optimizer] | None = None,
     rng: bool = True,
+    extra_modules: dict[str, torch.nn.Module] | None = None,
 ) -> None:
     """Load weights (and optimizer and RNG state) from ``ckpt`` into live objects."""
+    modules = {"generator": generator, "discriminator": discriminator, **(extra_modules or {})}
     try:
-        generator.load_state_dict(ckpt.module_state("generator"))
-        discriminator.load_state_dict(ckpt.module_state("discriminator"))
+        for prefix, module in modules.items():
+            module.load_state_dict(ckpt.module_state(prefix))
         for prefix, opt in (optimizers or {}).items():
             opt.load_state_dict(_unflatten_optimizer(prefix, ckpt))
     except (RuntimeError, KeyError, ValueError) as err:

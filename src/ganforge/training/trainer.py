@@ -167,6 +167,7 @@ class Trainer:
                 generator=self.recipe.generator,
                 discriminator=self.recipe.discriminator,
                 optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
+                extra_modules=self._extra_modules(),
             )
             self.step = ckpt.step
             self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
@@ -222,7 +223,12 @@ class Trainer:
             discriminator=self.recipe.discriminator,
             optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
             meta=meta,
+            extra_modules=self._extra_modules(),
         )
+
+    def _extra_modules(self) -> dict[str, torch.nn.Module]:
+        ema = self.recipe.ema
+        return {} if ema is None else {"generator_ema": ema.model}
 
     # -- one step ------------------------------------------------------------------------------
     def train_step(self, batches: list[tuple[Tensor, Tensor]]) -> Tensor:
@@ -246,6 +252,7 @@ class Trainer:
             self.opt_g.step()
         finally:
             undo()
+        recipe.after_generator_step(self.step)
         merged = {**{k: v / n for k, v in d_stats.items()}, **g_stats}
         return torch.stack([merged[k].float() for k in self.log.stat_names])
 
