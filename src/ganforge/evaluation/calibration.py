@@ -14,7 +14,6 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torchvision.transforms.functional import gaussian_blur
 
 from ganforge.data import ImageData
 from ganforge.evaluation.classifier import Evaluator
@@ -26,6 +25,9 @@ ONE_CLASS = 1
 def blurred(images: Tensor, sigma: float) -> Tensor:
     """Gaussian blur of uint8 N×28×28 images (kernel ±3σ), back to uint8."""
     size = 2 * max(1, round(3 * sigma)) + 1
+    # Imported here: torchvision adds ~2 s to every `ganforge` command's start otherwise.
+    from torchvision.transforms.functional import gaussian_blur
+
     x = gaussian_blur(images.unsqueeze(1).float(), [size, size], [sigma, sigma])
     return x.squeeze(1).round().clamp(0, 255).to(torch.uint8)
 
