@@ -48,9 +48,19 @@ class TrainConfig:
     eval_every: int = 0  # epochs between evaluations during training (0: off)
     eval_samples: int = 2000  # samples per evaluation during training
     device: str = "auto"
+    on_diverge: str = "stop"  # on a NaN/inf loss: "stop", or "rollback" to the last checkpoint
+    d_wins_intervals: int = 5  # warn when D wins outright for this many log intervals in a row
 
     def validate(self) -> None:
-        _positive(self, "epochs", "batch_size", "sample_every", "checkpoint_every", "log_every")
+        _positive(
+            self,
+            "epochs",
+            "batch_size",
+            "sample_every",
+            "checkpoint_every",
+            "log_every",
+            "d_wins_intervals",
+        )
         if self.eval_every < 0 or self.eval_samples < 100:
             raise ConfigError(
                 "train.eval_every must be >= 0 and train.eval_samples >= 100, got "
@@ -61,6 +71,10 @@ class TrainConfig:
         if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise ConfigError(
                 f"train.device must be 'auto', 'cpu', 'cuda[:N]' or 'mps', got {self.device!r}"
+            )
+        if self.on_diverge not in ("stop", "rollback"):
+            raise ConfigError(
+                f"train.on_diverge must be 'stop' or 'rollback', got {self.on_diverge!r}"
             )
 
 

@@ -21,6 +21,7 @@ EXAMPLES = """
   ganforge train acgan --data-dir ~/data/mnist --batch-size 128 --lr 1e-4
   ganforge train wgan-gp --config my.yaml --set model.gp_weight=5 --out runs/wgan
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
+  ganforge train gan --on-diverge rollback                 (recover from a NaN loss)
 """
 
 
@@ -67,6 +68,13 @@ def train(
         typer.Option(help="Evaluate (FID, recall, ...) every N epochs; keeps best.safetensors."),
     ] = None,
     eval_samples: Annotated[int | None, typer.Option(help="Samples per evaluation [2000].")] = None,
+    on_diverge: Annotated[
+        str | None,
+        typer.Option(
+            help="On a NaN/inf loss: stop [default], or rollback to the last checkpoint with "
+            "halved learning rates (at most 3 times)."
+        ),
+    ] = None,
 ) -> None:
     """Train a recipe on MNIST (or Fashion-MNIST) and write grids, logs, plots, checkpoints."""
     flags: dict[str, Any] = {
@@ -80,6 +88,7 @@ def train(
         "log_every": log_every,
         "eval_every": eval_every,
         "eval_samples": eval_samples,
+        "on_diverge": on_diverge,
     }
     overrides: dict[str, Any] = parse_assignments(set_ or [])
     overrides.setdefault("train", {}).update({k: v for k, v in flags.items() if v is not None})

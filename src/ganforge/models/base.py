@@ -37,6 +37,9 @@ class Recipe:
     extra_stats: ClassVar[tuple[str, ...]] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
     resolutions: ClassVar[tuple[int, ...]] = (28,)  # image sizes its networks are built for
     assumed: ClassVar[bool] = False  # the classic source documents this recipe only in part
+    # Whether d_real and d_fake are probabilities in [0, 1] (a sigmoid of D's logit), so that
+    # "D(x) → 1, D(G(z)) → 0" means D wins outright; a Wasserstein critic's raw scores are not.
+    probability_outputs: ClassVar[bool] = False
 
     def __init__(self, cfg: ModelConfig, num_classes: int = 10) -> None:
         self.cfg = cfg

@@ -49,6 +49,7 @@ class BCERecipe(Recipe):
 
     config_cls = BCEConfig
     cfg: BCEConfig
+    probability_outputs = True  # d_real and d_fake are sigmoid(logit) means
 
     def set_progress(self, fraction: float) -> None:
         """Anneal D's input noise: σ(t) = σ₀·(1 − t) when ``input_noise_anneal`` is on."""
@@ -105,6 +106,7 @@ class WassersteinRecipe(Recipe):
     config_cls = WassersteinConfig
     cfg: WassersteinConfig
     extra_stats = ("gp", "w_dist")
+    probability_outputs = False  # raw critic scores: unbounded, no "D wins" threshold applies
 
     def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
         with torch.no_grad():

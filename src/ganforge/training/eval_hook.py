@@ -35,6 +35,23 @@ COLUMNS = (
     "class_accuracy",
 )
 
+# Fewer classes than this share of the dataset's among the samples (a class counts when it
+# gets ≥ 1 % of them, see ``classes_covered``) suggests mode collapse: 8 of MNIST's 10.
+COLLAPSE_CLASS_SHARE = 0.8
+
+
+def collapse_warning(row: dict[str, Any], num_classes: int) -> str | None:
+    """The mode-collapse warning for one evaluation row, or None if its classes look fine."""
+    covered = row.get("classes_covered")
+    if covered is None or math.isnan(covered):
+        return None
+    if covered >= math.ceil(COLLAPSE_CLASS_SHARE * num_classes):
+        return None
+    return (
+        f"possible mode collapse: samples fall in {covered:.0f} of {num_classes} classes "
+        f"(epoch {row.get('epoch', '?')})"
+    )
+
 
 class EvalHook:
     """Scores the generator on ``n`` fixed latents and tracks the best FID so far."""

@@ -11,7 +11,7 @@ from pathlib import Path
 class RunLayout:
     """The files of a run directory::
 
-    config.yaml  summary.json  progress.gif
+    config.yaml  summary.json  progress.gif  events.log  train.lock
     samples/epoch_0001.png …   metrics/batches.csv  metrics/epochs.csv
     plots/loss_per_batch.png  plots/loss_per_epoch.png
     checkpoints/last.safetensors  checkpoints/epoch_0005.safetensors …
@@ -27,6 +27,11 @@ class RunLayout:
     @property
     def summary(self) -> Path:
         return self.root / "summary.json"
+
+    @property
+    def events(self) -> Path:
+        """Warnings and recoveries during training, one line each (see ``EventLog``)."""
+        return self.root / "events.log"
 
     @property
     def gif(self) -> Path:

@@ -8,8 +8,8 @@ and are read once per ``log_every`` steps, so the hot loop has no host-device sy
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +26,20 @@ from ganforge.errors import ConfigError, GanforgeError
 from ganforge.models.base import Recipe, frozen
 from ganforge.reporting import plot_eval_curves, plot_training_curves, save_gif, save_grid
 from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
+from ganforge.training.divergence import (
+    MAX_ROLLBACKS,
+    DWinsDetector,
+    learning_rate,
+    lower_learning_rates,
+    non_finite,
+    non_finite_weights,
+)
+from ganforge.training.event_log import EventLog
 from ganforge.training.interrupt import StopRequest, graceful_stop
 from ganforge.training.progress import ProgressDisplay, format_stats
 from ganforge.training.provenance import provenance
 from ganforge.training.run_dir import RunLayout
+from ganforge.training.run_lock import RunLock
 from ganforge.training.run_log import RunLog
 from ganforge.training.setup import build_recipe, resolve_device
 
@@ -38,7 +48,8 @@ FIXED_SAMPLES = 64
 
 
 class TrainingDiverged(GanforgeError):
-    """A loss became NaN or infinite; no checkpoint of that state is written."""
+    """A loss (or a weight) became NaN or infinite and the run stopped; no checkpoint of that
+    state is written."""
 
 
 class TrainingInterrupted(GanforgeError):
@@ -61,6 +72,8 @@ RESUMABLE = (
     "tensorboard",
     "eval_every",
     "eval_samples",
+    "on_diverge",
+    "d_wins_intervals",
 )
 
 
@@ -89,7 +102,11 @@ def fixed_inputs(recipe: Recipe, seed: int) -> tuple[Tensor, Tensor | None, int]
 
 
 class Trainer:
-    """Trains one run. ``resume=True`` continues the run found in ``run_dir``."""
+    """Trains one run. ``resume=True`` continues the run found in ``run_dir``.
+
+    From construction until :meth:`run` returns (or :meth:`close`), the trainer holds the run
+    directory's lock: a second trainer on the same directory is refused.
+    """
 
     def __init__(
         self,
@@ -102,6 +119,29 @@ class Trainer:
     ) -> None:
         self.layout = RunLayout(Path(run_dir))
         cfg.validate()
+        created = not self.layout.root.exists()
+        # First of all, so that two trainings never both check, then both write.
+        self.lock = RunLock(self.layout.root).acquire()
+        try:
+            self._setup(cfg, data, data_dir, resume, display)
+        except BaseException:
+            if created:  # a refused run leaves no empty folder behind (e.g. a typo in --out)
+                self.lock.path.unlink(missing_ok=True)  # while held: no one else can own it
+            self.lock.release()
+            if created:
+                _remove_if_empty(self.layout.root)
+            raise
+
+    def _setup(
+        self,
+        cfg: RunConfig,
+        data: ImageData | None,
+        data_dir: Path | None,
+        resume: bool,
+        display: bool | None,
+    ) -> None:
+        """Everything ``__init__`` does once the run directory is locked."""
+        self._clear_partial_checkpoints()
         ckpt = self._checkpoint_to_resume(cfg) if resume else None
         if not resume and self.layout.last_checkpoint.exists():
             raise GanforgeError(
@@ -152,6 +192,9 @@ class Trainer:
             )
         self.step = 0
         self.elapsed = 0.0  # training seconds, carried across resumes
+        self.rollbacks = 0  # --on-diverge rollback: how many so far, carried across resumes
+        self.events = EventLog(self.layout.events)
+        self.d_wins = DWinsDetector(cfg.train.d_wins_intervals)
         self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(self.recipe, cfg.train.seed)
         self.layout.make()
         tb = None
@@ -171,6 +214,7 @@ class Trainer:
             )
             self.step = ckpt.step
             self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
+            self.rollbacks = int(ckpt.meta.get("rollbacks", 0))
             if self.eval is not None:
                 self.eval.restore(ckpt.meta, self.step)
         else:
@@ -200,6 +244,17 @@ class Trainer:
                 )
         return ckpt
 
+    def _clear_partial_checkpoints(self) -> None:
+        """Temporary checkpoint files of a killed writer: never complete, and with the lock
+        held no other process can be writing them."""
+        if self.layout.checkpoints.is_dir():
+            for tmp in self.layout.checkpoints.glob(".*.tmp-*"):
+                tmp.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Release the run directory (``run`` does this when it ends, however it ends)."""
+        self.lock.release()
+
     def _clear_leftovers(self) -> None:
         """A fresh run in a folder a crashed run left without a checkpoint: drop its files."""
         for path in (*self.layout.samples.glob("epoch_*.png"), self.layout.gif):
@@ -207,11 +262,18 @@ class Trainer:
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        """Checkpoint the current state to ``path``; a non-finite weight is never written."""
+        bad = non_finite_weights(self._networks())
+        if bad:  # unreachable after _flush's checks; kept so that no code path can write one
+            raise TrainingDiverged(
+                f"non-finite weights in {', '.join(bad)} at step {self.step}; not writing {path}"
+            )
         meta = {
             "recipe": self.cfg.recipe,
             "step": self.step,
             "epoch": self.step / self.steps_per_epoch,
             "elapsed": self.elapsed,
+            "rollbacks": self.rollbacks,
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
             "data_fingerprint": self.data.fingerprint,
@@ -229,6 +291,15 @@ class Trainer:
     def _extra_modules(self) -> dict[str, torch.nn.Module]:
         ema = self.recipe.ema
         return {} if ema is None else {"generator_ema": ema.model}
+
+    def _networks(self) -> dict[str, torch.nn.Module]:
+        """Every module a checkpoint stores, by its name there."""
+        recipe = self.recipe
+        return {
+            "generator": recipe.generator,
+            "discriminator": recipe.discriminator,
+            **self._extra_modules(),
+        }
 
     # -- one step ------------------------------------------------------------------------------
     def train_step(self, batches: list[tuple[Tensor, Tensor]]) -> Tensor:
@@ -268,21 +339,89 @@ class Trainer:
             self.log.tb.image("samples", path, self.step)
         return path
 
-    def _flush(self, pending: list[Tensor], first_step: int, then: float) -> None:
-        """Read the pending steps' statistics (the one host sync), check and log them."""
+    def _flush(
+        self, pending: list[Tensor], first_step: int, then: float, bar: ProgressDisplay
+    ) -> bool:
+        """Read the pending steps' statistics (the one host sync), check and log them.
+
+        Returns False when a divergence rolled the run back to its last checkpoint: the
+        caller's batch iterator then belongs to the abandoned steps.
+        """
         self.elapsed = self._session[1] + time.perf_counter() - self._session[2]
         rows = self.log.rows(torch.stack(pending).cpu().tolist(), first_step, then, self.elapsed)
         for i, row in enumerate(rows):
-            bad = [k for k, v in row.items() if not math.isfinite(v)]
+            bad = non_finite(row)
             if bad:
                 self.log.write(rows[:i])  # the finite steps before it still happened
-                raise TrainingDiverged(
-                    f"training diverged at step {row['step']:.0f}: non-finite {', '.join(bad)}; "
-                    f"no checkpoint of this state was written (last good one: "
-                    f"{self.layout.last_checkpoint})"
-                )
+                return self._diverged(bar, int(row["step"]), f"non-finite {', '.join(bad)}")
         self.log.write(rows)
         self.last_row = rows[-1]
+        bad = non_finite_weights(self._networks())
+        if bad:  # finite losses, then an update that broke the weights: checkpoint-to-be
+            return self._diverged(bar, self.step, f"non-finite weights in {', '.join(bad)}")
+        if self.recipe.probability_outputs:
+            warning = self.d_wins.update(rows)
+            if warning:
+                self._report(bar, warning)
+        return True
+
+    def _report(self, bar: ProgressDisplay, text: str) -> None:
+        """A warning or recovery: on the progress display and in ``events.log``."""
+        bar.message(text)
+        self.events.write(self.step, text)
+
+    def _diverged(self, bar: ProgressDisplay, step: int, what: str) -> bool:
+        """``--on-diverge``: stop (raise), or roll back and return False."""
+        message = f"training diverged at step {step}: {what}"
+        last = self.layout.last_checkpoint
+        if self.cfg.train.on_diverge == "rollback":
+            if not last.exists():
+                reason = (
+                    "no checkpoint to roll back to yet (the first is written at the end of "
+                    "epoch 1), so the run stops"
+                )
+            elif self.rollbacks >= MAX_ROLLBACKS:
+                reason = f"giving up after {MAX_ROLLBACKS} rollbacks with lowered learning rates"
+            else:
+                self._roll_back(bar, message)
+                return False
+        else:
+            reason = "stopped (--on-diverge rollback retries from the last checkpoint instead)"
+        good = f"last good one: {last}" if last.exists() else "there is none yet"
+        text = f"{message}; {reason}; no checkpoint of this state was written ({good})"
+        self.events.write(step, text)
+        raise TrainingDiverged(text)
+
+    def _roll_back(self, bar: ProgressDisplay, message: str) -> None:
+        """Reload the last checkpoint and continue from it with halved learning rates.
+
+        Batches.csv and epochs.csv lose the abandoned steps' rows. The RNG state comes back
+        too, so a rollback is reproducible: only the lower rates differ from the first try.
+        """
+        optimizers = (self.opt_g, self.opt_d)
+        rates = [learning_rate(opt) for opt in optimizers]  # before the restore overwrites them
+        ckpt = load_checkpoint(self.layout.last_checkpoint)
+        restore(
+            ckpt,
+            generator=self.recipe.generator,
+            discriminator=self.recipe.discriminator,
+            optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
+            extra_modules=self._extra_modules(),
+        )
+        lr_g, lr_d = lower_learning_rates(optimizers, rates)
+        self.rollbacks += 1
+        self.step = ckpt.step
+        self.log.start_at(self.step)
+        if self.eval is not None:
+            self.eval.restore(ckpt.meta, self.step)
+        self.d_wins = DWinsDetector(self.cfg.train.d_wins_intervals)
+        self.last_row = {}
+        self._report(
+            bar,
+            f"{message}; rolled back to step {ckpt.step} ({ckpt.path}) with learning rates "
+            f"halved to lr_g {lr_g:.3g}, lr_d {lr_d:.3g} "
+            f"(rollback {self.rollbacks} of {MAX_ROLLBACKS})",
+        )
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, stop_at: int | None = None) -> TrainResult:
@@ -292,6 +431,12 @@ class Trainer:
         resuming then continues the same plan. Annealed schedules follow ``total_steps``, so
         extending a run with more epochs changes them from there on.
         """
+        try:
+            return self._run(stop_at)
+        finally:
+            self.close()
+
+    def _run(self, stop_at: int | None) -> TrainResult:
         layout = self.layout
         if self.step == 0:
             self.write_samples()
@@ -302,8 +447,8 @@ class Trainer:
         )
         with bar, graceful_stop() as stop:
             while self.step < end and not stop.requested:
-                self._run_epoch_part(bar, end, stop)
-                if self.step % self.steps_per_epoch == 0:
+                # After a rollback the step is back at a checkpoint, whose epoch is closed.
+                if self._run_epoch_part(bar, end, stop) and self.step % self.steps_per_epoch == 0:
                     self._end_epoch(bar)
             if self.step % self.steps_per_epoch != 0:  # stopped inside an epoch
                 self.save(layout.last_checkpoint)
@@ -330,8 +475,11 @@ class Trainer:
         images = (self.step - start_step) * self.cfg.train.batch_size * self.cfg.model.d_steps
         return images / max(self.elapsed - start_elapsed, 1e-9)
 
-    def _run_epoch_part(self, bar: ProgressDisplay, stop_step: int, stop: StopRequest) -> None:
-        """Train from the current step to the end of its epoch, ``stop_step`` or a stop request."""
+    def _run_epoch_part(self, bar: ProgressDisplay, stop_step: int, stop: StopRequest) -> bool:
+        """Train from the current step to the end of its epoch, ``stop_step`` or a stop request.
+
+        Returns False if a divergence rolled the run back to its last checkpoint.
+        """
         d_steps = self.cfg.model.d_steps
         epoch = self.step // self.steps_per_epoch
         end = min((epoch + 1) * self.steps_per_epoch, stop_step)
@@ -342,12 +490,14 @@ class Trainer:
             pending.append(self.train_step([next(batches) for _ in range(d_steps)]))
             self.step += 1
             if len(pending) == self.cfg.train.log_every or self.step == end or stop.requested:
-                self._flush(pending, first, then)
+                if not self._flush(pending, first, then, bar):
+                    return False
                 pending, first, then = [], self.step, self.elapsed
                 epoch_now = self.step / self.steps_per_epoch
                 bar.update(self.step, epoch_now, self.last_row, self._images_per_s())
             if stop.requested:
-                return
+                return True
+        return True
 
     def _end_epoch(self, bar: ProgressDisplay) -> None:
         cfg, layout = self.cfg.train, self.layout
@@ -367,6 +517,11 @@ class Trainer:
                 f"recall {scores['recall']:.3f}, classes {scores['classes_covered']:.0f}"
                 + ("  (best so far)" if best else "")
             )
+            from ganforge.training.eval_hook import collapse_warning  # loaded with EvalHook
+
+            warning = collapse_warning(scores, self.data.num_classes)
+            if warning:
+                self._report(bar, warning)
         self.save(layout.last_checkpoint)
         if epoch % cfg.checkpoint_every == 0 or last:
             self.save(layout.epoch_checkpoint(epoch))
@@ -409,6 +564,11 @@ class Trainer:
         tmp = self.layout.summary.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(summary, indent=2))
         tmp.replace(self.layout.summary)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (or already gone): leave it
+        folder.rmdir()
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

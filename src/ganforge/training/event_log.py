@@ -1,0 +1,30 @@
+"""The run's event log, ``RUN_DIR/events.log``: warnings and recoveries in plain text.
+
+The progress line scrolls away and a CI log gets lost; what went wrong during a run (a
+discriminator that wins outright, a rollback after a NaN, a collapse warning) stays here,
+one timestamped line each, appended across resumes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+
+class EventLog:
+    """Appends ``YYYY-mm-dd HH:MM:SS step N: text`` lines to one file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def write(self, step: int, text: str) -> None:
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        # Opened per line: events are rare, and a line is then on disk before training goes on.
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(f"{stamp} step {step}: {text}\n")
+
+    def lines(self) -> list[str]:
+        """Every line written so far (for tests and tools)."""
+        if not self.path.exists():
+            return []
+        return self.path.read_text(encoding="utf-8").splitlines()

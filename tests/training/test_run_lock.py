@@ -1,0 +1,82 @@
+"""One training per run directory: the second is refused by name and PID; a released or
+killed holder leaves nothing stuck."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from ganforge.training.run_lock import LOCK_NAME, RunLock, RunLocked
+from ganforge.training.trainer import Trainer, train
+
+# A holder in its own process: takes the lock, says so, then waits to be killed.
+HOLDER = """
+import sys, time
+from ganforge.training.run_lock import RunLock
+lock = RunLock(sys.argv[1]).acquire()  # kept referenced: held until killed
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_second_trainer_on_the_same_directory_is_refused_until_the_first_ends(
+    tmp_path, tiny_data, tiny_config
+):
+    run = tmp_path / "run"
+    first = Trainer(tiny_config(steps=2), run, data=tiny_data, display=False)
+    with pytest.raises(RunLocked) as refused:
+        Trainer(tiny_config(steps=4), run, data=tiny_data, resume=True, display=False)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert str(run) in message and f"PID {os.getpid()}" in message
+    assert (run / LOCK_NAME).read_text().strip() == str(os.getpid())
+
+    first.run()  # ends, and with it the lock
+    result = train(tiny_config(steps=4), run, data=tiny_data, resume=True, display=False)
+    assert result.step == 4
+
+
+def test_lock_is_released_when_the_run_fails(tmp_path, tiny_data, tiny_config, monkeypatch):
+    run = tmp_path / "run"
+    trainer = Trainer(tiny_config(steps=2), run, data=tiny_data, display=False)
+
+    def crash(batches):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(trainer, "train_step", crash)
+    with pytest.raises(RuntimeError, match="boom"):
+        trainer.run()
+    with RunLock(run):  # free again
+        pass
+
+
+def test_refused_setup_releases_the_lock_and_leaves_no_empty_folder(tmp_path, tiny_data):
+    from ganforge.errors import GanforgeError
+    from ganforge.training.setup import make_config
+
+    missing = tmp_path / "typo"
+    with pytest.raises(GanforgeError, match="nothing to resume"):
+        Trainer(make_config("gan"), missing, data=tiny_data, resume=True)
+    assert not missing.exists()
+
+
+def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):
+    run = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(run)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunLocked, match=f"PID {holder.pid} holds"):
+            RunLock(run).acquire()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    # The dead holder's PID is still in the file, but the kernel dropped its lock.
+    assert (run / LOCK_NAME).read_text().strip() == str(holder.pid)
+    lock = RunLock(run).acquire()
+    assert (run / LOCK_NAME).read_text().strip() == str(os.getpid())
+    lock.release()
