@@ -99,17 +99,23 @@ def sample_for_evaluation(
 
 def load_sample_files(samples: Path, labels: Path | None) -> tuple[Tensor, Tensor | None]:
     """Read ``ganforge sample --npy`` output (uint8 N×28×28, optional int labels)."""
-    try:
-        array = np.load(samples, allow_pickle=False)
-        label_array = None if labels is None else np.load(labels, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise DataError(f"cannot read samples {samples}: {err}") from None
+    array = _load_npy(samples, "samples")
+    label_array = None if labels is None else _load_npy(labels, "labels")
     images = torch.from_numpy(np.ascontiguousarray(array))
     if label_array is None:
         return images, None
     if not np.issubdtype(label_array.dtype, np.integer):
         raise DataError(f"labels {labels} must be integers, got {label_array.dtype}")
     return images, torch.from_numpy(label_array.astype(np.int64))
+
+
+def _load_npy(path: Path, what: str) -> np.ndarray:
+    """One .npy array, never unpickled: an object array (which would run code on load) is
+    refused with the file's name, like any unreadable file."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read {what} {path}: {err}") from None
 
 
 def evaluator_for(dataset: str, data_dir: Path | None, display: bool | None = None) -> Evaluator:
