@@ -219,7 +219,10 @@ def apply_overrides(obj: Any, values: dict[str, Any], where: str) -> Any:
             hint = (
                 f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(fields)}"
             )
-            raise ConfigError(f"unknown key {where}.{key}{hint}")
+            # A key is user text: repr() keeps one with a newline or a control character
+            # from breaking the one-line message.
+            name = key if isinstance(key, str) and key.isprintable() else repr(key)
+            raise ConfigError(f"unknown key {where}.{name}{hint}")
         changes[key] = _coerce(value, hints[key], f"{where}.{key}")
     return dataclasses.replace(obj, **changes)
 
