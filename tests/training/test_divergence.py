@@ -1,10 +1,14 @@
 """Divergence guard: "D wins" warnings, NaN → stop or roll back, never a NaN checkpoint."""
 
 import math
+import sys
 
 import pytest
 import torch
 
+import ganforge.cli.train as cli_train
+from ganforge.cli import main
+from ganforge.errors import GanforgeError
 from ganforge.models.objectives import AuxClassifierRecipe, BCERecipe, WassersteinRecipe
 from ganforge.reporting import read_csv_rows
 from ganforge.training.checkpoint import load_checkpoint
@@ -173,3 +177,28 @@ def test_d_winning_is_shown_and_logged_once_per_streak(
     events = EventLog(run / "events.log").lines()
     assert len(events) == 1 and " step 3: warning: D wins completely" in events[0]
     assert capsys.readouterr().err.count("D wins completely") == 1
+
+
+# -- the flag -----------------------------------------------------------------------------------
+
+
+def test_on_diverge_flag_reaches_the_config_and_bad_values_are_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    seen = []
+
+    def fake_trainer(cfg, run_dir, **kwargs):
+        seen.append(cfg.train.on_diverge)
+        raise GanforgeError("stop here")
+
+    monkeypatch.setattr(cli_train, "Trainer", fake_trainer)
+    for value, code in (("rollback", 2), ("retry", 2)):
+        argv = ["ganforge", "train", "gan", "--on-diverge", value, "--out", str(tmp_path / "r")]
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert seen == ["rollback"]
+    assert err[0].endswith("stop here")
+    assert "train.on_diverge must be 'stop' or 'rollback', got 'retry'" in err[1]
