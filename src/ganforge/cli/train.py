@@ -21,7 +21,7 @@ EXAMPLES = """
   ganforge train acgan --data-dir ~/data/mnist --batch-size 128 --lr 1e-4
   ganforge train wgan-gp --config my.yaml --set model.gp_weight=5 --out runs/wgan
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
-  ganforge train gan --on-diverge rollback                 (recover from a NaN loss)
+  ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
 """
 
 
@@ -71,8 +71,8 @@ def train(
     on_diverge: Annotated[
         str | None,
         typer.Option(
-            help="On a NaN/inf loss: stop [default], or rollback to the last checkpoint with "
-            "halved learning rates (at most 3 times)."
+            help="On a NaN/inf loss: stop (the default), or rollback to the last checkpoint "
+            "with halved learning rates (at most 3 times)."
         ),
     ] = None,
 ) -> None:
