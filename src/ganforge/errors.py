@@ -23,3 +23,7 @@ class ConfigError(GanforgeError):
 
 class CheckpointError(GanforgeError):
     """A checkpoint file is missing, truncated, unsafe, or from another recipe."""
+
+
+class DependencyError(GanforgeError):
+    """An optional package or a downloadable file that a requested feature needs is missing."""
