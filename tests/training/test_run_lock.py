@@ -1,6 +1,7 @@
 """One training per run directory: the second is refused by name and PID; a released or
 killed holder leaves nothing stuck."""
 
+import errno
 import os
 import signal
 import subprocess
@@ -8,6 +9,8 @@ import sys
 
 import pytest
 
+from ganforge.errors import GanforgeError
+from ganforge.training import run_lock
 from ganforge.training.run_lock import LOCK_NAME, RunLock, RunLocked
 from ganforge.training.trainer import Trainer, train
 
@@ -53,13 +56,56 @@ def test_lock_is_released_when_the_run_fails(tmp_path, tiny_data, tiny_config, m
 
 
 def test_refused_setup_releases_the_lock_and_leaves_no_empty_folder(tmp_path, tiny_data):
-    from ganforge.errors import GanforgeError
     from ganforge.training.setup import make_config
 
     missing = tmp_path / "typo"
     with pytest.raises(GanforgeError, match="nothing to resume"):
         Trainer(make_config("gan"), missing, data=tiny_data, resume=True)
     assert not missing.exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    with pytest.raises(GanforgeError, match="nothing to resume"):
+        Trainer(make_config("gan"), existing, data=tiny_data, resume=True)
+    assert list(existing.iterdir()) == []  # no stray train.lock
+
+
+def test_release_deletes_the_lock_file(tmp_path):
+    run = tmp_path / "run"
+    lock = RunLock(run).acquire()
+    assert (run / LOCK_NAME).exists()
+    lock.release()
+    assert not (run / LOCK_NAME).exists()
+
+
+def test_a_lock_file_deleted_by_its_releasing_holder_is_not_locked_alone(tmp_path, monkeypatch):
+    """The holder deletes train.lock on release; a process that opened the old file just
+    before locks a file no one else can find, notices, and locks the new one instead."""
+    run = tmp_path / "run"
+    real_flock, calls = run_lock.fcntl.flock, []
+
+    def flock_after_a_release(fd, op):
+        calls.append(fd)
+        if len(calls) == 1:  # between our open and our flock, the holder lets go
+            (run / LOCK_NAME).unlink()
+        return real_flock(fd, op)
+
+    monkeypatch.setattr(run_lock.fcntl, "flock", flock_after_a_release)
+    lock = RunLock(run).acquire()
+    monkeypatch.undo()
+    assert len(calls) == 2  # it tried again
+    assert os.fstat(lock._fd).st_ino == os.stat(run / LOCK_NAME).st_ino
+    with pytest.raises(RunLocked):
+        RunLock(run).acquire()  # the next training finds the lock we hold
+    lock.release()
+
+
+def test_a_file_system_without_locks_is_a_one_line_error(tmp_path, monkeypatch):
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(run_lock.fcntl, "flock", no_locks)
+    with pytest.raises(GanforgeError, match=r"could not lock .*train\.lock: No locks available"):
+        RunLock(tmp_path / "run").acquire()
 
 
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):
