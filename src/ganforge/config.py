@@ -31,6 +31,7 @@ import yaml
 from ganforge.errors import ConfigError
 
 DATA_RANGES = ("-1,1", "0,1")
+ON_DIVERGE = ("stop", "rollback")  # train.on_diverge; the CLI offers the same choices
 
 
 @dataclass
@@ -72,10 +73,9 @@ class TrainConfig:
             raise ConfigError(
                 f"train.device must be 'auto', 'cpu', 'cuda[:N]' or 'mps', got {self.device!r}"
             )
-        if self.on_diverge not in ("stop", "rollback"):
-            raise ConfigError(
-                f"train.on_diverge must be 'stop' or 'rollback', got {self.on_diverge!r}"
-            )
+        if self.on_diverge not in ON_DIVERGE:
+            choices = " or ".join(repr(c) for c in ON_DIVERGE)
+            raise ConfigError(f"train.on_diverge must be {choices}, got {self.on_diverge!r}")
 
 
 @dataclass

@@ -25,12 +25,13 @@ def tiny_data() -> ImageData:
 
 @pytest.fixture
 def tiny_config(one_thread) -> Callable[..., RunConfig]:
-    """``tiny_config(**train)``: the ``gan`` recipe with small dense nets (a step takes about
-    a millisecond), batch 32, a log line per step, grids only at the start and the end."""
+    """``tiny_config(model=None, **train)``: the ``gan`` recipe with small dense nets (a step
+    takes about a millisecond), batch 32, a log line per step, grids only at the start and the
+    end; ``model`` adds model settings."""
 
-    def make(**train: object) -> RunConfig:
+    def make(model: dict[str, object] | None = None, **train: object) -> RunConfig:
         settings = {"batch_size": 32, "log_every": 1, "epochs": 3, "sample_every": 100, **train}
-        model = {"latent_dim": 8, "g_hidden": [32], "d_hidden": [32]}
-        return make_config("gan", overrides={"train": settings, "model": model})
+        nets = {"latent_dim": 8, "g_hidden": [32], "d_hidden": [32], **(model or {})}
+        return make_config("gan", overrides={"train": settings, "model": nets})
 
     return make

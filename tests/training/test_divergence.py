@@ -1,5 +1,6 @@
 """Divergence guard: "D wins" warnings, NaN → stop or roll back, never a NaN checkpoint."""
 
+import json
 import math
 import sys
 
@@ -14,9 +15,9 @@ from ganforge.reporting import read_csv_rows
 from ganforge.training.checkpoint import load_checkpoint
 from ganforge.training.divergence import (
     DWinsDetector,
+    FiniteCheck,
     lower_learning_rates,
     non_finite,
-    non_finite_weights,
 )
 from ganforge.training.event_log import EventLog
 from ganforge.training.trainer import Trainer, TrainingDiverged
@@ -54,16 +55,27 @@ def test_only_probability_recipes_are_checked_for_d_winning():
 
 def test_non_finite_finds_nan_and_inf():
     assert non_finite({"a": 1.0, "b": math.nan, "c": -math.inf}) == ["b", "c"]
+
+
+def test_finite_check_covers_weights_buffers_and_optimizer_state():
     net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
-    assert non_finite_weights({"g": net}) == []
-    net[1].running_var[0] = math.inf  # buffers count too
-    assert non_finite_weights({"g": net}) == ["g"]
+    opt = torch.optim.Adam(net.parameters())
+    net(torch.ones(4, 2)).sum().backward()
+    opt.step()
+    check = FiniteCheck({"g": net}, {"opt": opt}, torch.device("cpu"))
+    assert check.flags().tolist() == [1.0, 1.0] and check.broken() is None
+    # Finite weights, but Adam's second moment overflowed: the next step would be NaN.
+    opt.state[net[0].weight]["exp_avg_sq"][0, 0] = math.inf
+    assert check.broken() == "optimizer state in opt"
+    net[1].running_var[0] = math.nan  # buffers count too
+    assert check.broken() == "weights in g; optimizer state in opt"
 
 
-def test_lower_learning_rates_halves_the_rates_given():
-    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    assert lower_learning_rates([opt], [4e-4]) == [2e-4]
-    assert opt.param_groups[0]["lr"] == 2e-4
+def test_lower_learning_rates_halves_each_groups_own_rate():
+    a, b = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=1.0)
+    assert lower_learning_rates([opt], [[4e-4, 1e-3]]) == [[2e-4, 5e-4]]
+    assert [g["lr"] for g in opt.param_groups] == [2e-4, 5e-4]
 
 
 # -- in the trainer -----------------------------------------------------------------------------
@@ -96,22 +108,126 @@ def test_rollback_reloads_the_last_checkpoint_halves_the_rates_and_continues(
     cfg = tiny_config(epochs=3, on_diverge="rollback")  # 4 steps per epoch
     trainer = Trainer(cfg, run, data=tiny_data, display=False)
     bad = nan_at(trainer, monkeypatch, lambda step, calls: step == 7 and calls == 0)
+    on_disk = []  # last.safetensors when the first step after the rollback starts
+    real_step = trainer.train_step
+
+    def probe(batches):
+        if bad and not on_disk:
+            on_disk.append(load_checkpoint(run / "checkpoints" / "last.safetensors"))
+        return real_step(batches)
+
+    monkeypatch.setattr(trainer, "train_step", probe)
     result = trainer.run()
 
     assert bad == [7] and result.step == 12
+    assert trainer._steps_run == 15  # images/s counts steps 5-7 twice: they were trained twice
+    # Saved at once, so that a kill right after the rollback keeps the lowered rates.
+    assert on_disk[0].step == 4 and on_disk[0].meta["rollbacks"] == 1
+    assert lr_of(on_disk[0]) == [pytest.approx(1e-4), pytest.approx(1e-4)]
     rows = read_csv_rows(run / "metrics" / "batches.csv")
     assert [r["step"] for r in rows] == list(range(1, 13))  # steps 5-6 redone, logged once
     assert all(math.isfinite(r["d_loss"]) for r in rows)
     assert [r["epoch"] for r in read_csv_rows(run / "metrics" / "epochs.csv")] == [1, 2, 3]
     ckpt = load_checkpoint(run / "checkpoints" / "last.safetensors")
     assert finite_floats(ckpt) and ckpt.meta["rollbacks"] == 1
-    rates = [ckpt.meta["optimizers"][k]["param_groups"][0]["lr"] for k in ("opt_g", "opt_d")]
-    assert rates == [pytest.approx(1e-4), pytest.approx(1e-4)]  # 2e-4 halved, and kept
+    assert lr_of(ckpt) == [pytest.approx(1e-4), pytest.approx(1e-4)]  # 2e-4 halved, and kept
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["rollbacks"] == 1
+    assert summary["learning_rates"] == {"opt_g": [1e-4], "opt_d": [1e-4]}
     events = EventLog(run / "events.log").lines()
     assert len(events) == 1
-    assert "training diverged at step 7: non-finite d_loss" in events[0]
+    # Logged under the step that diverged, not the one it went back to.
+    assert " step 7: training diverged at step 7: non-finite d_loss" in events[0]
     assert "rolled back to step 4" in events[0] and "lr_g 0.0001, lr_d 0.0001" in events[0]
     assert "rollback 1 of 3" in capsys.readouterr().err  # and on the progress display
+
+
+def lr_of(ckpt) -> list[float]:
+    """The first group's learning rate of G's and D's optimizer in a checkpoint."""
+    return [ckpt.meta["optimizers"][k]["param_groups"][0]["lr"] for k in ("opt_g", "opt_d")]
+
+
+def test_rollback_restores_everything_it_saved(tmp_path, tiny_data, tiny_config, monkeypatch):
+    """Broken weights (finite losses) at step 7 roll back to step 4: the result is exactly a
+    run stopped at step 4 and resumed with both rates halved by hand, EMA included."""
+    ema = {"ema_decay": 0.9}
+    rolled = tmp_path / "rolled"
+    trainer = Trainer(
+        tiny_config(on_diverge="rollback", model=ema), rolled, data=tiny_data, display=False
+    )
+    real_step, broken = trainer.train_step, []
+
+    def step_then_break_g(batches):
+        stats = real_step(batches)
+        if trainer.step + 1 == 7 and not broken:
+            broken.append(trainer.step + 1)
+            with torch.no_grad():
+                for p in trainer.recipe.generator.parameters():
+                    p.fill_(math.nan)
+        return stats
+
+    monkeypatch.setattr(trainer, "train_step", step_then_break_g)
+    trainer.run()
+    assert broken == [7]
+
+    by_hand = tmp_path / "by_hand"
+    Trainer(tiny_config(model=ema), by_hand, data=tiny_data, display=False).run(stop_at=4)
+    resumed = Trainer(tiny_config(model=ema), by_hand, data=tiny_data, resume=True, display=False)
+    for opt in (resumed.opt_g, resumed.opt_d):
+        for group in opt.param_groups:
+            group["lr"] *= 0.5
+    resumed.run()
+
+    a, b = (load_checkpoint(run / "checkpoints" / "last.safetensors") for run in (rolled, by_hand))
+    assert a.step == b.step == 12
+    keys = {k for k in a.tensors if not k.startswith("rng.")}
+    assert keys == {k for k in b.tensors if not k.startswith("rng.")}
+    assert any(k.startswith("generator_ema.") for k in keys)
+    for key in sorted(keys):
+        assert torch.equal(a.tensors[key], b.tensors[key]), key
+    for name in ("batches.csv", "epochs.csv"):
+        logs = [read_csv_rows(run / "metrics" / name) for run in (rolled, by_hand)]
+        without_time = [[{k: v for k, v in r.items() if k != "time"} for r in x] for x in logs]
+        assert without_time[0] == without_time[1], name
+
+    later = Trainer(
+        tiny_config(epochs=4, on_diverge="rollback", model=ema),
+        rolled,
+        data=tiny_data,
+        resume=True,
+        display=False,
+    )
+    try:
+        assert [g["lr"] for g in later.opt_g.param_groups] == [pytest.approx(1e-4)]
+        assert [g["lr"] for g in later.opt_d.param_groups] == [pytest.approx(1e-4)]
+        assert later.guard.rollbacks == 1
+    finally:
+        later.close()
+
+
+def test_non_finite_optimizer_state_is_never_checkpointed(
+    tmp_path, tiny_data, tiny_config, monkeypatch
+):
+    """Finite losses and weights, but an infinite Adam moment after step 7: the run stops at
+    that flush, and save() refuses it too."""
+    run = tmp_path / "run"
+    trainer = Trainer(tiny_config(), run, data=tiny_data, display=False)
+    real_step = trainer.train_step
+
+    def step_then_break_adam(batches):
+        stats = real_step(batches)
+        if trainer.step + 1 == 7:
+            for state in trainer.opt_d.state.values():
+                state["exp_avg_sq"].fill_(math.inf)
+        return stats
+
+    monkeypatch.setattr(trainer, "train_step", step_then_break_adam)
+    with pytest.raises(TrainingDiverged, match="step 7: non-finite optimizer state in opt_d"):
+        trainer.run()
+    assert load_checkpoint(run / "checkpoints" / "last.safetensors").step == 4
+    with pytest.raises(TrainingDiverged, match="non-finite optimizer state in opt_d at step 7"):
+        trainer.save(tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
 
 
 def test_rollback_gives_up_after_three_rollbacks(tmp_path, tiny_data, tiny_config, monkeypatch):
@@ -192,6 +308,10 @@ def test_on_diverge_flag_reaches_the_config_and_bad_values_are_one_line(
         raise GanforgeError("stop here")
 
     monkeypatch.setattr(cli_train, "Trainer", fake_trainer)
+    monkeypatch.setattr(sys, "argv", ["ganforge", "train", "--help"])
+    with pytest.raises(SystemExit):
+        main()
+    assert "<stop|rollback>" in capsys.readouterr().out  # --help lists the choices
     for value, code in (("rollback", 2), ("retry", 2)):
         argv = ["ganforge", "train", "gan", "--on-diverge", value, "--out", str(tmp_path / "r")]
         monkeypatch.setattr(sys, "argv", argv)
@@ -201,4 +321,4 @@ def test_on_diverge_flag_reaches_the_config_and_bad_values_are_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert seen == ["rollback"]
     assert err[0].endswith("stop here")
-    assert "train.on_diverge must be 'stop' or 'rollback', got 'retry'" in err[1]
+    assert "'retry' is not one of 'stop', 'rollback'" in err[1] and len(err) == 2

@@ -77,6 +77,13 @@ def test_release_deletes_the_lock_file(tmp_path):
     assert not (run / LOCK_NAME).exists()
 
 
+def test_a_closed_trainer_does_not_run(tmp_path, tiny_data, tiny_config):
+    trainer = Trainer(tiny_config(steps=2), tmp_path / "run", data=tiny_data, display=False)
+    trainer.close()
+    with pytest.raises(RuntimeError, match="this Trainer was closed"):
+        trainer.run()
+
+
 def test_a_lock_file_deleted_by_its_releasing_holder_is_not_locked_alone(tmp_path, monkeypatch):
     """The holder deletes train.lock on release; a process that opened the old file just
     before locks a file no one else can find, notices, and locks the new one instead."""

@@ -2,6 +2,7 @@
 
 import json
 import math
+import shlex
 import signal
 
 import pytest
@@ -298,3 +299,53 @@ def test_eval_every_scores_keeps_the_best_and_does_not_change_training(
     best = load_checkpoint(evaluated / "checkpoints" / "best.safetensors")
     assert best.step == 20 * best_epoch
     assert (evaluated / "plots" / "eval.png").stat().st_size > 0
+
+
+def test_a_kill_while_finishing_is_completed_by_resume(
+    tmp_path, tiny_data, tiny_config, monkeypatch
+):
+    """Killed after the final checkpoint, before summary.json: --resume writes the missing
+    outputs (and the leftover temporary files go) instead of calling the run complete."""
+    run, cfg = tmp_path / "run", tiny_config(epochs=1)
+    trainer = Trainer(cfg, run, data=tiny_data, display=False)
+
+    def killed() -> None:
+        (run / "metrics" / ".batches.csv.x1y2.tmp").write_text("half a rewrite")
+        (run / "summary.json.tmp").write_text("{")
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(trainer, "_finish", killed)  # before the GIF, the plots, the summary
+    with pytest.raises(RuntimeError, match="killed"):
+        trainer.run()
+    assert load_checkpoint(run / "checkpoints" / "last.safetensors").step == 4
+    assert not (run / "summary.json").exists()
+    batches = (run / "metrics" / "batches.csv").read_bytes()
+
+    result = Trainer(cfg, run, data=tiny_data, resume=True, display=False).run()
+    assert result.step == 4 and result.images_per_s > 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == 4 and summary["final"]["step"] == 4
+    assert (run / "metrics" / "batches.csv").read_bytes() == batches  # nothing trained again
+    assert (run / "progress.gif").exists()
+    assert not list(run.rglob("*.tmp"))
+    with pytest.raises(RunComplete):
+        Trainer(cfg, run, data=tiny_data, resume=True, display=False)
+
+
+def test_ctrl_c_hint_is_the_exact_resume_command(tmp_path, tiny_data, tiny_config, monkeypatch):
+    run, data_dir = tmp_path / "run", tmp_path / "my data"
+    trainer = Trainer(tiny_config(), run, data=tiny_data, data_dir=data_dir, display=False)
+    real_step = trainer.train_step
+
+    def step_and_interrupt(batches):
+        signal.raise_signal(signal.SIGINT)
+        return real_step(batches)
+
+    monkeypatch.setattr(trainer, "train_step", step_and_interrupt)
+    with pytest.raises(TrainingInterrupted) as stopped:
+        trainer.run()
+    command = str(stopped.value).split("`")[1]
+    assert shlex.split(command) == [
+        *("ganforge", "train", "--resume", "--out", str(run)),
+        *("--data-dir", str(data_dir)),
+    ]

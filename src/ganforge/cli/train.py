@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from ganforge.config import load_yaml, parse_assignments
+from ganforge.config import ON_DIVERGE, load_yaml, parse_assignments
 from ganforge.errors import ConfigError
 from ganforge.training.run_dir import RunLayout, default_run_dir
 from ganforge.training.setup import make_config
@@ -23,6 +24,10 @@ EXAMPLES = """
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
 """
+
+# A choice, so that --help lists the values and a wrong one is a usage error; the values are
+# the config's own (train.on_diverge), so the two cannot drift apart.
+OnDiverge = Enum("OnDiverge", {value: value for value in ON_DIVERGE}, type=str)
 
 
 def train(
@@ -69,10 +74,11 @@ def train(
     ] = None,
     eval_samples: Annotated[int | None, typer.Option(help="Samples per evaluation [2000].")] = None,
     on_diverge: Annotated[
-        str | None,
+        OnDiverge | None,
         typer.Option(
-            help="On a NaN/inf loss: stop (the default), or rollback to the last checkpoint "
-            "with halved learning rates (at most 3 times)."
+            help="On a NaN/inf loss or weight: stop (the default), or rollback to the last "
+            "checkpoint with halved learning rates (at most 3 times).",
+            case_sensitive=False,
         ),
     ] = None,
 ) -> None:
@@ -88,7 +94,7 @@ def train(
         "log_every": log_every,
         "eval_every": eval_every,
         "eval_samples": eval_samples,
-        "on_diverge": on_diverge,
+        "on_diverge": on_diverge.value if on_diverge is not None else None,
     }
     overrides: dict[str, Any] = parse_assignments(set_ or [])
     overrides.setdefault("train", {}).update({k: v for k, v in flags.items() if v is not None})

@@ -19,7 +19,8 @@ class EventLog:
 
     def write(self, step: int, text: str) -> None:
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        # Opened per line: events are rare, and a line is then on disk before training goes on.
+        # Opened and closed per line: events are rare, and the line is then with the OS before
+        # training goes on, so a killed process keeps it (not fsynced: a power cut may not).
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} step {step}: {text}\n")
 

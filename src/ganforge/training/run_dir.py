@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,18 @@ class RunLayout:
     @property
     def summary(self) -> Path:
         return self.root / "summary.json"
+
+    @property
+    def summary_tmp(self) -> Path:
+        """Where the summary is written before it replaces ``summary.json``."""
+        return self.root / "summary.json.tmp"
+
+    def summary_step(self) -> int:
+        """The step ``summary.json`` was written at; -1 if there is none (or it is unreadable)."""
+        try:
+            return int(json.loads(self.summary.read_text())["steps"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return -1
 
     @property
     def events(self) -> Path:
@@ -85,6 +98,28 @@ class RunLayout:
     def make(self) -> None:
         for folder in (self.samples, self.metrics, self.plots, self.checkpoints):
             folder.mkdir(parents=True, exist_ok=True)
+
+    def clear_partial_files(self) -> None:
+        """Delete the temporary files of a killed writer (checkpoints, CSV rewrites, grids,
+        plots, the GIF, the summary): never complete. Only for the lock's holder, as no one
+        else can be writing them then."""
+        leftovers = [
+            (self.checkpoints, ".*.tmp-*"),  # safefile's temporary checkpoints
+            (self.root, ".*.tmp"),  # atomic_path's, in every folder it writes to
+            (self.metrics, ".*.tmp"),
+            (self.samples, ".*.tmp"),
+            (self.plots, ".*.tmp"),
+            (self.root, self.summary_tmp.name),
+        ]
+        for folder, pattern in leftovers:
+            if folder.is_dir():
+                for tmp in folder.glob(pattern):
+                    tmp.unlink(missing_ok=True)
+
+    def clear_grids(self) -> None:
+        """Delete the sample grids and the GIF (of a run that left no checkpoint)."""
+        for path in (*self.samples.glob("epoch_*.png"), self.gif):
+            path.unlink(missing_ok=True)
 
 
 def default_run_dir(recipe: str, base: Path = Path("runs")) -> Path:

@@ -30,6 +30,7 @@ class RunLog:
         self.epochs = CsvLog(layout.epochs_csv, header)
         self._sums = dict.fromkeys(stat_names, 0.0)
         self._count = 0
+        self.last_row: dict[str, float] = {}  # the row of the step training restarted at
 
     def start_at(self, step: int) -> None:
         """Forget rows after ``step`` (work about to be redone) and reload its epoch's sums."""
@@ -38,9 +39,12 @@ class RunLog:
         epoch_start = step - step % self.steps_per_epoch
         self._sums = dict.fromkeys(self.stat_names, 0.0)
         self._count = 0
+        self.last_row = {}
         for row in self.batches.read():
             if row["step"] > epoch_start:
                 self._add(row)
+            if row["step"] == step:
+                self.last_row = row
 
     def _add(self, row: dict[str, float]) -> None:
         for k in self.stat_names:

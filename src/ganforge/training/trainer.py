@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 import yaml
@@ -27,17 +27,17 @@ from ganforge.models.base import Recipe, frozen
 from ganforge.reporting import plot_eval_curves, plot_training_curves, save_gif, save_grid
 from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
 from ganforge.training.divergence import (
-    MAX_ROLLBACKS,
-    DWinsDetector,
-    learning_rate,
-    lower_learning_rates,
-    non_finite,
-    non_finite_weights,
+    Divergence,
+    DivergenceGuard,
+    FiniteCheck,
+    TrainingDiverged,
+    learning_rates,
 )
 from ganforge.training.event_log import EventLog
 from ganforge.training.interrupt import StopRequest, graceful_stop
 from ganforge.training.progress import ProgressDisplay, format_stats
 from ganforge.training.provenance import provenance
+from ganforge.training.resume import check_new_run, checkpoint_to_resume
 from ganforge.training.run_dir import RunLayout
 from ganforge.training.run_lock import RunLock
 from ganforge.training.run_log import RunLog
@@ -47,34 +47,12 @@ BASE_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 FIXED_SAMPLES = 64
 
 
-class TrainingDiverged(GanforgeError):
-    """A loss (or a weight) became NaN or infinite and the run stopped; no checkpoint of that
-    state is written."""
-
-
 class TrainingInterrupted(GanforgeError):
     """Ctrl-C or SIGTERM: the step finished, a checkpoint was written, the run can resume."""
 
 
 class RunComplete(GanforgeError):
     """``--resume`` on a run that has already trained as long as asked: nothing to do."""
-
-
-# Settings a resumed run may change; any other difference would change what the saved step
-# means (batch size, d_steps, data order) or what the weights are (the model config).
-RESUMABLE = (
-    "epochs",
-    "steps",
-    "device",
-    "sample_every",
-    "checkpoint_every",
-    "log_every",
-    "tensorboard",
-    "eval_every",
-    "eval_samples",
-    "on_diverge",
-    "d_wins_intervals",
-)
 
 
 @dataclass
@@ -125,13 +103,12 @@ class Trainer:
         try:
             self._setup(cfg, data, data_dir, resume, display)
         except BaseException:
-            if created:  # a refused run leaves no empty folder behind (e.g. a typo in --out)
-                self.lock.path.unlink(missing_ok=True)  # while held: no one else can own it
-            self.lock.release()
-            if created:
+            self.lock.release()  # which deletes train.lock: a refused run leaves no trace
+            if created:  # nor an empty folder (e.g. a typo in --out)
                 _remove_if_empty(self.layout.root)
             raise
 
+    # -- setup, once the run directory is locked ----------------------------------------------
     def _setup(
         self,
         cfg: RunConfig,
@@ -140,26 +117,22 @@ class Trainer:
         resume: bool,
         display: bool | None,
     ) -> None:
-        """Everything ``__init__`` does once the run directory is locked."""
-        self._clear_partial_checkpoints()
-        ckpt = self._checkpoint_to_resume(cfg) if resume else None
-        if not resume and self.layout.last_checkpoint.exists():
-            raise GanforgeError(
-                f"{self.layout.root} already holds a run; pass --resume to continue it "
-                "or choose another --out"
-            )
-        self.cfg = cfg
-        self.display = display
-        self.device = resolve_device(cfg.train.device)
-        self.data = data or load_dataset(cfg.dataset, "train", data_dir)
-        self.eval = None
-        if cfg.train.eval_every:
-            # Imported here: evaluation pulls in torchmetrics, which plain training never needs.
-            from ganforge.training.eval_hook import EvalHook
+        """Every check first, then the run directory's outputs and the state to start from."""
+        self.cfg, self.display, self.data_dir = cfg, display, data_dir
+        self.layout.clear_partial_files()
+        ckpt = checkpoint_to_resume(self.layout, cfg) if resume else check_new_run(self.layout)
+        self._load_data(data, ckpt)
+        self._build()
+        self._check_not_complete(ckpt)
+        self._open_outputs(ckpt)
+        self._start_from(ckpt)
+        self.layout.config.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-            self.eval = EvalHook(
-                self.layout, cfg.dataset, data_dir, cfg.train.eval_samples, cfg.train.seed + 1
-            )
+    def _load_data(self, data: ImageData | None, ckpt: Checkpoint | None) -> None:
+        """The device and the training images, checked against the checkpoint and batch."""
+        cfg = self.cfg
+        self.device = resolve_device(cfg.train.device)
+        self.data = data or load_dataset(cfg.dataset, "train", self.data_dir)
         if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
             raise ConfigError(
                 f"the training data ({self.data.source}) is not the data {ckpt.path} was "
@@ -171,9 +144,14 @@ class Trainer:
                 f"batch size {cfg.train.batch_size} × d_steps {cfg.model.d_steps} is more than "
                 f"the {n_images} training images; lower one of them"
             )
+
+    def _build(self) -> None:
+        """The recipe, its optimizers, the batch stream and the length of the run."""
+        cfg = self.cfg
         torch.manual_seed(cfg.train.seed)
         self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
         self.opt_g, self.opt_d = self.recipe.make_optimizers()
+        self.finite = FiniteCheck(self._networks(), self._optimizers(), self.recipe.device)
         self.transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
         self.stream = BatchStream(
             self.data.images.to(self.device),
@@ -184,18 +162,23 @@ class Trainer:
         )
         self.steps_per_epoch = self.stream.batches_per_epoch // cfg.model.d_steps
         self.total_steps = cfg.train.steps or cfg.train.epochs * self.steps_per_epoch
-        if ckpt is not None and ckpt.step >= self.total_steps:
+        self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(self.recipe, cfg.train.seed)
+
+    def _check_not_complete(self, ckpt: Checkpoint | None) -> None:
+        """Refuse to resume a finished run, unless a kill cut its final outputs short: then
+        :meth:`run` trains nothing and only writes them."""
+        if ckpt is None or ckpt.step < self.total_steps:
+            return
+        if self.layout.summary_step() >= ckpt.step:  # the summary is a run's last output
             raise RunComplete(
                 f"{self.layout.root} is already at step {ckpt.step} "
                 f"({ckpt.step / self.steps_per_epoch:g} epochs); pass a larger --epochs or "
                 "--steps to train on"
             )
-        self.step = 0
-        self.elapsed = 0.0  # training seconds, carried across resumes
-        self.rollbacks = 0  # --on-diverge rollback: how many so far, carried across resumes
-        self.events = EventLog(self.layout.events)
-        self.d_wins = DWinsDetector(cfg.train.d_wins_intervals)
-        self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(self.recipe, cfg.train.seed)
+
+    def _open_outputs(self, ckpt: Checkpoint | None) -> None:
+        """The run directory's folders, logs, event log and divergence guard."""
+        cfg = self.cfg
         self.layout.make()
         tb = None
         if cfg.train.tensorboard:
@@ -204,76 +187,70 @@ class Trainer:
             tb = TensorBoardLogger(self.layout.tensorboard)
         stat_names = BASE_STATS + self.recipe.extra_stats
         self.log = RunLog(self.layout, stat_names, self.steps_per_epoch, tb)
-        if ckpt is not None:
-            restore(
-                ckpt,
-                generator=self.recipe.generator,
-                discriminator=self.recipe.discriminator,
-                optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
-                extra_modules=self._extra_modules(),
+        self.eval = None
+        if cfg.train.eval_every:
+            # Imported here: evaluation pulls in torchmetrics, which plain training never needs.
+            from ganforge.training.eval_hook import EvalHook
+
+            self.eval = EvalHook(
+                self.layout, cfg.dataset, self.data_dir, cfg.train.eval_samples, cfg.train.seed + 1
             )
-            self.step = ckpt.step
-            self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
-            self.rollbacks = int(ckpt.meta.get("rollbacks", 0))
-            if self.eval is not None:
-                self.eval.restore(ckpt.meta, self.step)
+        self.events = EventLog(self.layout.events)
+        self.guard = DivergenceGuard(
+            cfg.train.on_diverge,
+            cfg.train.d_wins_intervals,
+            self.recipe.probability_outputs,
+            self.events,
+            rollbacks=int(ckpt.meta.get("rollbacks", 0)) if ckpt is not None else 0,
+        )
+
+    def _start_from(self, ckpt: Checkpoint | None) -> None:
+        """The checkpoint's state, or a clean start."""
+        self.step = 0
+        self.elapsed = 0.0  # training seconds, carried across resumes
+        if ckpt is None:
+            self.layout.clear_grids()  # a crashed run's, which left no checkpoint
+            self.log.start_at(0)
         else:
-            self._clear_leftovers()
+            self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
+            self._load(ckpt)
+        self.last_row: dict[str, float] = self.log.last_row
+        self._steps_run = 0  # steps trained in this session, those redone after a rollback too
+        self._session = (self.elapsed, time.perf_counter())
+
+    def _load(self, ckpt: Checkpoint) -> Checkpoint:
+        """Continue from ``ckpt`` (a resume or a rollback): weights, optimizer and RNG state,
+        the step, the logs cut back to it, the evaluation's best so far."""
+        restore(
+            ckpt,
+            generator=self.recipe.generator,
+            discriminator=self.recipe.discriminator,
+            optimizers=self._optimizers(),
+            extra_modules=self._extra_modules(),
+        )
+        self.step = ckpt.step
         self.log.start_at(self.step)
-        self.last_row: dict[str, float] = {}
-        self._session = (self.step, self.elapsed, time.perf_counter())
-        self.layout.config.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-
-    def _checkpoint_to_resume(self, cfg: RunConfig) -> Checkpoint:
-        """The run's last checkpoint, if ``cfg`` may continue it; else a one-line error."""
-        if not self.layout.last_checkpoint.exists():
-            raise GanforgeError(f"nothing to resume: {self.layout.last_checkpoint} does not exist")
-        ckpt = load_checkpoint(self.layout.last_checkpoint)
-        if ckpt.recipe != cfg.recipe:
-            raise GanforgeError(
-                f"{ckpt.path} is a {ckpt.recipe!r} checkpoint; cannot resume it as {cfg.recipe!r}"
-            )
-        saved, now = flatten(ckpt.config), flatten(cfg.to_dict())
-        for key in sorted(saved.keys() | now.keys()):
-            if key.split(".")[-1] in RESUMABLE and key.startswith("train."):
-                continue
-            if saved.get(key) != now.get(key):
-                raise ConfigError(
-                    f"cannot change {key} when resuming (the run used {saved.get(key)!r}, "
-                    f"got {now.get(key)!r}); start a new run with another --out instead"
-                )
+        if self.eval is not None:
+            self.eval.restore(ckpt.meta, self.step)
         return ckpt
-
-    def _clear_partial_checkpoints(self) -> None:
-        """Temporary checkpoint files of a killed writer: never complete, and with the lock
-        held no other process can be writing them."""
-        if self.layout.checkpoints.is_dir():
-            for tmp in self.layout.checkpoints.glob(".*.tmp-*"):
-                tmp.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Release the run directory (``run`` does this when it ends, however it ends)."""
         self.lock.release()
 
-    def _clear_leftovers(self) -> None:
-        """A fresh run in a folder a crashed run left without a checkpoint: drop its files."""
-        for path in (*self.layout.samples.glob("epoch_*.png"), self.layout.gif):
-            path.unlink(missing_ok=True)
-
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Checkpoint the current state to ``path``; a non-finite weight is never written."""
-        bad = non_finite_weights(self._networks())
-        if bad:  # unreachable after _flush's checks; kept so that no code path can write one
-            raise TrainingDiverged(
-                f"non-finite weights in {', '.join(bad)} at step {self.step}; not writing {path}"
-            )
+        """Checkpoint the current state to ``path``; a non-finite weight or optimizer state is
+        never written."""
+        broken = self.finite.broken()
+        if broken:  # unreachable after _flush's checks; kept so that no code path can write one
+            raise TrainingDiverged(f"non-finite {broken} at step {self.step}; not writing {path}")
         meta = {
             "recipe": self.cfg.recipe,
             "step": self.step,
             "epoch": self.step / self.steps_per_epoch,
             "elapsed": self.elapsed,
-            "rollbacks": self.rollbacks,
+            "rollbacks": self.guard.rollbacks,
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
             "data_fingerprint": self.data.fingerprint,
@@ -283,10 +260,14 @@ class Trainer:
             path,
             generator=self.recipe.generator,
             discriminator=self.recipe.discriminator,
-            optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
+            optimizers=self._optimizers(),
             meta=meta,
             extra_modules=self._extra_modules(),
         )
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Both optimizers, by their names in a checkpoint."""
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
 
     def _extra_modules(self) -> dict[str, torch.nn.Module]:
         ema = self.recipe.ema
@@ -342,86 +323,50 @@ class Trainer:
     def _flush(
         self, pending: list[Tensor], first_step: int, then: float, bar: ProgressDisplay
     ) -> bool:
-        """Read the pending steps' statistics (the one host sync), check and log them.
+        """Read the pending steps' statistics and the state's finiteness flags (the one host
+        sync), let the divergence guard judge them, and log them.
 
-        Returns False when a divergence rolled the run back to its last checkpoint: the
-        caller's batch iterator then belongs to the abandoned steps.
+        Returns False when the guard rolled the run back to its last checkpoint: the caller's
+        batch iterator then belongs to the abandoned steps.
         """
-        self.elapsed = self._session[1] + time.perf_counter() - self._session[2]
-        rows = self.log.rows(torch.stack(pending).cpu().tolist(), first_step, then, self.elapsed)
-        for i, row in enumerate(rows):
-            bad = non_finite(row)
-            if bad:
-                self.log.write(rows[:i])  # the finite steps before it still happened
-                return self._diverged(bar, int(row["step"]), f"non-finite {', '.join(bad)}")
-        self.log.write(rows)
+        self.elapsed = self._session[0] + time.perf_counter() - self._session[1]
+        stats = torch.stack(pending)
+        values = torch.cat([stats.flatten(), self.finite.flags()]).cpu().tolist()
+        n, k = stats.shape
+        per_step = [values[i * k : (i + 1) * k] for i in range(n)]
+        rows = self.log.rows(per_step, first_step, then, self.elapsed)
+        verdict = self.guard.check(rows, self.step, self.finite.describe(values[n * k :]))
+        self.log.write(verdict.rows)
+        if verdict.divergence is not None:
+            self.guard.stop_unless_rollback(verdict.divergence, self.layout.last_checkpoint)
+            self._roll_back(bar, verdict.divergence)
+            return False
         self.last_row = rows[-1]
-        bad = non_finite_weights(self._networks())
-        if bad:  # finite losses, then an update that broke the weights: checkpoint-to-be
-            return self._diverged(bar, self.step, f"non-finite weights in {', '.join(bad)}")
-        if self.recipe.probability_outputs:
-            warning = self.d_wins.update(rows)
-            if warning:
-                self._report(bar, warning)
+        if verdict.warning:
+            bar.message(verdict.warning)
         return True
 
-    def _report(self, bar: ProgressDisplay, text: str) -> None:
-        """A warning or recovery: on the progress display and in ``events.log``."""
-        bar.message(text)
-        self.events.write(self.step, text)
-
-    def _diverged(self, bar: ProgressDisplay, step: int, what: str) -> bool:
-        """``--on-diverge``: stop (raise), or roll back and return False."""
-        message = f"training diverged at step {step}: {what}"
-        last = self.layout.last_checkpoint
-        if self.cfg.train.on_diverge == "rollback":
-            if not last.exists():
-                reason = (
-                    "no checkpoint to roll back to yet (the first is written at the end of "
-                    "epoch 1), so the run stops"
-                )
-            elif self.rollbacks >= MAX_ROLLBACKS:
-                reason = f"giving up after {MAX_ROLLBACKS} rollbacks with lowered learning rates"
-            else:
-                self._roll_back(bar, message)
-                return False
-        else:
-            reason = "stopped (--on-diverge rollback retries from the last checkpoint instead)"
-        good = f"last good one: {last}" if last.exists() else "there is none yet"
-        text = f"{message}; {reason}; no checkpoint of this state was written ({good})"
-        self.events.write(step, text)
-        raise TrainingDiverged(text)
-
-    def _roll_back(self, bar: ProgressDisplay, message: str) -> None:
-        """Reload the last checkpoint and continue from it with halved learning rates.
+    def _roll_back(self, bar: ProgressDisplay, divergence: Divergence) -> None:
+        """Back to the last checkpoint with halved learning rates, as the guard decided.
 
         Batches.csv and epochs.csv lose the abandoned steps' rows. The RNG state comes back
         too, so a rollback is reproducible: only the lower rates differ from the first try.
         """
-        optimizers = (self.opt_g, self.opt_d)
-        rates = [learning_rate(opt) for opt in optimizers]  # before the restore overwrites them
-        ckpt = load_checkpoint(self.layout.last_checkpoint)
-        restore(
-            ckpt,
-            generator=self.recipe.generator,
-            discriminator=self.recipe.discriminator,
-            optimizers={"opt_g": self.opt_g, "opt_d": self.opt_d},
-            extra_modules=self._extra_modules(),
+        text = self.guard.roll_back(
+            divergence,
+            self._optimizers(),
+            lambda: self._load(load_checkpoint(self.layout.last_checkpoint)),
         )
-        lr_g, lr_d = lower_learning_rates(optimizers, rates)
-        self.rollbacks += 1
-        self.step = ckpt.step
-        self.log.start_at(self.step)
-        if self.eval is not None:
-            self.eval.restore(ckpt.meta, self.step)
-        self.d_wins = DWinsDetector(self.cfg.train.d_wins_intervals)
-        self.last_row = {}
-        self._report(
-            bar,
-            f"{message}; rolled back to step {ckpt.step} ({ckpt.path}) with learning rates "
-            f"halved to lr_g {lr_g:.3g}, lr_d {lr_d:.3g} "
-            f"(rollback {self.rollbacks} of {MAX_ROLLBACKS})",
-        )
+        self.last_row = self.log.last_row
+        bar.message(text)
+        # At once, not at the next epoch's end: the lowered rates and the rollback count must
+        # survive a kill, or a resume would retry at the rates that diverged.
+        self.save(self.layout.last_checkpoint)
+
+    def _report(self, bar: ProgressDisplay, text: str) -> None:
+        """A warning: on the progress display and in ``events.log``."""
+        bar.message(text)
+        self.events.write(self.step, text)
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, stop_at: int | None = None) -> TrainResult:
@@ -438,6 +383,11 @@ class Trainer:
 
     def _run(self, stop_at: int | None) -> TrainResult:
         layout = self.layout
+        if not self.lock.held:  # everything below writes into the run directory
+            raise RuntimeError(f"this Trainer was closed: it no longer holds {self.lock.path}")
+        if self.step >= self.total_steps:  # a kill cut the final outputs short: only those
+            self._finish()
+            return self._result()
         if self.step == 0:
             self.write_samples()
         self.recipe.train()
@@ -451,17 +401,27 @@ class Trainer:
                 if self._run_epoch_part(bar, end, stop) and self.step % self.steps_per_epoch == 0:
                     self._end_epoch(bar)
             if self.step % self.steps_per_epoch != 0:  # stopped inside an epoch
-                self.save(layout.last_checkpoint)
-                if self.step == self.total_steps:
+                if self.step == self.total_steps:  # the grid first, as in _end_epoch
                     self.write_samples()
+                self.save(layout.last_checkpoint)
         self._finish()
         if stop.requested:
             raise TrainingInterrupted(
                 f"{stop.signal_name} at step {self.step}: checkpoint saved; resume with "
-                f"`ganforge train --resume --out {layout.root}`"
+                f"`{self.resume_command()}`"
             )
+        return self._result()
+
+    def resume_command(self) -> str:
+        """The command line that continues this run."""
+        args = ["ganforge", "train", "--resume", "--out", str(self.layout.root)]
+        if self.data_dir is not None:  # the default data would be refused as other data
+            args += ["--data-dir", str(self.data_dir)]
+        return shlex.join(args)
+
+    def _result(self) -> TrainResult:
         return TrainResult(
-            layout.root,
+            self.layout.root,
             self.step,
             self.step / self.steps_per_epoch,
             self.elapsed,
@@ -470,10 +430,13 @@ class Trainer:
         )
 
     def _images_per_s(self) -> float:
-        """Real images consumed per second in this session."""
-        start_step, start_elapsed, _ = self._session
-        images = (self.step - start_step) * self.cfg.train.batch_size * self.cfg.model.d_steps
-        return images / max(self.elapsed - start_elapsed, 1e-9)
+        """Real images consumed per second in this session, steps redone after a rollback
+        included; a session that trained nothing (it only finished a run's outputs) gives the
+        whole run's average instead."""
+        per_step = self.cfg.train.batch_size * self.cfg.model.d_steps
+        if self._steps_run == 0:
+            return self.step * per_step / max(self.elapsed, 1e-9)
+        return self._steps_run * per_step / max(self.elapsed - self._session[0], 1e-9)
 
     def _run_epoch_part(self, bar: ProgressDisplay, stop_step: int, stop: StopRequest) -> bool:
         """Train from the current step to the end of its epoch, ``stop_step`` or a stop request.
@@ -489,6 +452,7 @@ class Trainer:
         while self.step < end:
             pending.append(self.train_step([next(batches) for _ in range(d_steps)]))
             self.step += 1
+            self._steps_run += 1
             if len(pending) == self.cfg.train.log_every or self.step == end or stop.requested:
                 if not self._flush(pending, first, then, bar):
                     return False
@@ -522,15 +486,18 @@ class Trainer:
             warning = collapse_warning(scores, self.data.num_classes)
             if warning:
                 self._report(bar, warning)
-        self.save(layout.last_checkpoint)
+        # last.safetensors last: a kill before it resumes from the previous one and redoes
+        # this epoch, which writes the numbered and the best checkpoint again.
         if epoch % cfg.checkpoint_every == 0 or last:
             self.save(layout.epoch_checkpoint(epoch))
         if best:
             self.save(layout.checkpoints / "best.safetensors")
+        self.save(layout.last_checkpoint)
         bar.message(f"epoch {epoch}: {format_stats(row)}")
 
     def _finish(self) -> None:
-        """The outputs drawn from the whole history: GIF, plots, summary."""
+        """The outputs drawn from the whole history: GIF, plots, summary (the last, so that
+        its absence tells a resume that they are still to be written)."""
         layout = self.layout
         grids = sorted(layout.samples.glob("epoch_*.png"), key=layout.grid_epoch)
         if grids:
@@ -557,11 +524,14 @@ class Trainer:
             "wall_time_s": round(self.elapsed, 3),
             "images_per_s": round(self._images_per_s(), 1),
             "device": str(self.device),
+            "rollbacks": self.guard.rollbacks,
+            # In effect at the end: lower than the config's after a rollback.
+            "learning_rates": {k: learning_rates(o) for k, o in self._optimizers().items()},
             "final": self.last_row,
             **({"evaluation": self.eval.state()} if self.eval is not None else {}),
             "versions": provenance(),
         }
-        tmp = self.layout.summary.with_suffix(".json.tmp")
+        tmp = self.layout.summary_tmp
         tmp.write_text(json.dumps(summary, indent=2))
         tmp.replace(self.layout.summary)
 
@@ -569,17 +539,6 @@ class Trainer:
 def _remove_if_empty(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not empty (or already gone): leave it
         folder.rmdir()
-
-
-def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"train": {"epochs": 5}}`` → ``{"train.epochs": 5}`` (tuples and lists alike)."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{prefix}{key}."))
-        else:
-            out[prefix + key] = list(value) if isinstance(value, (list, tuple)) else value
-    return out
 
 
 def train(
