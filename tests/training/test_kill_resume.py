@@ -1,5 +1,6 @@
-"""A hard kill at any moment loses nothing: SIGKILL a real `ganforge train` process three
-times at random points, `--resume` each time, and get the uninterrupted run, bit for bit."""
+"""A hard kill at any moment loses nothing: SIGKILL a real `ganforge train` process inside
+the checkpoint writer, then three times at random points, `--resume` each time, and get the
+uninterrupted run, bit for bit."""
 
 import os
 import random
@@ -19,8 +20,32 @@ from ganforge.training.checkpoint import load_checkpoint
 
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]
 
-KILLS = 3
-STEPS = 50  # 640 images in batches of 64: 10 steps an epoch, a checkpoint every 10 steps
+KILLS = 3  # at random points, after the one inside the checkpoint writer
+STEPS = 80  # 640 images in batches of 64: 10 steps an epoch, a checkpoint every 10 steps
+AHEAD = 10  # each random kill is aimed 1 to AHEAD steps past the step of the previous one
+# The writer kill comes at step 20, so the random kills are aimed at step 50 at most, plus
+# the steps that run during each kill's delay (a few): well before STEPS, so every cycle
+# kills a process that is still training (the test checks that it did).
+
+# `python -c KILL_IN_WRITER N ARGS…` runs `ganforge ARGS…` and SIGKILLs itself inside the
+# N-th checkpoint write: the temporary file is complete, os.replace has not run yet.
+KILL_IN_WRITER = """
+import os, signal, sys
+import ganforge.safefile as safefile
+
+real_save_file, writes, fatal = safefile.save_file, [], int(sys.argv[1])
+
+def save_file_then_die(tensors, filename, metadata=None):
+    real_save_file(tensors, filename, metadata=metadata)
+    writes.append(filename)
+    if len(writes) == fatal:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+safefile.save_file = save_file_then_die
+sys.argv = ["ganforge", *sys.argv[2:]]
+from ganforge.cli import main
+main()
+"""
 
 
 def train_args(data_dir, run_dir) -> list[str]:
@@ -54,12 +79,11 @@ def file_size(path) -> int:
     return path.stat().st_size if path.exists() else -1
 
 
-def start(args: list[str], log) -> subprocess.Popen:
+def start(args: list[str], log, script: list[str] | None = None) -> subprocess.Popen:
     # One thread, as the uninterrupted run in this process has (see `one_thread`).
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "ganforge", *args], stdout=log, stderr=log, env=env
-    )
+    entry = script or ["-m", "ganforge"]
+    return subprocess.Popen([sys.executable, *entry, *args], stdout=log, stderr=log, env=env)
 
 
 def kill_at(proc: subprocess.Popen, run_dir, step: int, delay: float) -> int:
@@ -82,7 +106,7 @@ def kill_at(proc: subprocess.Popen, run_dir, step: int, delay: float) -> int:
     return logged_steps(run_dir)
 
 
-def test_sigkill_three_times_and_resume_equals_uninterrupted(
+def test_sigkill_in_the_writer_and_three_times_at_random_then_resume_equals_uninterrupted(
     tmp_path, data_640, one_thread, monkeypatch, capsys
 ):
     straight, killed = tmp_path / "straight", tmp_path / "killed"
@@ -93,28 +117,53 @@ def test_sigkill_three_times_and_resume_equals_uninterrupted(
 
     seed = random.randrange(2**32)
     rng = random.Random(seed)
+    last = killed / "checkpoints" / "last.safetensors"
     history = []  # (checkpoint step it resumed from, step logged when killed)
-    killed_at = 10  # the first kill comes after the first checkpoint: every restart resumes
     with open(tmp_path / "killed.log", "w") as log:
-        for k in range(KILLS):
-            last = killed / "checkpoints" / "last.safetensors"
-            resumed_from = load_checkpoint(last).step if k else 0
-            # Past the previous kill: rows up to it may be the dead process's, not this one's.
-            target = rng.randint(min(killed_at + 1, STEPS - 3), min(killed_at + 15, STEPS - 3))
-            proc = start([*train_args(data_640, killed), *(["--resume"] if k else [])], log)
-            killed_at = kill_at(proc, killed, target, rng.uniform(0, 0.02))
+        # Writes 1-2 are epoch 1's epoch_0001 and last, 3-4 epoch 2's: die before the rename
+        # that would make the step-20 checkpoint the last one.
+        proc = start(train_args(data_640, killed), log, ["-c", KILL_IN_WRITER, "4"])
+        try:
+            assert proc.wait(timeout=120) == -signal.SIGKILL
+        finally:
+            proc.kill()
+        assert list(last.parent.glob(".last.safetensors.tmp-*"))  # the complete, unrenamed one
+        assert load_checkpoint(last).step == 10
+        history.append((0, logged_steps(killed)))
+
+        for _ in range(KILLS):
+            resumed_from, before = load_checkpoint(last).step, history[-1][1]
+            # Past the previous kill: rows up to it are the dead process's, not this one's.
+            target = before + rng.randint(1, AHEAD)
+            proc = start([*train_args(data_640, killed), "--resume"], log)
+            try:
+                killed_at = kill_at(proc, killed, target, rng.uniform(0, 0.01))
+            finally:
+                proc.kill()
+            assert proc.returncode == -signal.SIGKILL
             history.append((resumed_from, killed_at))
         final = start([*train_args(data_640, killed), "--resume"], log)
-        assert final.wait(timeout=300) == 0, (tmp_path / "killed.log").read_text()
+        try:
+            assert final.wait(timeout=300) == 0, (tmp_path / "killed.log").read_text()
+        finally:
+            final.kill()
 
-    why = f"kills (started at, killed at step): {history}, seed {seed}"
+    why = f"kills (resumed from, killed at step): {history}, seed {seed}"
+    assert history[0] == (0, 20), why
+    for (resumed_from, killed_at), (_, before) in zip(history[1:], history, strict=False):
+        # Every process was killed while training, past where the one before it died.
+        assert resumed_from <= before < killed_at < STEPS, why
     for name in ("batches.csv", "epochs.csv"):
         a, b = (read_csv_rows(run / "metrics" / name) for run in (straight, killed))
         assert [r["step"] for r in b] == [r["step"] for r in a], why
         strip = [[{k: v for k, v in r.items() if k != "time"} for r in rows] for rows in (a, b)]
         assert strip[1] == strip[0], why
-    g = [load_checkpoint(run / "checkpoints" / "last.safetensors") for run in (straight, killed)]
-    assert g[1].step == STEPS
-    for key, value in g[0].module_state("generator").items():
-        assert torch.equal(value, g[1].module_state("generator")[key]), f"{key}; {why}"
+    a, b = (load_checkpoint(run / "checkpoints" / "last.safetensors") for run in (straight, killed))
+    assert a.step == b.step == STEPS
+    keys = {k for k in a.tensors if not k.startswith("rng.")}
+    assert keys == {k for k in b.tensors if not k.startswith("rng.")}
+    assert {k.split(".")[0] for k in keys} == {"generator", "discriminator", "opt_g", "opt_d"}
+    for key in sorted(keys):  # weights, buffers and both optimizers' moments
+        assert torch.equal(a.tensors[key], b.tensors[key]), f"{key}; {why}"
+    assert a.meta["optimizers"] == b.meta["optimizers"], why
     assert not list((killed / "checkpoints").glob(".*.tmp-*"))  # no half-written leftovers
