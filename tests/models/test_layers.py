@@ -1,10 +1,16 @@
-"""Layers: GaussianNoise (train-only instance noise), Reshape, activations by name."""
+"""Layers: GaussianNoise (train-only instance noise), MinibatchStd, Reshape, activations."""
 
 import pytest
 import torch
 from torch import nn
 
-from ganforge.models.layers import GaussianNoise, Reshape, activation, output_activation
+from ganforge.models.layers import (
+    GaussianNoise,
+    MinibatchStd,
+    Reshape,
+    activation,
+    output_activation,
+)
 
 
 def test_gaussian_noise_acts_in_train_mode_only() -> None:
@@ -80,3 +86,23 @@ def test_output_activation() -> None:
     x = torch.tensor([-100.0, 0.0, 100.0])
     assert output_activation("-1,1")(x).tolist() == [-1.0, 0.0, 1.0]
     assert output_activation("0,1")(x).tolist() == [0.0, 0.5, 1.0]
+
+
+def test_minibatch_std_appends_the_mean_spread_by_hand() -> None:
+    x = torch.tensor([[0.0, 1.0], [2.0, 5.0]])
+    out = MinibatchStd()(x)
+    # per-feature population std: feature 0 → 1, feature 1 → 2; mean 1.5, on every row
+    assert torch.equal(out, torch.tensor([[0.0, 1.0, 1.5], [2.0, 5.0, 1.5]]))
+
+
+def test_minibatch_std_of_identical_rows_is_zero_and_of_one_row_defined() -> None:
+    same = torch.ones(4, 3)
+    assert torch.equal(MinibatchStd()(same)[:, -1], torch.zeros(4))
+    assert MinibatchStd()(torch.ones(1, 3)).tolist() == [[1.0, 1.0, 1.0, 0.0]]
+
+
+def test_minibatch_std_passes_gradient_through_the_spread() -> None:
+    x = torch.tensor([[0.0], [2.0]], requires_grad=True)
+    MinibatchStd()(x)[:, -1].sum().backward()
+    # the column sums to 2·std = |x₁ − x₀|, whose gradient is −1 for x₀ and +1 for x₁
+    assert torch.allclose(x.grad, torch.tensor([[-1.0], [1.0]]))

@@ -25,6 +25,20 @@ class GaussianNoise(nn.Module):
         return f"sigma={self.sigma}"
 
 
+class MinibatchStd(nn.Module):
+    """Appends one feature to every sample: the standard deviation of each feature across the
+    batch, averaged (Karras et al. 2018, "minibatch standard deviation").
+
+    A batch of fakes from a collapsing G has a telltale low spread that D then sees directly,
+    so G is pushed back towards the data's variety. D sees real and fake batches separately,
+    so the feature is a clean statistic of each. Input: N×F; output: N×(F+1).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        spread = x.std(dim=0, unbiased=False).mean() if x.shape[0] > 1 else x.new_zeros(())
+        return torch.cat([x, spread.expand(x.shape[0], 1)], dim=1)
+
+
 class Reshape(nn.Module):
     """Reshape the non-batch dimensions, e.g. a dense layer's output into C×H×W."""
 

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from ganforge.models.layers import GaussianNoise, Reshape, activation, output_activation
+from ganforge.models.layers import (
+    GaussianNoise,
+    MinibatchStd,
+    Reshape,
+    activation,
+    output_activation,
+)
 
 
 def mlp_generator(
@@ -36,8 +42,9 @@ def mlp_discriminator(
     act: str = "lrelu",
     slope: float = 0.2,
     input_noise: float = 0.0,
+    minibatch_std: bool = False,
 ) -> nn.Sequential:
-    """Dense D: 1×28×28 → hidden layers (with dropout) → one logit."""
+    """Dense D: 1×28×28 → hidden layers (with dropout) → [batch spread] → one logit."""
     layers: list[nn.Module] = [GaussianNoise(input_noise), nn.Flatten()]
     width = 28 * 28
     for h in hidden:
@@ -45,6 +52,9 @@ def mlp_discriminator(
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         width = h
+    if minibatch_std:
+        layers.append(MinibatchStd())
+        width += 1
     layers.append(nn.Linear(width, 1))
     return nn.Sequential(*layers)
 

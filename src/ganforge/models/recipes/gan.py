@@ -25,6 +25,7 @@ class GANConfig(BCEConfig):
     g_batch_norm: bool = True
     dropout: float = 0.3
     leaky_slope: float = 0.2
+    minibatch_std: bool = False
 
 
 @register
@@ -43,4 +44,6 @@ class GAN(BCERecipe):
 
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
-        return mlp_discriminator(c.d_hidden, c.dropout, "lrelu", c.leaky_slope, c.input_noise)
+        return mlp_discriminator(
+            c.d_hidden, c.dropout, "lrelu", c.leaky_slope, c.input_noise, c.minibatch_std
+        )
