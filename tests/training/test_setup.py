@@ -1,5 +1,6 @@
 """make_config layering (defaults ← YAML ← overrides), recipe lookup, build_recipe, devices."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 import yaml
 
+from ganforge.config import TrainConfig
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES
@@ -85,6 +87,22 @@ def test_yaml_diff_overrides_model_and_train(tmp_path: Path) -> None:
     assert (cfg.train.epochs, cfg.train.steps) == (10, 7)
     # untouched keys keep the recipe's defaults
     assert (cfg.model.real_label, cfg.model.d_steps, cfg.train.batch_size) == (0.9, 2, 64)
+
+
+def test_recipe_schedule_sits_between_defaults_and_user(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(RECIPES["gan"], "train_defaults", {"batch_size": 48, "log_every": 7})
+    assert (make_config("gan").train.batch_size, make_config("gan").train.log_every) == (48, 7)
+    assert make_config("dcgan").train.log_every == 20  # other recipes keep theirs
+    p = write(tmp_path, "train:\n  batch_size: 16\n")
+    assert make_config("gan", p).train.batch_size == 16
+    cfg = make_config("gan", p, {"train": {"batch_size": 8}})
+    assert (cfg.train.batch_size, cfg.train.log_every) == (8, 7)
+
+
+def test_recipe_schedules_are_valid_train_keys() -> None:
+    for name, cls in RECIPES.items():
+        make_config(name)  # an unknown or impossible key would raise ConfigError here
+        assert set(cls.train_defaults) <= {f.name for f in dataclasses.fields(TrainConfig)}
 
 
 def test_recipe_argument_and_matching_file(tmp_path: Path) -> None:

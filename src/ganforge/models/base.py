@@ -8,7 +8,7 @@ returns, so a new GAN variant is one subclass (a page of code) and no change to 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 import torch
@@ -37,6 +37,8 @@ class Recipe:
     extra_stats: ClassVar[tuple[str, ...]] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
     resolutions: ClassVar[tuple[int, ...]] = (28,)  # image sizes its networks are built for
     assumed: ClassVar[bool] = False  # the classic source documents this recipe only in part
+    # The recipe's tuned schedule over TrainConfig's defaults, e.g. {"batch_size": 32}.
+    train_defaults: ClassVar[Mapping[str, object]] = {}
     # Whether d_real and d_fake are probabilities in [0, 1] (a sigmoid of D's logit), so that
     # "D(x) → 1, D(G(z)) → 0" means D wins outright; a Wasserstein critic's raw scores are not.
     probability_outputs: ClassVar[bool] = False

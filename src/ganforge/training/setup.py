@@ -19,7 +19,8 @@ def make_config(
     config_file: Path | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> RunConfig:
-    """Build a validated :class:`RunConfig`: recipe defaults ← YAML file ← ``overrides``.
+    """Build a validated :class:`RunConfig`: recipe defaults (its model config and its
+    ``train_defaults``) ← YAML file ← ``overrides``.
 
     ``overrides`` has the YAML file's shape (``{"train": {"epochs": 3}, "dataset": ...}``).
     A recipe named both as an argument and in the file must agree.
@@ -41,7 +42,9 @@ def make_config(
         )
     cls = get_recipe(name)
     model = cls.config_cls()
-    train = TrainConfig()
+    # The recipe's own schedule (e.g. its tuned batch size) sits between the global defaults
+    # and the user's YAML and flags.
+    train = apply_overrides(TrainConfig(), dict(cls.train_defaults), "train")
     dataset = "mnist"
     for layer in (data, overrides or {}):
         model = apply_overrides(model, layer.get("model") or {}, "model")
