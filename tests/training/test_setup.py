@@ -31,7 +31,16 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         (
             "dcgan",
-            {"latent_dim": 100, "dropout": 0.0, "real_label": 1.0, "d_steps": 1, "beta2": 0.999},
+            {
+                "latent_dim": 100,
+                "dropout": 0.0,
+                "real_label": 1.0,
+                "d_steps": 1,
+                "beta2": 0.999,
+                "lr_g": 8e-4,
+                "lr_d": 8e-4,
+                "ema_decay": 0.0,
+            },
         ),
         (
             "improved-dcgan",
@@ -54,9 +63,20 @@ def write(tmp_path: Path, text: str) -> Path:
                 "g_hidden": (256, 512, 1024),
                 "d_hidden": (512, 256),
                 "dropout": 0.3,
+                "ema_decay": 0.999,
             },
         ),
-        ("acgan", {"embedding_dim": 32, "dropout": 0.3, "class_weight": 1.0, "d_steps": 1}),
+        (
+            "acgan",
+            {
+                "embedding_dim": 32,
+                "dropout": 0.0,
+                "class_weight": 5.0,
+                "fake_class_loss": False,
+                "ema_decay": 0.999,
+                "d_steps": 1,
+            },
+        ),
         ("conv-d", {"latent_dim": 64, "d_channels": (64, 128, 64)}),
         ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 64)}),
     ],
@@ -68,7 +88,7 @@ def test_recipe_defaults(recipe: str, expected: dict) -> None:
     assert {k: getattr(cfg.model, k) for k in expected} == expected
     assert cfg.dataset == "mnist"
     assert cfg.train.epochs == 5
-    assert cfg.train.batch_size == 64
+    assert cfg.train.batch_size == RECIPES[recipe].train_defaults.get("batch_size", 64)
 
 
 # -- YAML file and overrides --------------------------------------------------------------------

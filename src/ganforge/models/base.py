@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import ClassVar
 
 import torch
@@ -196,6 +197,11 @@ def get_recipe(name: str) -> type[Recipe]:
         close = difflib.get_close_matches(name, RECIPES, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(RECIPES))}"
         raise ConfigError(f"unknown recipe {name!r}; {hint}") from None
+
+
+def schedule(**train: object) -> Mapping[str, object]:
+    """A recipe's ``train_defaults``, read-only: ``train_defaults = schedule(batch_size=32)``."""
+    return MappingProxyType(train)
 
 
 def dcgan_init(module: nn.Module) -> None:

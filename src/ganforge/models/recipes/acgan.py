@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.errors import ConfigError
-from ganforge.models.base import dcgan_init, register
+from ganforge.models.base import dcgan_init, register, schedule
 from ganforge.models.nets import dcgan_generator, dcgan_trunk
 from ganforge.models.objectives import AuxClassifierConfig, AuxClassifierRecipe
 
@@ -16,20 +16,34 @@ from ganforge.models.objectives import AuxClassifierConfig, AuxClassifierRecipe
 @dataclass
 class ACGANConfig(AuxClassifierConfig):
     """DCGAN-shaped AC-GAN. The class enters G multiplied into z (z ⊙ embed(y), as Odena et
-    al.'s code does); D has dropout 0.3 (its class head would otherwise memorise a 10k-image
-    training set).
+    al.'s code does).
 
     Measured on the 10k MNIST subset, 2 epochs: concatenating [z, embed(y)] instead made G
     ignore z, each class collapsing to one image (within-class pixel variance 0.015 against
     the data's 0.214, also with the class loss weighted 0.1 or without the fake-class term);
     multiplying keeps it at 0.20. ``conditioning: concat`` remains for comparison.
+
+    Tuned for 5 epochs of the 10k subset (ganforge-eval/1, n = 10,000; "acc" is the
+    evaluator's accuracy on the requested classes): batch 32 and learning rate 8e-4 as for
+    ``dcgan`` (FID 26.89 → 9.76, acc 0.391 → 0.708); D's class head learns from real images
+    only (``fake_class_loss`` off: 5.46, acc 0.914 — trained on fakes too, the head learns to
+    accept G's poor digits as their class, and the pressure on G to draw the class fades);
+    the class loss weighted 3 (acc 0.930); an EMA of G's weights (``ema_decay`` 0.999: FID
+    4.81, acc 0.946); no dropout in D (it had 0.3: 4.18, acc 0.950); the class loss weighted
+    5 (FID 4.31, acc 0.953, recall 0.506, class KL 0.001). A weight of 10 went too far (acc
+    0.879 with dropout and the EMA); batch 16 at 4e-4 did no better than 32 at 8e-4.
     """
 
     latent_dim: int = 100
     embedding_dim: int = 32
     g_channels: int = 64
     d_channels: int = 64
-    dropout: float = 0.3
+    dropout: float = 0.0
+    lr_g: float = 8e-4
+    lr_d: float = 8e-4
+    class_weight: float = 5.0
+    fake_class_loss: bool = False
+    ema_decay: float = 0.999
     conditioning: str = "multiply"  # z ⊙ embed(y) (Odena); "concat" is [z, embed(y)]
 
     def validate(self) -> None:
@@ -78,6 +92,7 @@ class ACGAN(AuxClassifierRecipe):
     summary = "AC-GAN: class-conditional G; D with real/fake and class heads (CE on logits)"
     config_cls = ACGANConfig
     cfg: ACGANConfig
+    train_defaults = schedule(batch_size=32)
 
     def build_generator(self) -> nn.Module:
         c = self.cfg
