@@ -106,7 +106,7 @@ def test_yaml_diff_overrides_model_and_train(tmp_path: Path) -> None:
     assert (cfg.model.latent_dim, cfg.model.dropout) == (64, 0.1)
     assert (cfg.train.epochs, cfg.train.steps) == (10, 7)
     # untouched keys keep the recipe's defaults
-    assert (cfg.model.real_label, cfg.model.d_steps, cfg.train.batch_size) == (0.9, 2, 64)
+    assert (cfg.model.real_label, cfg.model.d_steps, cfg.train.batch_size) == (0.9, 2, 8)
 
 
 def test_recipe_schedule_sits_between_defaults_and_user(tmp_path: Path, monkeypatch) -> None:
