@@ -55,7 +55,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "beta1": 0.5,
             },
         ),
-        ("wgan-gp", {"beta1": 0.5, "beta2": 0.9, "d_steps": 2, "gp_weight": 10.0}),
+        ("wgan-gp", {"beta2": 0.9, "d_steps": 2, "gp_weight": 10.0, "lr_g": 4e-4, "lr_d": 4e-4}),
         (
             "gan",
             {
@@ -78,7 +78,8 @@ def write(tmp_path: Path, text: str) -> Path:
             },
         ),
         ("conv-d", {"latent_dim": 64, "d_channels": (64, 128, 64)}),
-        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 64)}),
+        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 64), "lr_g": 4e-4}),
+        ("conv-d", {"lr_g": 2e-4, "lr_d": 2e-4}),
     ],
 )
 def test_recipe_defaults(recipe: str, expected: dict) -> None:
