@@ -162,7 +162,13 @@ def test_sigkill_in_the_writer_and_three_times_at_random_then_resume_equals_unin
     assert a.step == b.step == STEPS
     keys = {k for k in a.tensors if not k.startswith("rng.")}
     assert keys == {k for k in b.tensors if not k.startswith("rng.")}
-    assert {k.split(".")[0] for k in keys} == {"generator", "discriminator", "opt_g", "opt_d"}
+    assert {k.split(".")[0] for k in keys} == {
+        "generator",
+        "generator_ema",
+        "discriminator",
+        "opt_g",
+        "opt_d",
+    }
     for key in sorted(keys):  # weights, buffers and both optimizers' moments
         assert torch.equal(a.tensors[key], b.tensors[key]), f"{key}; {why}"
     assert a.meta["optimizers"] == b.meta["optimizers"], why
