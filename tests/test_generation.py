@@ -56,6 +56,17 @@ def save_run(run_dir: Path, name: str, num_classes: int = 10, **model):
     return cfg, recipe, path
 
 
+def overwrite_checkpoint(path: Path, recipe, cfg) -> None:
+    """Rewrite ``path`` with ``recipe``'s G and D (no EMA) under ``cfg``, a dcgan config."""
+    save_checkpoint(
+        path,
+        generator=recipe.generator,
+        discriminator=recipe.discriminator,
+        optimizers={},
+        meta={"recipe": "dcgan", "step": 5, "config": cfg.to_dict(), "num_classes": 10},
+    )
+
+
 # -- slerp -------------------------------------------------------------------------------------
 
 
@@ -242,13 +253,7 @@ def test_load_model_samples_from_the_weight_average(tmp_path: Path) -> None:
 def test_load_model_without_the_average_the_config_promises(tmp_path: Path) -> None:
     cfg, recipe, path = save_run(tmp_path, "dcgan", g_channels=8, d_channels=8)
     cfg.model.ema_decay = 0.99
-    save_checkpoint(
-        path,
-        generator=recipe.generator,
-        discriminator=recipe.discriminator,
-        optimizers={},
-        meta={"recipe": "dcgan", "step": 5, "config": cfg.to_dict(), "num_classes": 10},
-    )
+    overwrite_checkpoint(path, recipe, cfg)
     with pytest.raises(CheckpointError, match="holds no generator_ema weights"):
         load_model(path)
 
@@ -278,12 +283,6 @@ def test_load_model_on_garbage(tmp_path: Path) -> None:
 def test_load_model_weights_not_fitting_config(tmp_path: Path) -> None:
     cfg, _, path = save_run(tmp_path, "dcgan", g_channels=8, d_channels=8)
     wider = build_recipe(make_config("dcgan", overrides={"model": {"g_channels": 16}}), 10)
-    save_checkpoint(  # the config says 8 channels, the weights have 16
-        path,
-        generator=wider.generator,
-        discriminator=wider.discriminator,
-        optimizers={},
-        meta={"recipe": "dcgan", "step": 1, "config": cfg.to_dict(), "num_classes": 10},
-    )
+    overwrite_checkpoint(path, wider, cfg)  # the config says 8 channels, the weights have 16
     with pytest.raises(CheckpointError, match="generator weights do not fit"):
         load_model(tmp_path)
