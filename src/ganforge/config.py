@@ -24,13 +24,18 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from ganforge.errors import ConfigError
 
 DATA_RANGES = ("-1,1", "0,1")
+# train.sampling: what an epoch is. "shuffle": one pass in a fresh random order; "replacement":
+# ``epoch_steps`` steps of batches drawn at random with replacement; "class": the same, each
+# batch all of one (random) class, as class-homogeneous AC-GAN loops train.
+SAMPLINGS = ("shuffle", "replacement", "class")
+OPTIMIZERS = ("adam", "sgd", "yogi")  # model.optimizer_g / optimizer_d
 ON_DIVERGE = ("stop", "rollback")  # train.on_diverge; the CLI offers the same choices
 
 
@@ -51,6 +56,8 @@ class TrainConfig:
     device: str = "auto"
     on_diverge: str = "stop"  # on a NaN/inf loss: "stop", or "rollback" to the last checkpoint
     d_wins_intervals: int = 5  # warn when D wins outright for this many log intervals in a row
+    sampling: str = "shuffle"  # "shuffle", "replacement" or "class" (see SAMPLINGS)
+    epoch_steps: int = 0  # steps per epoch with replacement/class sampling (0: one pass's worth)
 
     def validate(self) -> None:
         _positive(
@@ -73,6 +80,14 @@ class TrainConfig:
             raise ConfigError(
                 f"train.device must be 'auto', 'cpu', 'cuda[:N]' or 'mps', got {self.device!r}"
             )
+        if self.sampling not in SAMPLINGS:
+            choices = ", ".join(repr(c) for c in SAMPLINGS)
+            raise ConfigError(f"train.sampling must be one of {choices}, got {self.sampling!r}")
+        if self.epoch_steps < 0 or (self.epoch_steps and self.sampling == "shuffle"):
+            raise ConfigError(
+                "train.epoch_steps must be >= 0, and is for sampling 'replacement' or 'class' "
+                f"(a shuffled epoch is one pass), got {self.epoch_steps} with {self.sampling!r}"
+            )
         if self.on_diverge not in ON_DIVERGE:
             choices = " or ".join(repr(c) for c in ON_DIVERGE)
             raise ConfigError(f"train.on_diverge must be {choices}, got {self.on_diverge!r}")
@@ -91,15 +106,40 @@ class ModelConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int = 1  # D steps (each on its own real batch) per G step
+    joint_batch: bool = False  # D sees [fake; real] in one forward, as Keras loops train it
     ema_decay: float = 0.0  # samples come from an EMA of G's weights with this decay (0: off)
+    optimizer_g: str = "adam"  # "adam", "sgd" or "yogi"
+    optimizer_d: str = "adam"
+    beta1_g: float | None = None  # G's β1 where it differs from D's (``beta1``)
+    eps: float | None = None  # Adam/Yogi epsilon; null: the optimizer's default
+    classic_quirks: bool = False  # bring back the classic code's documented bugs (presets)
+    # The bugs ``classic_quirks`` brings back; a config class with none refuses the switch.
+    quirks: ClassVar[tuple[str, ...]] = ()
+
+    def quirk(self, name: str) -> bool:
+        """Whether the classic bug ``name`` is reproduced in this run."""
+        return self.classic_quirks and name in self.quirks
 
     def validate(self) -> None:
         _check_generic_fields(self)
         if self.lr_g <= 0 or self.lr_d <= 0:
             raise ConfigError(f"learning rates must be > 0, got lr_g={self.lr_g}, lr_d={self.lr_d}")
-        for name in ("beta1", "beta2", "ema_decay"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ConfigError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
+        for name in ("beta1", "beta2", "ema_decay", "beta1_g"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value < 1.0:
+                raise ConfigError(f"model.{name} must be in [0, 1), got {value}")
+        for name in ("optimizer_g", "optimizer_d"):
+            if getattr(self, name) not in OPTIMIZERS:
+                raise ConfigError(
+                    f"model.{name} must be one of {', '.join(OPTIMIZERS)}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        if self.eps is not None and self.eps <= 0:
+            raise ConfigError(f"model.eps must be > 0 or null, got {self.eps}")
+        if self.classic_quirks and not self.quirks:
+            raise ConfigError(
+                "model.classic_quirks: this recipe reproduces no classic bug; leave it false"
+            )
         if self.latent_distribution not in ("normal", "uniform"):
             raise ConfigError(
                 "model.latent_distribution must be 'normal' or 'uniform', "

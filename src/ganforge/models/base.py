@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from ganforge.config import ModelConfig
 from ganforge.errors import ConfigError
 from ganforge.models.ema import GeneratorEMA
+from ganforge.models.optimizers import make_optimizer
 
 Stats = dict[str, Tensor]
 
@@ -37,7 +38,15 @@ class Recipe:
     conditional: ClassVar[bool] = False
     extra_stats: ClassVar[tuple[str, ...]] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
     resolutions: ClassVar[tuple[int, ...]] = (28,)  # image sizes its networks are built for
-    assumed: ClassVar[bool] = False  # the classic source documents this recipe only in part
+    # Classic presets (ganforge.models.presets): the ganforge recipe this is a classic
+    # configuration of, where it comes from, what of it the source leaves undocumented (and
+    # ganforge assumed), and the source's parameter counts (G, D), which Keras sources count
+    # with batch norm as 4c (its moving mean and variance too) and PyTorch ones as 2c.
+    preset_of: ClassVar[str | None] = None
+    source: ClassVar[str] = ""
+    assumed: ClassVar[str] = ""
+    published_counts: ClassVar[tuple[int, int] | None] = None
+    counts_batch_norm_as: ClassVar[str] = "2c"  # "4c" for Keras sources
     # The recipe's tuned schedule over TrainConfig's defaults, e.g. {"batch_size": 32}.
     train_defaults: ClassVar[Mapping[str, object]] = {}
     # Whether d_real and d_fake are probabilities in [0, 1] (a sigmoid of D's logit), so that
@@ -103,12 +112,28 @@ class Recipe:
         self.discriminator.train(mode)
 
     def make_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        """Adam for G and D with the config's rates and betas (foreach kernels where available)."""
+        """G's and D's optimizers as configured (Adam by default, foreach kernels where
+        available). With the classic quirk ``d_trains_in_g_step``, G's optimizer also holds
+        D's weights, as a Keras combined model whose D was never frozen does."""
         cfg = self.cfg
-        betas = (cfg.beta1, cfg.beta2)
-        opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.lr_g, betas=betas)
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.lr_d, betas=betas)
+        beta1_g = cfg.beta1 if cfg.beta1_g is None else cfg.beta1_g
+        g_params = list(self.generator.parameters())
+        if not self.freezes_d_in_g_step:
+            g_params += list(self.discriminator.parameters())
+        opt_g = make_optimizer(cfg.optimizer_g, g_params, cfg.lr_g, (beta1_g, cfg.beta2), cfg.eps)
+        opt_d = make_optimizer(
+            cfg.optimizer_d,
+            self.discriminator.parameters(),
+            cfg.lr_d,
+            (cfg.beta1, cfg.beta2),
+            cfg.eps,
+        )
         return opt_g, opt_d
+
+    @property
+    def freezes_d_in_g_step(self) -> bool:
+        """Whether D's weights stay fixed during the G step (always, but for a classic quirk)."""
+        return not self.cfg.quirk("d_trains_in_g_step")
 
     def sample_latent(
         self, n: int, device: torch.device | None = None, generator: torch.Generator | None = None
@@ -163,19 +188,53 @@ class Recipe:
             net.train(was_training)
         return torch.cat(outs)
 
-    def fresh_fakes(self, batch_size: int) -> tuple[Tensor, Tensor | None]:
-        """A batch of fakes from new latents (and random labels if conditional)."""
+    def fresh_fakes(
+        self, batch_size: int, labels: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """A batch of fakes from new latents (conditional: for ``labels``, or random ones)."""
         z = self.sample_latent(batch_size)
-        labels = self.sample_labels(batch_size) if self.conditional else None
-        return self.generate(z, labels), labels
+        if self.conditional and labels is None:
+            labels = self.sample_labels(batch_size)
+        return self.generate(z, labels if self.conditional else None), labels
+
+    def discriminate(self, real: Tensor, fake: Tensor) -> tuple[Any, Any]:
+        """D's outputs on the real and the fake batch: two forwards, or with ``joint_batch``
+        one forward over ``[fake; real]`` (as Keras loops train D), so that batch norm in D
+        sees one mixed batch. Tuple outputs (multi-head D) are split head by head."""
+        if not self.cfg.joint_batch:
+            return self.discriminator(real), self.discriminator(fake)
+        n_fake = fake.shape[0]
+        out = self.discriminator(torch.cat([fake, real]))
+        if isinstance(out, tuple):
+            return tuple(o[n_fake:] for o in out), tuple(o[:n_fake] for o in out)
+        return out[n_fake:], out[:n_fake]
 
     def parameter_counts(self) -> tuple[int, int]:
         """Trainable parameters of (G, D), as PyTorch counts them (BatchNorm: 2c)."""
         return _count(self.generator), _count(self.discriminator)
 
+    def published_convention_counts(self) -> tuple[int, int]:
+        """(G, D) counted as the source counts them: with ``counts_batch_norm_as`` "4c", batch
+        norm's running mean and variance are added, as Keras' ``count_params`` includes them."""
+        if self.counts_batch_norm_as == "2c":
+            return self.parameter_counts()
+        return (
+            _count(self.generator) + _batch_norm_stats(self.generator),
+            _count(self.discriminator) + _batch_norm_stats(self.discriminator),
+        )
+
 
 def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def _batch_norm_stats(module: nn.Module) -> int:
+    """Entries of batch norm's running mean and variance (non-trainable: 2c per layer)."""
+    return sum(
+        m.running_mean.numel() + m.running_var.numel()
+        for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None
+    )
 
 
 RECIPES: dict[str, type[Recipe]] = {}

@@ -139,7 +139,8 @@ class Trainer:
                 "trained on (fingerprints differ); pass the same --data-dir"
             )
         n_images = self.data.images.shape[0]
-        if cfg.train.batch_size * cfg.model.d_steps > n_images:
+        # Only a pass over the data needs that many images; random batches can repeat them.
+        if cfg.train.sampling == "shuffle" and cfg.train.batch_size * cfg.model.d_steps > n_images:
             raise ConfigError(
                 f"batch size {cfg.train.batch_size} × d_steps {cfg.model.d_steps} is more than "
                 f"the {n_images} training images; lower one of them"
@@ -159,6 +160,8 @@ class Trainer:
             cfg.train.batch_size,
             cfg.train.seed,
             self.transform,
+            cfg.train.sampling,
+            cfg.train.epoch_steps * cfg.model.d_steps,
         )
         self.steps_per_epoch = self.stream.batches_per_epoch // cfg.model.d_steps
         self.total_steps = cfg.train.steps or cfg.train.epochs * self.steps_per_epoch
@@ -296,7 +299,8 @@ class Trainer:
             for k, v in stats.items():
                 d_stats[k] = d_stats[k] + v if k in d_stats else v
         n = len(batches)
-        undo = frozen(recipe.discriminator)
+        # D is frozen during the G step, unless a preset reproduces classic code that was not.
+        undo = frozen(recipe.discriminator) if recipe.freezes_d_in_g_step else _nothing
         try:
             g_loss, g_stats = recipe.generator_step_loss(batches[0][0].shape[0])
             self.opt_g.zero_grad(set_to_none=True)
@@ -534,6 +538,10 @@ class Trainer:
         tmp = self.layout.summary_tmp
         tmp.write_text(json.dumps(summary, indent=2))
         tmp.replace(self.layout.summary)
+
+
+def _nothing() -> None:
+    """The undo function when nothing was frozen."""
 
 
 def _remove_if_empty(folder: Path) -> None:
