@@ -186,3 +186,45 @@ def test_batch_size_larger_than_data() -> None:
     images, labels = numbered_images(10)
     with pytest.raises(ValueError, match="batch size 11 is larger than the dataset"):
         BatchStream(images, labels, 11, 0, ImageTransform())
+
+
+# -- random batches with replacement, and class-homogeneous batches ---------------------------
+
+
+def sampled(sampling: str, seed: int = 0, batches: int = 50, n: int = N) -> BatchStream:
+    images, labels = numbered_images(n)
+    return BatchStream(images, labels % 3, 8, seed, ImageTransform(), sampling, batches)
+
+
+@pytest.mark.parametrize("sampling", ["replacement", "class"])
+def test_sampled_epochs_have_the_asked_length_and_are_reproducible(sampling: str) -> None:
+    s = sampled(sampling)
+    assert s.batches_per_epoch == 50
+    a = s.epoch_indices(3)
+    assert a.shape == (50, 8)
+    assert torch.equal(a, sampled(sampling).epoch_indices(3))  # a function of (seed, epoch)
+    assert not torch.equal(a, s.epoch_indices(4))
+    assert not torch.equal(a, sampled(sampling, seed=1).epoch_indices(3))
+    # resuming at batch 7 yields exactly the rest of the epoch
+    tail = [labels for _, labels in s.epoch(3, start_batch=7)]
+    assert len(tail) == 43
+    assert torch.equal(tail[0], s.labels[a[7]])
+
+
+def test_replacement_draws_repeat_images() -> None:
+    idx = sampled("replacement", n=40).epoch_indices(0)  # 400 draws from 40 images
+    assert idx.unique().numel() < idx.numel()
+    assert idx.min() >= 0 and idx.max() < 40
+
+
+def test_class_batches_are_one_class_each_and_cover_the_classes() -> None:
+    s = sampled("class")
+    classes = []
+    for _, labels in s.epoch(0):
+        assert labels.unique().numel() == 1
+        classes.append(int(labels[0]))
+    assert set(classes) == {0, 1, 2}
+
+
+def test_epoch_batches_default_to_one_pass() -> None:
+    assert sampled("replacement", batches=0).batches_per_epoch == N // 8

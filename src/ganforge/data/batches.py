@@ -57,9 +57,14 @@ class ImageTransform:
 
 
 class BatchStream:
-    """Epochs of shuffled, full batches (the last partial batch is dropped).
+    """The batches of each epoch, as ``sampling`` defines an epoch.
 
-    Epoch ``e``'s order is a function of ``(seed, e)`` alone, so a run resumed at any batch
+    - ``"shuffle"``: one pass in a fresh random order, full batches only (the last partial
+      batch is dropped);
+    - ``"replacement"``: ``epoch_batches`` batches of images drawn at random with replacement;
+    - ``"class"``: the same, but every batch is all of one class, itself drawn at random.
+
+    Epoch ``e``'s batches are a function of ``(seed, e)`` alone, so a run resumed at any batch
     sees exactly the batches an uninterrupted run would have.
     """
 
@@ -70,29 +75,60 @@ class BatchStream:
         batch_size: int,
         seed: int,
         transform: ImageTransform,
+        sampling: str = "shuffle",
+        epoch_batches: int = 0,
     ) -> None:
-        if batch_size > images.shape[0]:
+        if sampling == "shuffle" and batch_size > images.shape[0]:
             raise ValueError(
                 f"batch size {batch_size} is larger than the dataset ({images.shape[0]} images)"
             )
+        if sampling not in ("shuffle", "replacement", "class"):
+            raise ValueError(f"unknown sampling {sampling!r}")
         self.images = images
         self.labels = labels
         self.batch_size = batch_size
         self.seed = seed
         self.transform = transform
+        self.sampling = sampling
+        self._epoch_batches = epoch_batches
+        if sampling == "class":
+            # The images sorted by class, and where each class starts and how many it has.
+            cpu_labels = labels.cpu()
+            self._by_class = torch.argsort(cpu_labels, stable=True)
+            self._counts = torch.bincount(cpu_labels)
+            self._starts = torch.cumsum(self._counts, 0) - self._counts
 
     @property
     def batches_per_epoch(self) -> int:
+        if self.sampling != "shuffle" and self._epoch_batches:
+            return self._epoch_batches
         return self.images.shape[0] // self.batch_size
 
+    def _generator(self, epoch: int) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+
     def permutation(self, epoch: int) -> Tensor:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        return torch.randperm(self.images.shape[0], generator=g).to(self.images.device)
+        return torch.randperm(self.images.shape[0], generator=self._generator(epoch)).to(
+            self.images.device
+        )
+
+    def epoch_indices(self, epoch: int) -> Tensor:
+        """The image indices of every batch of ``epoch``: ``batches_per_epoch × batch_size``."""
+        n, b, g = self.batches_per_epoch, self.batch_size, self._generator(epoch)
+        if self.sampling == "shuffle":
+            return self.permutation(epoch)[: n * b].view(n, b)
+        if self.sampling == "replacement":
+            idx = torch.randint(0, self.images.shape[0], (n, b), generator=g)
+        else:
+            present = torch.nonzero(self._counts).flatten()  # classes with images
+            classes = present[torch.randint(0, len(present), (n,), generator=g)]
+            offsets = (torch.rand(n, b, generator=g) * self._counts[classes, None]).long()
+            idx = self._by_class[self._starts[classes, None] + offsets]
+        return idx.to(self.images.device)
 
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[Tensor, Tensor]]:
         """Yield (images, labels) batches of ``epoch`` from batch index ``start_batch`` on."""
-        perm = self.permutation(epoch)
-        b = self.batch_size
-        for i in range(start_batch, self.batches_per_epoch):
-            idx = perm[i * b : (i + 1) * b]
+        indices = self.epoch_indices(epoch)
+        for i in range(start_batch, indices.shape[0]):
+            idx = indices[i]
             yield self.transform(self.images[idx]), self.labels[idx]
