@@ -10,6 +10,9 @@ from ganforge.losses import (
     bce_discriminator_loss,
     bce_generator_loss,
     classification_loss,
+    noisy_soft_targets,
+    pair_softmax_discriminator_loss,
+    pair_softmax_generator_loss,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
@@ -129,3 +132,49 @@ def test_softmax_before_cross_entropy_is_the_documented_bug() -> None:
     assert classification_loss(logits, labels).item() == pytest.approx(9.08e-5, rel=1e-2)
     buggy = F.cross_entropy(torch.softmax(logits, dim=1), labels)
     assert buggy.item() == pytest.approx(0.5514, abs=1e-3)
+
+
+# -- the 2-way softmax head of the Keras 1 DCGANs -----------------------------------------------
+
+
+def test_soft_target_cross_entropy_by_hand() -> None:
+    from ganforge.losses.adversarial import soft_target_cross_entropy
+
+    # logits [0, ln 3]: softmax [1/4, 3/4]; targets [0.2, 1.1] (not normalised, as Keras)
+    logits = torch.tensor([[0.0, math.log(3.0)]])
+    targets = torch.tensor([[0.2, 1.1]])
+    expected = -(0.2 * math.log(0.25) + 1.1 * math.log(0.75))
+    assert soft_target_cross_entropy(logits, targets).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_pair_losses_with_hard_targets_equal_bce_on_the_logit_difference() -> None:
+    torch.manual_seed(0)
+    real, fake = torch.randn(5, 2), torch.randn(5, 2)
+    hard_real, hard_fake = torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.0])
+    pair = pair_softmax_discriminator_loss(real, fake, hard_real, hard_fake)
+    diff = bce_discriminator_loss(real[:, 1] - real[:, 0], fake[:, 1] - fake[:, 0])
+    assert pair.item() == pytest.approx(diff.item(), rel=1e-6)
+    g = pair_softmax_generator_loss(fake)
+    assert g.item() == pytest.approx(bce_generator_loss(fake[:, 1] - fake[:, 0]).item(), rel=1e-6)
+
+
+def test_pair_generator_loss_by_hand() -> None:
+    # softmax [1/4, 3/4] → −log 3/4
+    logits = torch.tensor([[0.0, math.log(3.0)]])
+    assert pair_softmax_generator_loss(logits).item() == pytest.approx(-math.log(0.75), rel=1e-6)
+
+
+@pytest.mark.parametrize("real", [True, False])
+def test_noisy_soft_targets_ranges(real: bool) -> None:
+    t = noisy_soft_targets(2000, real, generator=torch.Generator().manual_seed(0))
+    low, high = (t[:, 0], t[:, 1]) if real else (t[:, 1], t[:, 0])
+    assert t.shape == (2000, 2)
+    assert low.min() >= 0.0 and low.max() <= 0.3 and low.max() > 0.29
+    assert high.min() >= 0.7 and high.max() <= 1.2 and high.min() < 0.71
+    assert len(set(high.tolist())) > 1990  # a draw per image (float32 may repeat a few)
+
+
+def test_noisy_soft_targets_one_draw_per_batch_is_the_classic_bug() -> None:
+    t = noisy_soft_targets(6, True, per_sample=False, generator=torch.Generator().manual_seed(0))
+    assert t.shape == (6, 2)
+    assert torch.equal(t, t[:1].expand(6, 2))

@@ -4,6 +4,9 @@ from ganforge.losses.adversarial import (
     bce_discriminator_loss,
     bce_generator_loss,
     classification_loss,
+    noisy_soft_targets,
+    pair_softmax_discriminator_loss,
+    pair_softmax_generator_loss,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
@@ -15,6 +18,9 @@ __all__ = [
     "bce_generator_loss",
     "classification_loss",
     "gradient_penalty",
+    "noisy_soft_targets",
+    "pair_softmax_discriminator_loss",
+    "pair_softmax_generator_loss",
     "wasserstein_critic_loss",
     "wasserstein_generator_loss",
 ]

@@ -15,6 +15,9 @@ __all__ = [
     "bce_discriminator_loss",
     "bce_generator_loss",
     "classification_loss",
+    "noisy_soft_targets",
+    "pair_softmax_discriminator_loss",
+    "pair_softmax_generator_loss",
     "wasserstein_critic_loss",
     "wasserstein_generator_loss",
 ]
@@ -96,6 +99,80 @@ def bce_generator_loss(fake_logits: Tensor, target: float = 1.0) -> Tensor:
     """
     _check_target("target", target)
     return _bce_to_constant(fake_logits, target)
+
+
+def soft_target_cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
+    r"""Cross-entropy of a softmax over ``logits`` against (soft) target weights, batch mean.
+
+    .. math::
+
+        \mathrm{ce}(\ell, t) = -\sum_k t_k \log\operatorname{softmax}(\ell)_k
+
+    computed with ``log_softmax`` on the logits. The targets are not normalised (Keras'
+    categorical cross-entropy does not normalise them either), so weights such as
+    ``[0.1, 1.1]`` are taken as given.
+
+    Args:
+        logits: ``B × K`` logits.
+        targets: ``B × K`` target weights, or ``K`` weights shared by the batch.
+
+    Returns:
+        Scalar tensor.
+    """
+    return -(targets * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def noisy_soft_targets(
+    n: int, real: bool, per_sample: bool = True, generator: torch.Generator | None = None
+) -> Tensor:
+    r"""Noisy soft labels for a 2-way ``[fake, real]`` softmax, as the Keras 1 DCGANs drew them.
+
+    For real images the targets are :math:`[u_0, u_1]` with :math:`u_0 \sim U(0, 0.3)` and
+    :math:`u_1 \sim U(0.7, 1.2)`; for fakes the reverse, :math:`[u_1, u_0]`. With
+    ``per_sample`` (the default) every image gets its own draw; ``per_sample=False`` is the
+    classic code's bug, one draw shared by the whole batch.
+
+    Returns:
+        ``n × 2`` float tensor (on the CPU; move it to the logits' device).
+    """
+    rows = n if per_sample else 1
+    low = torch.rand(rows, 1, generator=generator) * 0.3
+    high = 0.7 + torch.rand(rows, 1, generator=generator) * 0.5
+    pair = torch.cat([low, high] if real else [high, low], dim=1)
+    return pair.expand(n, 2)
+
+
+def pair_softmax_discriminator_loss(
+    real_logits: Tensor, fake_logits: Tensor, real_targets: Tensor, fake_targets: Tensor
+) -> Tensor:
+    r"""Discriminator loss of a 2-way ``[fake, real]`` softmax head, on logits.
+
+    .. math::
+
+        L_D = \frac{1}{B}\sum_i \mathrm{ce}(\mathbf{\ell}_{r,i}, \mathbf{t}_{r,i})
+            + \frac{1}{B}\sum_i \mathrm{ce}(\mathbf{\ell}_{f,i}, \mathbf{t}_{f,i})
+
+    with :math:`\mathrm{ce}` as in :func:`soft_target_cross_entropy`. With hard targets
+    (real ``[0, 1]``, fake ``[1, 0]``) this equals :func:`bce_discriminator_loss` on the logit
+    difference :math:`\ell_{\cdot,1} - \ell_{\cdot,0}`.
+
+    Args:
+        real_logits, fake_logits: ``B × 2`` logits, column 0 "fake", column 1 "real".
+        real_targets, fake_targets: ``B × 2`` targets, e.g. from :func:`noisy_soft_targets`.
+    """
+    return soft_target_cross_entropy(real_logits, real_targets) + soft_target_cross_entropy(
+        fake_logits, fake_targets
+    )
+
+
+def pair_softmax_generator_loss(fake_logits: Tensor) -> Tensor:
+    r"""Non-saturating generator loss for a 2-way ``[fake, real]`` softmax head:
+    :math:`L_G = -\frac{1}{B}\sum_i \log\operatorname{softmax}(\mathbf{\ell}_i)_{\text{real}}`.
+
+    Args:
+        fake_logits: ``B × 2`` logits of D on generated samples.
+    """
+    return -F.log_softmax(fake_logits, dim=1)[:, 1].mean()
 
 
 def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:

@@ -19,21 +19,33 @@ from ganforge.losses import (
     bce_generator_loss,
     classification_loss,
     gradient_penalty,
+    noisy_soft_targets,
+    pair_softmax_discriminator_loss,
+    pair_softmax_generator_loss,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
 from ganforge.models.base import Recipe, Stats
 from ganforge.models.layers import GaussianNoise
 
+D_OUTPUTS = ("logit", "pair")  # model.d_output of the BCE family
+
 
 @dataclass
 class BCEConfig(ModelConfig):
-    """Binary cross-entropy GAN settings: label targets and instance noise on D's input."""
+    """Binary cross-entropy GAN settings: D's output head, label targets, instance noise.
+
+    ``d_output`` "logit" is one logit per image (a sigmoid gives D(x)); "pair" is a 2-way
+    ``[fake, real]`` softmax, as the Keras 1 DCGANs used, with targets
+    ``[1 - label, label]`` or, with ``soft_labels``, noisy soft targets drawn per image.
+    """
 
     real_label: float = 1.0  # 0.9 is one-sided label smoothing
     fake_label: float = 0.0
     input_noise: float = 0.0  # σ of Gaussian noise added to D's input (real and fake)
     input_noise_anneal: bool = False  # decay σ linearly to 0 over the run
+    d_output: str = "logit"  # "logit" or "pair" (see the class docstring)
+    soft_labels: bool = False  # "pair" head only: real ≈ [U(0,.3), U(.7,1.2)], fakes reversed
 
     def validate(self) -> None:
         super().validate()
@@ -42,6 +54,10 @@ class BCEConfig(ModelConfig):
                 raise ConfigError(f"model.{name} must be in [0, 1], got {getattr(self, name)}")
         if self.input_noise < 0:
             raise ConfigError(f"model.input_noise must be >= 0, got {self.input_noise}")
+        if self.d_output not in D_OUTPUTS:
+            raise ConfigError(f"model.d_output must be 'logit' or 'pair', got {self.d_output!r}")
+        if self.soft_labels and self.d_output != "pair":
+            raise ConfigError("model.soft_labels needs model.d_output 'pair' (a 2-way softmax)")
 
 
 class BCERecipe(Recipe):
@@ -62,21 +78,49 @@ class BCERecipe(Recipe):
     def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
         with torch.no_grad():
             fake, _ = self.fresh_fakes(real.shape[0])
-        real_logits = self.discriminator(real)
-        fake_logits = self.discriminator(fake)
-        loss = bce_discriminator_loss(
-            real_logits, fake_logits, self.cfg.real_label, self.cfg.fake_label
-        )
+        real_logits, fake_logits = self.discriminate(real, fake)
+        loss = self.adversarial_d_loss(real_logits, fake_logits)
         return loss, {
             "d_loss": loss.detach(),
-            "d_real": torch.sigmoid(real_logits.detach()).mean(),
-            "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
+            "d_real": self.prob_real(real_logits.detach()).mean(),
+            "d_fake": self.prob_real(fake_logits.detach()).mean(),
         }
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
         fake, _ = self.fresh_fakes(batch_size)
-        loss = bce_generator_loss(self.discriminator(fake))
+        loss = self.adversarial_g_loss(self.discriminator(fake))
         return loss, {"g_loss": loss.detach()}
+
+    # -- the adversarial head, shared with AC-GAN ----------------------------------------------
+    def adversarial_d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        """D's real/fake loss for the configured head and targets; halved with a joint batch
+        (the mean over the 2B images of one forward, as Keras computes it)."""
+        c = self.cfg
+        if c.d_output == "logit":
+            loss = bce_discriminator_loss(real_logits, fake_logits, c.real_label, c.fake_label)
+        else:
+            n, device = real_logits.shape[0], real_logits.device
+            if c.soft_labels:
+                per_sample = not c.quirk("soft_labels_per_batch")
+                real_t = noisy_soft_targets(n, True, per_sample).to(device)
+                fake_t = noisy_soft_targets(n, False, per_sample).to(device)
+            else:
+                real_t = real_logits.new_tensor([1 - c.real_label, c.real_label])
+                fake_t = real_logits.new_tensor([1 - c.fake_label, c.fake_label])
+            loss = pair_softmax_discriminator_loss(real_logits, fake_logits, real_t, fake_t)
+        return loss / 2 if c.joint_batch else loss
+
+    def adversarial_g_loss(self, fake_logits: Tensor) -> Tensor:
+        """G's non-saturating loss: D should call its fakes real."""
+        if self.cfg.d_output == "pair":
+            return pair_softmax_generator_loss(fake_logits)
+        return bce_generator_loss(fake_logits)
+
+    def prob_real(self, logits: Tensor) -> Tensor:
+        """D's probability that each image is real (sigmoid, or the pair softmax's "real")."""
+        if self.cfg.d_output == "pair":
+            return torch.softmax(logits.float(), dim=1)[:, 1]
+        return torch.sigmoid(logits)
 
 
 @dataclass
@@ -84,7 +128,7 @@ class WassersteinConfig(ModelConfig):
     """WGAN-GP settings (Gulrajani et al. 2017): penalty weight λ and critic steps."""
 
     gp_weight: float = 10.0
-    gp_mix: str = "uniform"  # per-sample ε ~ U(0,1); "normal" is the classic quirk, a bug
+    gp_mix: str = "uniform"  # per-sample ε ~ U(0,1); "normal" is a classic code's bug
 
     def validate(self) -> None:
         super().validate()
@@ -111,9 +155,9 @@ class WassersteinRecipe(Recipe):
     def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
         with torch.no_grad():
             fake, _ = self.fresh_fakes(real.shape[0])
-        real_scores = self.discriminator(real)
-        fake_scores = self.discriminator(fake)
-        gp = gradient_penalty(self.discriminator, real, fake, mix=self.cfg.gp_mix)
+        real_scores, fake_scores = self.discriminate(real, fake)
+        mix = "normal" if self.cfg.quirk("gp_mix_normal") else self.cfg.gp_mix
+        gp = gradient_penalty(self.discriminator, real, fake, mix=mix)
         loss = wasserstein_critic_loss(real_scores, fake_scores) + self.cfg.gp_weight * gp
         d_real = real_scores.detach().mean()
         d_fake = fake_scores.detach().mean()
@@ -137,11 +181,16 @@ class AuxClassifierConfig(BCEConfig):
 
     class_weight: float = 1.0
     fake_class_loss: bool = True  # D also learns to classify fakes by their requested class
+    fake_labels: str = "random"  # fakes' classes: "random", or "real" (the real batch's)
 
     def validate(self) -> None:
         super().validate()
         if self.class_weight < 0:
             raise ConfigError(f"model.class_weight must be >= 0, got {self.class_weight}")
+        if self.fake_labels not in ("random", "real"):
+            raise ConfigError(
+                f"model.fake_labels must be 'random' or 'real', got {self.fake_labels!r}"
+            )
 
 
 class AuxClassifierRecipe(BCERecipe):
@@ -149,35 +198,49 @@ class AuxClassifierRecipe(BCERecipe):
 
     D returns ``(adversarial_logits, class_logits)``. Both heads are trained on logits: the
     class loss is cross-entropy on raw logits, never on a softmax (a common copied bug).
+    With ``fake_labels: real`` the fakes of a D step are drawn for the real batch's classes,
+    and the next G step reuses them: with class-homogeneous batches (``train.sampling:
+    class``), every D and G batch is then all one class.
     """
 
     config_cls = AuxClassifierConfig
     cfg: AuxClassifierConfig
     conditional = True
     extra_stats = ("cls_loss", "cls_acc")
+    _last_labels: Tensor | None = None
 
     def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
         with torch.no_grad():
-            fake, fake_labels = self.fresh_fakes(real.shape[0])
-        real_adv, real_cls = self.discriminator(real)
-        fake_adv, fake_cls = self.discriminator(fake)
-        adv = bce_discriminator_loss(real_adv, fake_adv, self.cfg.real_label, self.cfg.fake_label)
+            fake, fake_labels = self.fresh_fakes(real.shape[0], self._fake_labels_for(labels))
+        (real_adv, real_cls), (fake_adv, fake_cls) = self.discriminate(real, fake)
+        adv = self.adversarial_d_loss(real_adv, fake_adv)
         cls = classification_loss(real_cls, labels)
         if self.cfg.fake_class_loss:
             cls = cls + classification_loss(fake_cls, fake_labels)
+        if self.cfg.joint_batch:  # one mean over the joint batch, as for the adversarial head
+            cls = cls / 2
         loss = adv + self.cfg.class_weight * cls
         return loss, {
             "d_loss": loss.detach(),
-            "d_real": torch.sigmoid(real_adv.detach()).mean(),
-            "d_fake": torch.sigmoid(fake_adv.detach()).mean(),
+            "d_real": self.prob_real(real_adv.detach()).mean(),
+            "d_fake": self.prob_real(fake_adv.detach()).mean(),
             "cls_loss": cls.detach(),
             "cls_acc": (real_cls.detach().argmax(1) == labels).float().mean(),
         }
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
-        fake, fake_labels = self.fresh_fakes(batch_size)
+        labels = self._last_labels if self.cfg.fake_labels == "real" else None
+        if labels is not None and labels.shape[0] != batch_size:
+            labels = None
+        fake, fake_labels = self.fresh_fakes(batch_size, labels)
         adv_logits, cls_logits = self.discriminator(fake)
-        loss = bce_generator_loss(adv_logits) + self.cfg.class_weight * classification_loss(
+        loss = self.adversarial_g_loss(adv_logits) + self.cfg.class_weight * classification_loss(
             cls_logits, fake_labels
         )
         return loss, {"g_loss": loss.detach()}
+
+    def _fake_labels_for(self, real_labels: Tensor) -> Tensor | None:
+        if self.cfg.fake_labels != "real":
+            return None
+        self._last_labels = real_labels
+        return real_labels
