@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ganforge.models import RECIPES
+
 
 def ganforge(*args, env=None, check=True):
     """Run ``python -m ganforge ARGS`` in a fresh process; return the completed process."""
@@ -39,11 +41,12 @@ def test_every_command_has_help_with_an_example(command, example):
     assert example in ganforge(command, "--help").stdout
 
 
-def test_recipes_lists_every_default_recipe_with_counts():
+def test_recipes_lists_every_recipe_and_preset_with_counts():
     out = ganforge("recipes").stdout
-    for name in ("gan", "dcgan", "improved-dcgan", "wgan-gp", "acgan", "conv-d", "allconv"):
+    for name in RECIPES:
         assert name in out
     assert "759,681" in out  # dcgan's generator
+    assert "14,780,749" in out  # acgan-mult's, as the source counts it
 
 
 @pytest.mark.parametrize(

@@ -19,15 +19,24 @@ def recipe_for(name: str, **model) -> Recipe:
 # -- registry -----------------------------------------------------------------------------------
 
 
-def test_registry_holds_exactly_the_default_recipes() -> None:
-    assert set(RECIPES) == {
-        "gan",
-        "dcgan",
-        "improved-dcgan",
-        "wgan-gp",
-        "acgan",
+def test_registry_holds_the_tuned_recipes_and_the_classic_presets() -> None:
+    tuned = {n for n, c in RECIPES.items() if c.preset_of is None}
+    assert tuned == {"gan", "dcgan", "improved-dcgan", "wgan-gp", "acgan", "allconv"}
+    # every configuration of shared/recipes.md; tests/models/presets/ checks each one
+    assert set(RECIPES) - tuned == {
+        "gan-selu",
+        "dcgan-gelu",
+        "improved-dcgan-classic",
+        "wgan-gp-classic",
+        "acgan-classic",
+        "gan-mlp",
+        "dcgan-64",
+        "gan-dense",
         "conv-d",
-        "allconv",
+        "allconv-classic",
+        "dcgan-tf",
+        "dcgan-upsample",
+        "acgan-mult",
     }
     for name, cls in RECIPES.items():
         assert cls.name == name
@@ -60,7 +69,7 @@ def test_get_recipe_did_you_mean() -> None:
     assert get_recipe("wgan-gp") is RECIPES["wgan-gp"]
     with pytest.raises(ConfigError, match="did you mean 'wgan-gp'"):
         get_recipe("wgan_gp")
-    with pytest.raises(ConfigError, match="known: acgan, allconv"):
+    with pytest.raises(ConfigError, match="known: acgan, acgan-classic, acgan-mult, allconv"):
         get_recipe("xyz")
 
 

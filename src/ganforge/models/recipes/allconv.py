@@ -1,8 +1,6 @@
-"""``conv-d`` and ``allconv``: from dense to all-convolutional.
-
-``conv-d`` keeps the dense generator but gives D no dense layer except its output;
-``allconv`` also removes G's dense layer: G starts from the latent as an 8×8 noise image.
-"""
+"""``allconv``: the all-convolutional GAN. G starts from the latent as an 8×8 noise image and
+has no dense layer; D has none but its output. (``conv-d``, the step between the dense GAN and
+this one, is the classic preset in :mod:`ganforge.models.presets.family_c`.)"""
 
 from __future__ import annotations
 
@@ -13,7 +11,6 @@ from torch import nn
 from ganforge.errors import ConfigError
 from ganforge.models.base import dcgan_init, register, schedule
 from ganforge.models.layers import GaussianNoise, Reshape, output_activation
-from ganforge.models.nets import mlp_generator
 from ganforge.models.objectives import BCEConfig, BCERecipe
 
 
@@ -25,13 +22,6 @@ class ConvDiscriminatorConfig(BCEConfig):
     d_channels: tuple[int, ...] = (64, 128, 64)
     leaky_slope: float = 0.2
     dropout: float = 0.0
-
-
-@dataclass
-class ConvDConfig(ConvDiscriminatorConfig):
-    """Dense G (256-512-1024, batch norm) and the convolutional D."""
-
-    g_hidden: tuple[int, ...] = (256, 512, 1024)
 
 
 def conv_discriminator(
@@ -47,23 +37,6 @@ def conv_discriminator(
         c_in, size = c, (size + 1) // 2
     layers += [nn.Flatten(), nn.Linear(c_in * size * size, 1)]
     return nn.Sequential(*layers)
-
-
-@register
-class ConvD(BCERecipe):
-    name = "conv-d"
-    family = "allconv"
-    summary = "dense G, convolutional D with no dense layer but its output"
-    config_cls = ConvDConfig
-    cfg: ConvDConfig
-
-    def build_generator(self) -> nn.Module:
-        c = self.cfg
-        return mlp_generator(c.latent_dim, c.g_hidden, c.data_range, "lrelu", c.leaky_slope, True)
-
-    def build_discriminator(self) -> nn.Module:
-        c = self.cfg
-        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout, c.input_noise)
 
 
 @dataclass

@@ -1,0 +1,68 @@
+"""Family D: a DCGAN tutorial whose code the source leaves out; its architecture is assumed to
+be the common TensorFlow DCGAN tutorial's, which its parameter counts match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from ganforge.models.base import register, schedule
+from ganforge.models.objectives import BCEConfig, BCERecipe
+from ganforge.models.presets.family_a import dense_stem
+from ganforge.models.presets.keras import (
+    KERAS_ADAM_EPS,
+    KERAS_LEAKY_SLOPE,
+    batch_norm,
+    conv_same,
+    conv_transpose_same,
+    keras_init,
+)
+
+
+@dataclass
+class DcganTfConfig(BCEConfig):
+    """BCE on logits (real and fake terms summed), Adam 1e-4 for both with Keras' defaults
+    (β1 0.9, ε 1e-7), dropout 0.3 in D, LReLU at Keras' α 0.3."""
+
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    beta1: float = 0.9
+    eps: float | None = KERAS_ADAM_EPS
+    dropout: float = 0.3
+
+
+@register
+class DcganTf(BCERecipe):
+    name = "dcgan-tf"
+    family = "dcgan"
+    preset_of = "dcgan"
+    source = "DCGAN tutorial family D (grids at epochs 5, 25, 50, 75, 100)"
+    assumed = "the architecture: the TensorFlow DCGAN tutorial's"
+    summary = "the TensorFlow tutorial's DCGAN: ConvT k5, no bias, batch 256, Adam 1e-4"
+    config_cls = DcganTfConfig
+    cfg: DcganTfConfig
+    counts_batch_norm_as = "4c"
+    published_counts = (2_330_944, 212_865)
+    train_defaults = schedule(batch_size=256, epochs=100)
+
+    def build_generator(self) -> nn.Module:
+        a = KERAS_LEAKY_SLOPE
+        g = nn.Sequential(
+            dense_stem(self.cfg.latent_dim, a),
+            conv_transpose_same(256, 128, 5, 1, bias=False), batch_norm(128), nn.LeakyReLU(a),
+            conv_transpose_same(128, 64, 5, 2, bias=False), batch_norm(64), nn.LeakyReLU(a),
+            conv_transpose_same(64, 1, 5, 2, bias=False), nn.Tanh(),
+        )  # fmt: skip
+        g.apply(keras_init)
+        return g
+
+    def build_discriminator(self) -> nn.Module:
+        a, p = KERAS_LEAKY_SLOPE, self.cfg.dropout
+        d = nn.Sequential(
+            conv_same(1, 64, 5, 2), nn.LeakyReLU(a), nn.Dropout(p),
+            conv_same(64, 128, 5, 2), nn.LeakyReLU(a), nn.Dropout(p),
+            nn.Flatten(), nn.Linear(7 * 7 * 128, 1),
+        )  # fmt: skip
+        d.apply(keras_init)
+        return d
