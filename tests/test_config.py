@@ -279,3 +279,59 @@ def test_yaml_scientific_notation_is_a_number(tmp_path: Path) -> None:
     p.write_text("model:\n  lr_g: 2e-4\n")
     m = apply_overrides(ModelConfig(), load_yaml(p)["model"], "model")
     assert m.lr_g == pytest.approx(2e-4)
+
+
+# -- the grid schedule and the final figure's layout ---------------------------------------------
+
+
+def test_sample_at_reads_the_yaml_list_form_and_set(tmp_path: Path) -> None:
+    from ganforge.training.setup import make_config
+
+    p = tmp_path / "c.yaml"
+    p.write_text("recipe: gan\ntrain:\n  sample_at: [5, 25, 50]\n  sample_every: 0\n")
+    cfg = make_config(config_file=p)
+    assert (cfg.train.sample_at, cfg.train.sample_every) == ((5, 25, 50), 0)
+    cfg = make_config("gan", overrides=parse_assignments(["train.sample_at=[2, 4]"]))
+    assert cfg.train.sample_at == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"sample_at": (5, 0)}, "train.sample_at must be a list of positive epochs, got [5, 0]"),
+        ({"sample_every": -1}, "train.sample_every must be >= 0"),
+        ({"grid_layout": "3x3"}, "train.grid_layout must be one of 8x8, 2x5, 5x5, 10x10"),
+    ],
+)
+def test_bad_grid_settings_are_one_line_errors(changes: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        dataclasses.replace(TrainConfig(), **changes).validate()
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_sample_at_items_must_be_integers() -> None:
+    with pytest.raises(ConfigError, match=r"train\.sample_at\[\] must be an integer"):
+        apply_overrides(TrainConfig(), {"sample_at": ["5x"]}, "train")
+    with pytest.raises(ConfigError, match=r"train\.sample_at must be a list, got 5"):
+        apply_overrides(TrainConfig(), {"sample_at": 5}, "train")
+
+
+@pytest.mark.parametrize("layout", ["per-class", "classes-5x6"])
+def test_class_layouts_of_an_unconditional_recipe_are_refused(layout: str) -> None:
+    cfg = RunConfig(recipe="gan", model=GANConfig(), train=TrainConfig(grid_layout=layout))
+    with pytest.raises(ConfigError) as err:
+        cfg.validate()
+    assert str(err.value) == (
+        f"grid layout {layout!r} needs a conditional recipe (acgan); gan is unconditional"
+    )
+
+
+@pytest.mark.parametrize(
+    ("every", "at", "epochs"),
+    [(1, (), [1, 2, 3, 4, 5, 6]), (4, (1, 5), [1, 4, 5]), (0, (2, 6), [2, 6]), (0, (), [])],
+)
+def test_grid_at_is_every_sample_every_epochs_and_the_sample_at_ones(
+    every: int, at: tuple, epochs: list
+) -> None:
+    t = TrainConfig(sample_every=every, sample_at=at)
+    assert [e for e in range(1, 7) if t.grid_at(e)] == epochs

@@ -11,10 +11,12 @@ from ganforge.errors import CheckpointError, ConfigError
 from ganforge.generation import (
     TrainedModel,
     interpolation_latents,
+    layout_samples,
     load_model,
     sample_labels,
     slerp,
 )
+from ganforge.reporting.layouts import plan_layout
 from ganforge.training.checkpoint import save_checkpoint
 from ganforge.training.setup import build_recipe, make_config
 
@@ -286,3 +288,24 @@ def test_load_model_weights_not_fitting_config(tmp_path: Path) -> None:
     overwrite_checkpoint(path, wider, cfg)  # the config says 8 channels, the weights have 16
     with pytest.raises(CheckpointError, match="generator weights do not fit"):
         load_model(tmp_path)
+
+
+# -- layout_samples ----------------------------------------------------------------------------
+
+
+def test_layout_samples_draw_each_cell_from_its_latent_and_class() -> None:
+    model = model_for("acgan", g_channels=8, d_channels=8)
+    layout = plan_layout("classes-5x6", tuple("abcdefghij"))
+    ((page, images),) = layout_samples(model.recipe, layout, seed=4)
+    assert page is layout.pages[0] and images.shape == (30, 1, 28, 28)
+    # Cell 16 is the second sample of class 5: latent 1 of the seed's three.
+    expected = model.recipe.sample_images(model.latents(4, 3)[[1]], torch.tensor([5]))
+    assert torch.allclose(images[16:17], expected, atol=1e-6)
+
+
+def test_layout_samples_of_every_page_share_the_latents() -> None:
+    model = model_for("acgan", g_channels=8, d_channels=8)
+    pages = layout_samples(model.recipe, plan_layout("per-class", tuple("abc")), seed=0)
+    assert [page.title for page, _ in pages] == ["a", "b", "c"]
+    assert all(images.shape == (64, 1, 28, 28) for _, images in pages)
+    assert not torch.equal(pages[0][1], pages[1][1])  # the class changes the digits

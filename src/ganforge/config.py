@@ -47,7 +47,9 @@ class TrainConfig:
     steps: int | None = None  # stop after this many steps (G updates) in total, if set
     batch_size: int = 64
     seed: int = 0
-    sample_every: int = 1  # epochs between sample grids (and redraws of the loss plots)
+    sample_every: int = 1  # epochs between sample grids and plot redraws (0: only sample_at)
+    sample_at: tuple[int, ...] = ()  # epochs that get a grid too, e.g. (5, 25, 50, 75, 100)
+    grid_layout: str = "8x8"  # the final figure in samples/ (see reporting/layouts.py)
     checkpoint_every: int = 1  # epochs between numbered checkpoints (the last one always kept)
     log_every: int = 20  # steps between reads of the device-side statistics and log lines
     tensorboard: bool = False
@@ -64,11 +66,11 @@ class TrainConfig:
             self,
             "epochs",
             "batch_size",
-            "sample_every",
             "checkpoint_every",
             "log_every",
             "d_wins_intervals",
         )
+        self._validate_outputs()
         if self.eval_every < 0 or self.eval_samples < 100:
             raise ConfigError(
                 "train.eval_every must be >= 0 and train.eval_samples >= 100, got "
@@ -91,6 +93,32 @@ class TrainConfig:
         if self.on_diverge not in ON_DIVERGE:
             choices = " or ".join(repr(c) for c in ON_DIVERGE)
             raise ConfigError(f"train.on_diverge must be {choices}, got {self.on_diverge!r}")
+
+    def _validate_outputs(self) -> None:
+        """The grid schedule and the final figure's layout."""
+        # Imported here: the layouts live with the reporting code, which loads torch.
+        from ganforge.reporting.layouts import GRID_LAYOUTS
+
+        if self.sample_every < 0:
+            raise ConfigError(
+                f"train.sample_every must be >= 0 (0: grids only at train.sample_at), "
+                f"got {self.sample_every}"
+            )
+        if any(epoch < 1 for epoch in self.sample_at):
+            raise ConfigError(
+                f"train.sample_at must be a list of positive epochs, got {list(self.sample_at)}"
+            )
+        if self.grid_layout not in GRID_LAYOUTS:
+            raise ConfigError(
+                f"train.grid_layout must be one of {', '.join(GRID_LAYOUTS)}, "
+                f"got {self.grid_layout!r}"
+            )
+
+    def grid_at(self, epoch: int) -> bool:
+        """Whether the end of ``epoch`` gets a sample grid by the schedule (the trainer adds
+        the last epoch, which always gets one)."""
+        every = self.sample_every > 0 and epoch % self.sample_every == 0
+        return every or epoch in self.sample_at
 
 
 @dataclass
@@ -167,9 +195,25 @@ class RunConfig:
             raise ConfigError(f"dataset must be 'mnist' or 'fashion-mnist', got {self.dataset!r}")
         self.model.validate()
         self.train.validate()
+        check_grid_layout(self.train.grid_layout, self.recipe)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def check_grid_layout(layout: str, recipe: str) -> None:
+    """Refuse a layout drawn by class (``per-class``, ``classes-5x6``) for a recipe that
+    cannot draw a given class."""
+    # Imported here: the recipes' registry imports this module.
+    from ganforge.models import RECIPES, get_recipe
+    from ganforge.reporting.layouts import CLASS_LAYOUTS
+
+    if layout in CLASS_LAYOUTS and not get_recipe(recipe).conditional:
+        conditional = ", ".join(sorted(n for n, cls in RECIPES.items() if cls.conditional))
+        raise ConfigError(
+            f"grid layout {layout!r} needs a conditional recipe ({conditional}); "
+            f"{recipe} is unconditional"
+        )
 
 
 def _positive(obj: Any, *names: str) -> None:

@@ -16,6 +16,7 @@ from ganforge.config import RunConfig
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.models import Recipe
+from ganforge.reporting.layouts import GridLayout, GridPage
 from ganforge.training.checkpoint import load_checkpoint
 from ganforge.training.run_dir import RunLayout
 from ganforge.training.setup import build_recipe, config_from_dict, resolve_device
@@ -103,6 +104,18 @@ def sample_labels(model: TrainedModel, n: int, cls: int | None) -> Tensor | None
     if cls is not None:
         return torch.full((n,), cls, dtype=torch.long)
     return torch.arange(n) % model.recipe.num_classes
+
+
+def layout_samples(recipe: Recipe, layout: GridLayout, seed: int) -> list[tuple[GridPage, Tensor]]:
+    """Each page of ``layout`` with its images from the recipe's sampler (the weight average
+    if it keeps one); the latents come from ``seed`` on a CPU generator, so the same seed
+    draws the same figure on any device."""
+    z = recipe.sample_latent(layout.num_latents, generator=torch.Generator().manual_seed(seed))
+    pages = []
+    for page in layout.pages:
+        labels = None if page.labels is None else torch.tensor(page.labels, dtype=torch.long)
+        pages.append((page, recipe.sample_images(z[list(page.latents)], labels)))
+    return pages
 
 
 def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:

@@ -10,8 +10,19 @@ import typer
 from PIL import Image
 from rich.console import Console
 
-from ganforge.generation import interpolation_latents, load_model, sample_labels
+from ganforge.cli.train import GridLayoutChoice
+from ganforge.config import check_grid_layout
+from ganforge.data import DATASETS
+from ganforge.errors import ConfigError
+from ganforge.generation import (
+    TrainedModel,
+    interpolation_latents,
+    layout_samples,
+    load_model,
+    sample_labels,
+)
 from ganforge.reporting import grid_image, save_gif, save_grid, save_strip
+from ganforge.reporting.layouts import plan_layout
 
 RunArg = Annotated[Path, typer.Argument(help="Run directory (or a checkpoint .safetensors file).")]
 CheckpointOpt = Annotated[Path | None, typer.Option(help="A checkpoint other than the run's last.")]
@@ -29,7 +40,7 @@ def default_output(run_dir: Path, name: str) -> Path:
 
 def sample(
     run_dir: RunArg,
-    n: Annotated[int, typer.Option(min=1, max=100_000, help="How many images.")] = 64,
+    n: Annotated[int | None, typer.Option(min=1, max=100_000, help="How many images [64].")] = None,
     class_: ClassOpt = None,
     seed: Annotated[int, typer.Option(help="Latent seed: same seed, same digits.")] = 0,
     grid: Annotated[Path | None, typer.Option(help="Write one grid PNG here.")] = None,
@@ -38,6 +49,13 @@ def sample(
     ] = None,
     npy: Annotated[
         Path | None, typer.Option(help="Write uint8 N×28×28 (+ NAME_labels.npy if conditional).")
+    ] = None,
+    grid_layout: Annotated[
+        GridLayoutChoice | None,
+        typer.Option(
+            help="Draw this figure as `train --grid-layout` does (8x8, 2x5, 5x5, 10x10, "
+            "classes-5x6, per-class) into --grid; per-class writes GRID_class_K.png."
+        ),
     ] = None,
     checkpoint: CheckpointOpt = None,
     device: DeviceOpt = "cpu",
@@ -49,7 +67,20 @@ def sample(
       ganforge sample runs/dcgan-20261122-101010 --n 64 --grid digits.png
       ganforge sample runs/acgan-… --class 7 --n 100 --npy sevens.npy
       ganforge sample runs/gan-… --n 10000 --npy samples.npy --seed 1
+      ganforge sample runs/acgan-… --grid-layout per-class --grid classes.png
     """
+    if grid_layout is not None:
+        if n is not None or class_ is not None or out is not None or npy is not None:
+            raise ConfigError(
+                "--grid-layout chooses the images itself: it takes --grid, --seed, "
+                "--checkpoint and --device, not --n, --class, --out or --npy"
+            )
+        model = load_model(run_dir, checkpoint, device)
+        name = grid_layout.value
+        grid = grid or default_output(run_dir, f"{name}_seed{seed}.png")
+        _print_written(write_layout(model, name, seed, grid))
+        return
+    n = 64 if n is None else n
     model = load_model(run_dir, checkpoint, device)
     model.check_class(class_)
     labels = sample_labels(model, n, class_)
@@ -77,8 +108,25 @@ def sample(
             label_path = npy.with_name(npy.stem + "_labels.npy")
             np.save(label_path, labels.numpy().astype(np.int64))
             written.append(label_path)
+    _print_written(written)
+
+
+def write_layout(model: TrainedModel, layout: str, seed: int, grid: Path) -> list[Path]:
+    """The figure(s) of ``layout`` with latents from ``seed``: ``grid``, or for a layout of
+    several pages one file per page, named ``grid``'s stem + the page's suffix."""
+    check_grid_layout(layout, model.config.recipe)
+    classes = DATASETS[model.config.dataset].class_names if model.conditional else None
+    grid.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for page, images in layout_samples(model.recipe, plan_layout(layout, classes), seed):
+        path = grid.with_name(f"{grid.stem}{page.suffix}{grid.suffix}")
+        written.append(save_grid(images, path, page.columns, model.transform.bounds, page.title))
+    return written
+
+
+def _print_written(paths: list[Path]) -> None:
     console = Console(stderr=True)
-    for path in written:
+    for path in paths:
         console.print(f"wrote {path}", highlight=False)
 
 

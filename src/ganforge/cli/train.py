@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ganforge.config import ON_DIVERGE, load_yaml, parse_assignments
 from ganforge.errors import ConfigError
+from ganforge.reporting.layouts import GRID_LAYOUTS
 from ganforge.training.run_dir import RunLayout, default_run_dir
 from ganforge.training.setup import make_config
 from ganforge.training.trainer import Trainer
@@ -23,11 +24,26 @@ EXAMPLES = """
   ganforge train wgan-gp --config my.yaml --set model.gp_weight=5 --out runs/wgan
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
+  ganforge train acgan --sample-at 1,5,10 --grid-layout per-class --plain > train.log
 """
 
-# A choice, so that --help lists the values and a wrong one is a usage error; the values are
-# the config's own (train.on_diverge), so the two cannot drift apart.
+# Choices, so that --help lists the values and a wrong one is a usage error; the values are
+# those the config accepts (train.on_diverge, train.grid_layout), so the two cannot drift apart.
 OnDiverge = Enum("OnDiverge", {value: value for value in ON_DIVERGE}, type=str)
+GridLayoutChoice = Enum("GridLayoutChoice", {value: value for value in GRID_LAYOUTS}, type=str)
+
+
+def parse_epochs(text: str) -> list[int]:
+    """``"5,25,50"`` → ``[5, 25, 50]`` (the value of ``--sample-at``); positive epochs only."""
+    try:
+        epochs = [int(part) for part in text.split(",")]
+    except ValueError:
+        epochs = []
+    if not epochs or any(epoch < 1 for epoch in epochs):
+        raise ConfigError(
+            f"--sample-at expects comma-separated positive epochs such as 5,25,50, got {text!r}"
+        )
+    return epochs
 
 
 def train(
@@ -58,13 +74,36 @@ def train(
         bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
     ] = False,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = None,
-    sample_every: Annotated[int | None, typer.Option(help="Epochs between sample grids.")] = None,
+    sample_every: Annotated[
+        int | None,
+        typer.Option(help="Epochs between sample grids; 0: only at --sample-at and the last."),
+    ] = None,
+    sample_at: Annotated[
+        str | None,
+        typer.Option(help="Also write grids at these epochs, comma-separated: 5,25,50,75,100."),
+    ] = None,
+    grid_layout: Annotated[
+        GridLayoutChoice | None,
+        typer.Option(
+            help="Final figure: 8x8 (default: the last grid), or samples/final.png in 2x5, "
+            "5x5, 10x10, classes-5x6 (3 per class; conditional recipes), or per-class "
+            "(conditional: samples/final_class_K.png, titled).",
+        ),
+    ] = None,
     checkpoint_every: Annotated[
         int | None, typer.Option(help="Epochs between kept checkpoints.")
     ] = None,
     log_every: Annotated[
-        int | None, typer.Option(help="Steps between log lines and CSV flushes.")
+        int | None,
+        typer.Option(help="Steps between status lines (the interval of --plain) and CSV flushes."),
     ] = None,
+    plain: Annotated[
+        bool,
+        typer.Option(
+            help="Plain status lines (D loss, G loss, D(x), D(G(z))), one per --log-every "
+            "steps, even on a terminal: for log files and non-interactive runs."
+        ),
+    ] = False,
     tensorboard: Annotated[
         bool, typer.Option(help="Also write TensorBoard scalars and images.")
     ] = False,
@@ -90,6 +129,8 @@ def train(
         "seed": seed,
         "device": device,
         "sample_every": sample_every,
+        "sample_at": parse_epochs(sample_at) if sample_at is not None else None,
+        "grid_layout": grid_layout.value if grid_layout is not None else None,
         "checkpoint_every": checkpoint_every,
         "log_every": log_every,
         "eval_every": eval_every,
@@ -119,7 +160,9 @@ def train(
     cfg = make_config(recipe, config, overrides)
     run_dir = out or default_run_dir(cfg.recipe)
     console = Console(stderr=True)
-    trainer = Trainer(cfg, run_dir, data_dir=data_dir, resume=resume)  # all checks happen here
+    # All checks happen here. --plain is how this session shows progress, not part of the run.
+    display = False if plain else None
+    trainer = Trainer(cfg, run_dir, data_dir=data_dir, resume=resume, display=display)
     what = "resuming" if resume else "training"
     console.print(
         f"[bold]ganforge[/] {what} [bold]{cfg.recipe}[/] on {cfg.dataset} "

@@ -17,6 +17,8 @@ RESUMABLE = (
     "steps",
     "device",
     "sample_every",
+    "sample_at",
+    "grid_layout",
     "checkpoint_every",
     "log_every",
     "tensorboard",

@@ -14,6 +14,7 @@ class RunLayout:
 
     config.yaml  summary.json  progress.gif  events.log  train.lock
     samples/epoch_0001.png …   metrics/batches.csv  metrics/epochs.csv
+    samples/final.png (or samples/final_class_0.png … with the per-class grid layout)
     plots/loss_per_batch.png  plots/loss_per_epoch.png
     checkpoints/last.safetensors  checkpoints/epoch_0005.safetensors …
     tensorboard/
@@ -87,6 +88,16 @@ class RunLayout:
         name = f"{int(epoch):04d}" if float(epoch).is_integer() else f"{epoch:07.2f}"
         return self.samples / f"epoch_{name}.png"
 
+    def final_grid(self, suffix: str = "") -> Path:
+        """The final figure in the run's ``--grid-layout``: ``final.png``, or ``final`` +
+        the page's suffix for a layout of several pages (``final_class_3.png`` for class 3).
+        The default 8x8 layout writes none: the last epoch's grid is that figure."""
+        return self.samples / f"final{suffix}.png"
+
+    def final_grids(self) -> list[Path]:
+        """Every final figure there is (e.g. of an earlier layout, before a resume)."""
+        return sorted(self.samples.glob("final*.png"))
+
     @staticmethod
     def grid_epoch(path: Path) -> float:
         """The epoch a sample grid shows, from its name (for ordering the GIF's frames)."""
@@ -117,8 +128,9 @@ class RunLayout:
                     tmp.unlink(missing_ok=True)
 
     def clear_grids(self) -> None:
-        """Delete the sample grids and the GIF (of a run that left no checkpoint)."""
-        for path in (*self.samples.glob("epoch_*.png"), self.gif):
+        """Delete the sample grids, final figures and the GIF (of a run that left no
+        checkpoint)."""
+        for path in (*self.samples.glob("epoch_*.png"), *self.final_grids(), self.gif):
             path.unlink(missing_ok=True)
 
 

@@ -23,8 +23,10 @@ from ganforge.config import RunConfig
 from ganforge.data import ImageData, load_dataset
 from ganforge.data.batches import BatchStream, ImageTransform
 from ganforge.errors import ConfigError, GanforgeError
+from ganforge.generation import layout_samples
 from ganforge.models.base import Recipe, frozen
 from ganforge.reporting import plot_eval_curves, plot_training_curves, save_gif, save_grid
+from ganforge.reporting.layouts import DEFAULT_LAYOUT, plan_layout
 from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
 from ganforge.training.divergence import (
     Divergence,
@@ -45,6 +47,7 @@ from ganforge.training.setup import build_recipe, resolve_device
 
 BASE_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 FIXED_SAMPLES = 64
+FIXED_SEED_OFFSET = 7919  # fixed latents get a seed apart from the training's own
 
 
 class TrainingInterrupted(GanforgeError):
@@ -71,7 +74,7 @@ def fixed_inputs(recipe: Recipe, seed: int) -> tuple[Tensor, Tensor | None, int]
     Unconditional: 64 latents, 8×8. Conditional: one row per class, the same 8 latents in every
     row, so a column shows one "style" across classes.
     """
-    g = torch.Generator().manual_seed(seed + 7919)
+    g = torch.Generator().manual_seed(seed + FIXED_SEED_OFFSET)
     if not recipe.conditional:
         return recipe.sample_latent(FIXED_SAMPLES, generator=g), None, 8
     z = recipe.sample_latent(8, generator=g).repeat(recipe.num_classes, 1)
@@ -324,6 +327,24 @@ class Trainer:
             self.log.tb.image("samples", path, self.step)
         return path
 
+    def write_final_figure(self) -> list[Path]:
+        """The final figure(s) in ``train.grid_layout``, from latents of a fixed seed, so a
+        rerun or a resume draws the same figure; figures of another layout (a resume may
+        change it) are deleted. The default 8x8 writes none: the last grid is that figure."""
+        name = self.cfg.train.grid_layout
+        written: list[Path] = []
+        if name != DEFAULT_LAYOUT:
+            classes = self.data.class_names if self.recipe.conditional else None
+            layout = plan_layout(name, classes)
+            seed = self.cfg.train.seed + FIXED_SEED_OFFSET
+            for page, images in layout_samples(self.recipe, layout, seed):
+                path = self.layout.final_grid(page.suffix)
+                bounds = self.transform.bounds
+                written.append(save_grid(images, path, page.columns, bounds, page.title))
+        for stale in set(self.layout.final_grids()) - set(written):
+            stale.unlink(missing_ok=True)
+        return written
+
     def _flush(
         self, pending: list[Tensor], first_step: int, then: float, bar: ProgressDisplay
     ) -> bool:
@@ -473,7 +494,7 @@ class Trainer:
         row = self.log.close_epoch(epoch, self.step, self.elapsed)
         last = self.step >= self.total_steps
         # The grid first: a crash right after the checkpoint must not lose this epoch's grid.
-        if epoch % cfg.sample_every == 0 or last:
+        if cfg.grid_at(epoch) or last:
             self.write_samples()
             if not last:  # _finish() draws the final plots; redraws cost ~0.5 s, so not always
                 plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
@@ -500,12 +521,14 @@ class Trainer:
         bar.message(f"epoch {epoch}: {format_stats(row)}")
 
     def _finish(self) -> None:
-        """The outputs drawn from the whole history: GIF, plots, summary (the last, so that
-        its absence tells a resume that they are still to be written)."""
+        """The outputs drawn from the whole history or the final state: GIF, final figure,
+        plots, summary (the last, so that its absence tells a resume that they are still to
+        be written)."""
         layout = self.layout
         grids = sorted(layout.samples.glob("epoch_*.png"), key=layout.grid_epoch)
         if grids:
             save_gif(grids, layout.gif)
+        self.write_final_figure()
         plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
         if self.eval is not None:
             plot_eval_curves(layout.metrics / "eval.csv", layout.plots / "eval.png")
