@@ -110,6 +110,21 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path, mnist_sm
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_resume_is_exact_with_sampled_batches_and_soft_labels(tmp_path, mnist_small):
+    """The Keras 1 loop's pieces (class-homogeneous random batches, a joint D batch, a 2-way
+    head on noisy soft labels, fakes for the real batch's classes) resume bit for bit too."""
+    model = {"d_output": "pair", "soft_labels": True, "joint_batch": True, "fake_labels": "real"}
+    cfg = small_config("acgan", model, sampling="class", epoch_steps=6, batch_size=8)
+    straight, pieces = tmp_path / "straight", tmp_path / "pieces"
+    train(cfg, straight, data=mnist_small, display=False)
+    Trainer(cfg, pieces, data=mnist_small, display=False).run(stop_at=8)
+    Trainer(cfg, pieces, data=mnist_small, resume=True, display=False).run()
+    assert len(losses(straight)) == 12  # 2 epochs of 6 steps
+    assert losses(pieces) == losses(straight)
+    a, b = generator_weights(straight), generator_weights(pieces)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_extending_a_finished_run_equals_training_longer(tmp_path, mnist_small):
     """`--resume --epochs 2` on a finished 1-epoch run equals a 2-epoch run (dcgan has no
     schedule that depends on the run's length)."""

@@ -43,6 +43,7 @@ def mlp_discriminator(
     slope: float = 0.2,
     input_noise: float = 0.0,
     minibatch_std: bool = False,
+    outputs: int = 1,
 ) -> nn.Sequential:
     """Dense D: 1×28×28 → hidden layers (with dropout) → [batch spread] → one logit."""
     layers: list[nn.Module] = [GaussianNoise(input_noise), nn.Flatten()]
@@ -55,7 +56,7 @@ def mlp_discriminator(
     if minibatch_std:
         layers.append(MinibatchStd())
         width += 1
-    layers.append(nn.Linear(width, 1))
+    layers.append(nn.Linear(width, outputs))
     return nn.Sequential(*layers)
 
 

@@ -92,6 +92,11 @@ class BCERecipe(Recipe):
         return loss, {"g_loss": loss.detach()}
 
     # -- the adversarial head, shared with AC-GAN ----------------------------------------------
+    @property
+    def adversarial_outputs(self) -> int:
+        """Width of D's real/fake output: 1 logit, or 2 for the ``[fake, real]`` pair head."""
+        return 2 if self.cfg.d_output == "pair" else 1
+
     def adversarial_d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         """D's real/fake loss for the configured head and targets; halved with a joint batch
         (the mean over the 2B images of one forward, as Keras computes it)."""

@@ -2,8 +2,10 @@
 the run's outputs (grids, logs, plots, checkpoints, summary).
 
 One *step* is one G update and the ``d_steps`` D updates before it, each D update on its own
-real batch; an *epoch* is one pass over the training images. Statistics stay on the device
-and are read once per ``log_every`` steps, so the hot loop has no host-device syncs.
+real batch; an *epoch* is one pass over the training images, or with ``train.sampling``
+"replacement" or "class" ``train.epoch_steps`` steps of randomly drawn batches. Statistics
+stay on the device and are read once per ``log_every`` steps, so the hot loop has no
+host-device syncs.
 """
 
 from __future__ import annotations

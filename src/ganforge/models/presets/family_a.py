@@ -34,6 +34,7 @@ from ganforge.models.presets.keras import (
     conv_transpose_same,
     keras_init,
 )
+from ganforge.models.recipes.acgan import TwoHeadDiscriminator
 
 SOURCE = "Keras family A: five models sharing one loop (Yogi, latent 128)"
 
@@ -98,7 +99,7 @@ class GanSelu(FamilyA):
                 nn.Flatten(),
                 nn.Linear(784, 128), nn.SELU(),
                 nn.Linear(128, 64), nn.SELU(),
-                nn.Linear(64, 1),  # the sigmoid is inside the loss, on the logit
+                nn.Linear(64, self.adversarial_outputs),
             )
         )  # fmt: skip
 
@@ -141,7 +142,7 @@ class DcganGelu(FamilyA):
                 GaussianNoise(self.cfg.input_noise),
                 conv_same(1, 64, 5, 2), nn.GELU(), batch_norm(64), nn.Dropout(p),
                 conv_same(64, 128, 5, 2), nn.GELU(), batch_norm(128), nn.Dropout(p),
-                nn.Flatten(), nn.Linear(7 * 7 * 128, 1),
+                nn.Flatten(), nn.Linear(7 * 7 * 128, self.adversarial_outputs),
             )
         )  # fmt: skip
 
@@ -216,7 +217,7 @@ class ImprovedDcganClassic(FamilyA):
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
         trunk = noisy_conv_trunk(c.input_noise, c.dropout, c.leaky_slope)
-        return self._init(nn.Sequential(trunk, nn.Linear(7 * 7 * 128, 1)))
+        return self._init(nn.Sequential(trunk, nn.Linear(7 * 7 * 128, self.adversarial_outputs)))
 
 
 # -- wgan-gp-classic --------------------------------------------------------------------------
@@ -314,20 +315,6 @@ class LabelChannelGenerator(nn.Module):
         return self.body(torch.cat([self.noise_stem(z), self.label_stem(labels)], dim=1))
 
 
-class TwoHeads(nn.Module):
-    """D(x) → (real/fake output, class logits) over a shared trunk of ``features`` outputs."""
-
-    def __init__(self, trunk: nn.Module, features: int, num_classes: int, adv: int = 1) -> None:
-        super().__init__()
-        self.trunk = trunk
-        self.adversarial = nn.Linear(features, adv)
-        self.classifier = nn.Linear(features, num_classes)  # logits: no softmax before the CE
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.trunk(x)
-        return self.adversarial(h), self.classifier(h)
-
-
 @register
 class AcganClassic(AuxClassifierRecipe):
     name = "acgan-classic"
@@ -349,6 +336,6 @@ class AcganClassic(AuxClassifierRecipe):
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
         trunk = noisy_conv_trunk(c.input_noise, c.dropout, c.leaky_slope)
-        d = TwoHeads(trunk, 7 * 7 * 128, self.num_classes)
+        d = TwoHeadDiscriminator(trunk, 7 * 7 * 128, self.num_classes)
         d.apply(keras_init)
         return d

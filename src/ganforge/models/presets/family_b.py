@@ -54,7 +54,7 @@ class GanMlp(BCERecipe):
             nn.Linear(784, 1024), nn.LeakyReLU(0.2), nn.Dropout(p),
             nn.Linear(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(p),
             nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(p),
-            nn.Linear(256, 1),
+            nn.Linear(256, self.adversarial_outputs),
         )  # fmt: skip
 
 
@@ -106,7 +106,7 @@ class Dcgan64(BCERecipe):
         d = nn.Sequential(
             nn.Conv2d(1, 128, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
             *down(128, 256), *down(256, 512), *down(512, 1024),
-            nn.Flatten(), nn.Linear(1024 * 4 * 4, 1),
+            nn.Flatten(), nn.Linear(1024 * 4 * 4, self.adversarial_outputs),
         )  # fmt: skip
         d.apply(dcgan_init)
         return d

@@ -68,7 +68,7 @@ class FamilyC(BCERecipe):
             conv_same(1, 64, 5, 2), nn.LeakyReLU(0.2),
             conv_same(64, 128, 5, 2), nn.LeakyReLU(0.2),
             conv_same(128, 64, 5, 2), nn.LeakyReLU(0.2),
-            nn.Flatten(), nn.Linear(64 * 4 * 4, 1),
+            nn.Flatten(), nn.Linear(64 * 4 * 4, self.adversarial_outputs),
         )  # fmt: skip
         d.apply(keras_init)
         return d
@@ -89,7 +89,7 @@ class GanDense(FamilyC):
             nn.Linear(784, 1024), nn.LeakyReLU(0.2), nn.Dropout(0.3),
             nn.Linear(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
             nn.Linear(512, 256), nn.LeakyReLU(0.2),
-            nn.Linear(256, 1),
+            nn.Linear(256, self.adversarial_outputs),
         )  # fmt: skip
         d.apply(keras_init)
         return d

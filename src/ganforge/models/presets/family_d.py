@@ -62,7 +62,7 @@ class DcganTf(BCERecipe):
         d = nn.Sequential(
             conv_same(1, 64, 5, 2), nn.LeakyReLU(a), nn.Dropout(p),
             conv_same(64, 128, 5, 2), nn.LeakyReLU(a), nn.Dropout(p),
-            nn.Flatten(), nn.Linear(7 * 7 * 128, 1),
+            nn.Flatten(), nn.Linear(7 * 7 * 128, self.adversarial_outputs),
         )  # fmt: skip
         d.apply(keras_init)
         return d

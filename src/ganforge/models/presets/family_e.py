@@ -27,8 +27,8 @@ from ganforge.models.objectives import (
     BCEConfig,
     BCERecipe,
 )
-from ganforge.models.presets.family_a import TwoHeads
 from ganforge.models.presets.keras import conv_same, keras_init
+from ganforge.models.recipes.acgan import TwoHeadDiscriminator
 
 SOURCE = "Keras 1 family E: DCGAN and AC-GAN with a 2-way softmax D and noisy soft labels"
 QUIRKS = ("d_trains_in_g_step", "soft_labels_per_batch")
@@ -78,7 +78,7 @@ class DcganUpsample(BCERecipe):
             conv_same(1, 128, 5, 2), nn.Tanh(), nn.Dropout(p),
             conv_same(128, 512, 5, 2), nn.Tanh(), nn.Dropout(p),
             nn.Flatten(), nn.Linear(512 * 7 * 7, 512), nn.Tanh(), nn.Dropout(p),
-            nn.Linear(512, 2),  # [fake, real] logits; the softmax is inside the loss
+            nn.Linear(512, self.adversarial_outputs),  # [fake, real]: softmax inside the loss
         )  # fmt: skip
         d.apply(keras_init)
         return d
@@ -154,6 +154,6 @@ class AcganMult(AuxClassifierRecipe):
             conv_same(256, 256, 3), nn.Tanh(), nn.Dropout(p),
             nn.Flatten(),
         )  # fmt: skip
-        d = TwoHeads(trunk, 256 * 8 * 8, self.num_classes, adv=2)
+        d = TwoHeadDiscriminator(trunk, 256 * 8 * 8, self.num_classes, self.adversarial_outputs)
         d.apply(keras_init)
         return d

@@ -74,10 +74,10 @@ class ConditionalGenerator(nn.Module):
 class TwoHeadDiscriminator(nn.Module):
     """D(x) → (real/fake logit, class logits) over a shared trunk."""
 
-    def __init__(self, trunk: nn.Module, features: int, num_classes: int) -> None:
+    def __init__(self, trunk: nn.Module, features: int, num_classes: int, adv: int = 1) -> None:
         super().__init__()
         self.trunk = trunk
-        self.adversarial = nn.Linear(features, 1)
+        self.adversarial = nn.Linear(features, adv)  # 1 logit, or the [fake, real] pair
         self.classifier = nn.Linear(features, num_classes)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -108,6 +108,6 @@ class ACGAN(AuxClassifierRecipe):
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
         trunk, features = dcgan_trunk(c.d_channels, True, c.dropout, 0.2, c.input_noise)
-        d = TwoHeadDiscriminator(trunk, features, self.num_classes)
+        d = TwoHeadDiscriminator(trunk, features, self.num_classes, self.adversarial_outputs)
         d.apply(dcgan_init)
         return d

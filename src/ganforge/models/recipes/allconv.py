@@ -25,7 +25,11 @@ class ConvDiscriminatorConfig(BCEConfig):
 
 
 def conv_discriminator(
-    channels: tuple[int, ...], slope: float, dropout: float, input_noise: float = 0.0
+    channels: tuple[int, ...],
+    slope: float,
+    dropout: float,
+    input_noise: float = 0.0,
+    outputs: int = 1,
 ) -> nn.Sequential:
     """Conv k5 s2 "same" layers (28 → 14 → 7 → 4) then one dense output logit."""
     layers: list[nn.Module] = [GaussianNoise(input_noise)]
@@ -35,7 +39,7 @@ def conv_discriminator(
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         c_in, size = c, (size + 1) // 2
-    layers += [nn.Flatten(), nn.Linear(c_in * size * size, 1)]
+    layers += [nn.Flatten(), nn.Linear(c_in * size * size, outputs)]
     return nn.Sequential(*layers)
 
 
@@ -98,4 +102,6 @@ class AllConv(BCERecipe):
 
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
-        return conv_discriminator(c.d_channels, c.leaky_slope, c.dropout, c.input_noise)
+        return conv_discriminator(
+            c.d_channels, c.leaky_slope, c.dropout, c.input_noise, self.adversarial_outputs
+        )

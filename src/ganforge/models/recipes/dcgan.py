@@ -59,7 +59,7 @@ class DCGANBase(BCERecipe):
         trunk, features = dcgan_trunk(
             c.d_channels, c.batch_norm, c.dropout, c.leaky_slope, c.input_noise
         )
-        d = nn.Sequential(trunk, nn.Linear(features, 1))
+        d = nn.Sequential(trunk, nn.Linear(features, self.adversarial_outputs))
         d.apply(dcgan_init)
         return d
 

@@ -58,5 +58,11 @@ class GAN(BCERecipe):
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
         return mlp_discriminator(
-            c.d_hidden, c.dropout, "lrelu", c.leaky_slope, c.input_noise, c.minibatch_std
+            c.d_hidden,
+            c.dropout,
+            "lrelu",
+            c.leaky_slope,
+            c.input_noise,
+            c.minibatch_std,
+            self.adversarial_outputs,
         )
