@@ -23,6 +23,12 @@ def ganforge(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     return exit_.value.code, captured.out, captured.err
 
 
+def test_help_shows_the_ladder_and_an_example(monkeypatch, capsys):
+    code, out, _ = ganforge(monkeypatch, capsys, "ablate", "--help")
+    assert code == 0
+    assert "+ label smoothing" in out and "ganforge ablate improved-dcgan --seeds 3" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
