@@ -47,14 +47,17 @@ LADDER: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 @dataclass(frozen=True)
 class Rung:
-    """One step of the ladder: its model settings and what it changes."""
+    """One step of the ladder: its model settings and what it changes.
+
+    ``diff`` maps each changed field to (before, now): rung 1's against the recipe's
+    defaults (the tricks it turns off), every later rung's against the rung before.
+    """
 
     index: int  # 1-based
     name: str
     slug: str
     model: dict[str, Any]  # the ladder's fields (and BASE) at this rung
-    diff: dict[str, tuple[Any, Any]]  # field → (before, now): rung 1 against the recipe's
-    # defaults, later rungs against the rung before
+    diff: dict[str, tuple[Any, Any]]
 
     @property
     def folder(self) -> str:
