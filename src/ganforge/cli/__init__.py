@@ -1,4 +1,4 @@
-"""The ``ganforge`` command line: train, sample, interpolate, recipes.
+"""The ``ganforge`` command line: train, sample, interpolate, recipes, evaluate, ablate.
 
 Every user-facing error is a :class:`~ganforge.errors.GanforgeError` printed as one line with
 a non-zero exit; tracebacks are for bugs only.
@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ganforge.cli import ablate as _ablate
 from ganforge.cli import evaluate as _evaluate
 from ganforge.cli import evaluator as _evaluator
 from ganforge.cli import generate as _generate
@@ -34,6 +35,7 @@ app.command("sample")(_generate.sample)
 app.command("interpolate")(_generate.interpolate)
 app.command("recipes")(_recipes.recipes)
 app.command("evaluate")(_evaluate.evaluate)
+app.command("ablate")(_ablate.ablate)
 app.add_typer(_evaluator.app, name="evaluator")
 
 
