@@ -322,7 +322,8 @@ def test_class_layouts_of_an_unconditional_recipe_are_refused(layout: str) -> No
     with pytest.raises(ConfigError) as err:
         cfg.validate()
     assert str(err.value) == (
-        f"grid layout {layout!r} needs a conditional recipe (acgan); gan is unconditional"
+        f"grid layout {layout!r} needs a conditional recipe (acgan, acgan-classic, acgan-mult); "
+        "gan is unconditional"
     )
 
 

@@ -88,7 +88,12 @@ def test_the_trainings_seed_redraws_its_final_figure(runs, run_cli, tmp_path):
 @pytest.mark.parametrize(
     ("recipe", "args", "message"),
     [
-        ("gan", [], "grid layout 'per-class' needs a conditional recipe (acgan); gan is uncond"),
+        (
+            "gan",
+            [],
+            "grid layout 'per-class' needs a conditional recipe (acgan, acgan-classic, "
+            "acgan-mult); gan is uncond",
+        ),
         ("acgan", ["--n", "9"], "--grid-layout chooses the images itself"),
         ("acgan", ["--class", "2"], "not --n, --class, --out or --npy"),
     ],

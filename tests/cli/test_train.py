@@ -58,7 +58,8 @@ def test_parse_epochs_refuses_anything_else_in_one_line(text):
     [
         (
             ["--grid-layout", "per-class"],
-            "grid layout 'per-class' needs a conditional recipe (acgan); gan is unconditional",
+            "grid layout 'per-class' needs a conditional recipe (acgan, acgan-classic, "
+            "acgan-mult); gan is unconditional",
         ),
         (["--sample-at", "5,x"], "--sample-at expects comma-separated positive epochs"),
         (["--sample-every", "-2"], "train.sample_every must be >= 0"),
