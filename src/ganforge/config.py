@@ -134,6 +134,8 @@ class ModelConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int = 1  # D steps (each on its own real batch) per G step
+    d_steps_same_batch: bool = False  # all d_steps on one real batch (fresh fakes each), as
+    # Keras loops that train D k times per batch do: an epoch is then one pass in n/B steps
     joint_batch: bool = False  # D sees [fake; real] in one forward, as Keras loops train it
     ema_decay: float = 0.0  # samples come from an EMA of G's weights with this decay (0: off)
     optimizer_g: str = "adam"  # "adam", "sgd" or "yogi"
@@ -143,6 +145,11 @@ class ModelConfig:
     classic_quirks: bool = False  # bring back the classic code's documented bugs (presets)
     # The bugs ``classic_quirks`` brings back; a config class with none refuses the switch.
     quirks: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def batches_per_step(self) -> int:
+        """Real batches one step consumes: one per D update, or one for all of them."""
+        return 1 if self.d_steps_same_batch else self.d_steps
 
     def quirk(self, name: str) -> bool:
         """Whether the classic bug ``name`` is reproduced in this run."""

@@ -125,6 +125,26 @@ def test_resume_is_exact_with_sampled_batches_and_soft_labels(tmp_path, mnist_sm
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_d_steps_on_the_same_batch(tmp_path, mnist_small, monkeypatch):
+    """``d_steps_same_batch``: every D update of a step sees the step's one real batch, so an
+    epoch is one pass in n/B steps (20 here), not n/(B·d_steps) (10)."""
+    seen = []
+    cfg = small_config("dcgan", {"d_steps": 2, "d_steps_same_batch": True}, epochs=1)
+    trainer = Trainer(cfg, tmp_path / "run", data=mnist_small, display=False)
+    step = trainer.recipe.discriminator_step_loss
+
+    def spy(real, labels):
+        seen.append(real)
+        return step(real, labels)
+
+    monkeypatch.setattr(trainer.recipe, "discriminator_step_loss", spy)
+    assert trainer.steps_per_epoch == 20
+    result = trainer.run()
+    assert result.step == 20 and len(seen) == 40
+    assert all(torch.equal(seen[i], seen[i + 1]) for i in range(0, 40, 2))
+    assert not torch.equal(seen[0], seen[2])
+
+
 def test_extending_a_finished_run_equals_training_longer(tmp_path, mnist_small):
     """`--resume --epochs 2` on a finished 1-epoch run equals a 2-epoch run (dcgan has no
     schedule that depends on the run's length)."""

@@ -2,10 +2,10 @@
 the run's outputs (grids, logs, plots, checkpoints, summary).
 
 One *step* is one G update and the ``d_steps`` D updates before it, each D update on its own
-real batch; an *epoch* is one pass over the training images, or with ``train.sampling``
-"replacement" or "class" ``train.epoch_steps`` steps of randomly drawn batches. Statistics
-stay on the device and are read once per ``log_every`` steps, so the hot loop has no
-host-device syncs.
+real batch (or all on one, with ``d_steps_same_batch``); an *epoch* is one pass over the
+training images, or with ``train.sampling`` "replacement" or "class" ``train.epoch_steps``
+steps of randomly drawn batches. Statistics stay on the device and are read once per
+``log_every`` steps, so the hot loop has no host-device syncs.
 """
 
 from __future__ import annotations
@@ -145,7 +145,8 @@ class Trainer:
             )
         n_images = self.data.images.shape[0]
         # Only a pass over the data needs that many images; random batches can repeat them.
-        if cfg.train.sampling == "shuffle" and cfg.train.batch_size * cfg.model.d_steps > n_images:
+        per_step = cfg.train.batch_size * cfg.model.batches_per_step
+        if cfg.train.sampling == "shuffle" and per_step > n_images:
             raise ConfigError(
                 f"batch size {cfg.train.batch_size} × d_steps {cfg.model.d_steps} is more than "
                 f"the {n_images} training images; lower one of them"
@@ -166,9 +167,9 @@ class Trainer:
             cfg.train.seed,
             self.transform,
             cfg.train.sampling,
-            cfg.train.epoch_steps * cfg.model.d_steps,
+            cfg.train.epoch_steps * cfg.model.batches_per_step,
         )
-        self.steps_per_epoch = self.stream.batches_per_epoch // cfg.model.d_steps
+        self.steps_per_epoch = self.stream.batches_per_epoch // cfg.model.batches_per_step
         self.total_steps = cfg.train.steps or cfg.train.epochs * self.steps_per_epoch
         self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(self.recipe, cfg.train.seed)
 
@@ -460,7 +461,7 @@ class Trainer:
         """Real images consumed per second in this session, steps redone after a rollback
         included; a session that trained nothing (it only finished a run's outputs) gives the
         whole run's average instead."""
-        per_step = self.cfg.train.batch_size * self.cfg.model.d_steps
+        per_step = self.cfg.train.batch_size * self.cfg.model.batches_per_step
         if self._steps_run == 0:
             return self.step * per_step / max(self.elapsed, 1e-9)
         return self._steps_run * per_step / max(self.elapsed - self._session[0], 1e-9)
@@ -470,14 +471,17 @@ class Trainer:
 
         Returns False if a divergence rolled the run back to its last checkpoint.
         """
-        d_steps = self.cfg.model.d_steps
+        model = self.cfg.model
         epoch = self.step // self.steps_per_epoch
         end = min((epoch + 1) * self.steps_per_epoch, stop_step)
-        batches = self.stream.epoch(epoch, (self.step % self.steps_per_epoch) * d_steps)
+        per_step = model.batches_per_step
+        batches = self.stream.epoch(epoch, (self.step % self.steps_per_epoch) * per_step)
         pending: list[Tensor] = []
         first, then = self.step, self.elapsed
         while self.step < end:
-            pending.append(self.train_step([next(batches) for _ in range(d_steps)]))
+            drawn = [next(batches) for _ in range(per_step)]
+            # One real batch for every D update, or one each.
+            pending.append(self.train_step(drawn * model.d_steps if per_step == 1 else drawn))
             self.step += 1
             self._steps_run += 1
             if len(pending) == self.cfg.train.log_every or self.step == end or stop.requested:

@@ -58,7 +58,8 @@ def test_metadata(name: str) -> None:
     assert cls.source and cls.summary
     assert cls.config_cls().resolution in cls.resolutions
     # the parts the source leaves out are said to be assumed
-    assert bool(cls.assumed) is (name in ("gan-dense", "dcgan-tf", "acgan-mult"))
+    assumed = ("gan-dense", "conv-d", "allconv-classic", "dcgan-tf", "acgan-mult")
+    assert bool(cls.assumed) is (name in assumed)
 
 
 @pytest.mark.mnist
@@ -74,7 +75,8 @@ def test_trains_a_few_steps_on_real_data(tmp_path, mnist_small, name: str) -> No
         d0 = [p.detach().clone() for p in recipe.discriminator.parameters()]
         batches = trainer.stream.epoch(0)
         for _ in range(3):
-            stats = trainer.train_step([next(batches) for _ in range(cfg.model.d_steps)])
+            drawn = [next(batches) for _ in range(cfg.model.batches_per_step)]
+            stats = trainer.train_step(drawn * (cfg.model.d_steps // len(drawn)))
             assert all(math.isfinite(v) for v in stats.tolist()), stats
         for before, net in ((g0, recipe.generator), (d0, recipe.discriminator)):
             moved = [not torch.equal(a, p) for a, p in zip(before, net.parameters(), strict=True)]

@@ -5,8 +5,13 @@ batch (``joint_batch``), then G trains through D frozen with target "real"; opti
 (not Adam); Keras' initialisation and batch norm. Counts follow the source, where Keras counts
 batch norm as 4c.
 
-Where the loop's "3 D steps per G step" is concerned, every D step here gets its own real
-batch (ganforge's rule for ``d_steps``); an epoch is still one pass over the real images.
+"3 D steps per G step" train D three times on the same real batch, with fresh fakes each
+time, as the loop does per batch (``d_steps_same_batch``): an epoch is one pass, one G step
+per real batch.
+
+Yogi is ``pytorch_optimizer``'s. TF Addons' Yogi, which the Keras code ran, applies its
+ε = 1e-3 after the bias correction rather than before, so for the first few thousand steps
+its effective ε is larger (about 0.03 at step 1, 3e-3 at step 100); later the two agree.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class FamilyAConfig(BCEConfig):
     lr_d: float = 1e-3
     beta1: float = 0.9
     joint_batch: bool = True
+    d_steps_same_batch: bool = True
 
 
 class FamilyA(BCERecipe):
@@ -241,6 +247,7 @@ class WganGpClassicConfig(WassersteinConfig):
     beta1: float = 0.5
     joint_batch: bool = True
     d_steps: int = 3
+    d_steps_same_batch: bool = True
     dropout: float = 0.3
     input_noise: float = 0.2
     leaky_slope: float = KERAS_LEAKY_SLOPE
@@ -290,6 +297,7 @@ class AcganClassicConfig(AuxClassifierConfig):
     beta1: float = 0.5
     joint_batch: bool = True
     d_steps: int = 3
+    d_steps_same_batch: bool = True
     dropout: float = 0.4
     input_noise: float = 0.2
     real_label: float = 0.875

@@ -61,7 +61,8 @@ class GanMlp(BCERecipe):
 @dataclass
 class Dcgan64Config(BCEConfig):
     """The tutorial's 64×64 DCGAN on MNIST resized to 64: Adam 2e-4, β = (0.5, 0.999),
-    weights N(0, 0.02)."""
+    weights N(0, 0.02), LeakyReLU 0.2 in every D layer (the PyTorch tutorial's slope; the
+    source's table writes the later ones as a bare "LReLU")."""
 
     resolution: int = 64
 

@@ -3,8 +3,9 @@
 The common loop: an epoch is 128 iterations, each drawing 128 real images at random with
 replacement (``sampling: replacement``) and 128 fakes; D's targets are 0.9 for real (one-sided
 smoothing) and 0 for fake; D trains with Adam 2e-4, β1 0.5, and G through D frozen with
-Keras' default Adam (1e-3, β1 0.9). 50 epochs. The source does not say whether D sees real
-and fake in one batch; Keras loops usually concatenate them, which ``joint_batch`` assumes.
+Keras' default Adam (1e-3, β1 0.9). 50 epochs, and a 10×10 grid at the end. The source does
+not say whether D sees real and fake in one batch; Keras loops usually concatenate them, which
+``joint_batch`` assumes (each preset says so in ``assumed``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from ganforge.models.presets.keras import (
 )
 
 SOURCE = "Keras family C: from dense to all-convolutional (128 random batches an epoch)"
-LOOP = schedule(batch_size=128, epochs=50, sampling="replacement", epoch_steps=128)
+LOOP = schedule(
+    batch_size=128, epochs=50, sampling="replacement", epoch_steps=128, grid_layout="10x10"
+)
+JOINT = "D sees real and fake as one concatenated batch (joint_batch), as Keras loops do"
 
 
 @dataclass
@@ -80,7 +84,7 @@ class GanDense(FamilyC):
     family = "gan"
     preset_of = "gan"
     summary = "the dense 'main' model of the dense → all-conv comparison (Keras)"
-    assumed = "D (the source gives only ≈ its count): the mirror of G, dropout 0.3"
+    assumed = f"{JOINT}; D's exact size (the source: ≈ 1,460,225)"
     published_counts = (1_477_136, 1_460_225)
 
     def build_discriminator(self) -> nn.Module:
@@ -101,6 +105,7 @@ class ConvD(FamilyC):
     family = "allconv"
     preset_of = "allconv"
     summary = "dense G, convolutional D with no dense layer but its output (Keras)"
+    assumed = JOINT
     published_counts = (1_477_136, 412_481)
 
 
@@ -110,6 +115,7 @@ class AllConvClassic(FamilyC):
     family = "allconv"
     preset_of = "allconv"
     summary = "the classic all-convolutional GAN: G from an 8×8 noise image, k5 convs (Keras)"
+    assumed = JOINT
     published_counts = (412_544, 412_481)
 
     def build_generator(self) -> nn.Module:

@@ -44,7 +44,10 @@ class DcganTf(BCERecipe):
     cfg: DcganTfConfig
     counts_batch_norm_as = "4c"
     published_counts = (2_330_944, 212_865)
-    train_defaults = schedule(batch_size=256, epochs=100)
+    # grids every 15 epochs and at the epochs the tutorial shows
+    train_defaults = schedule(
+        batch_size=256, epochs=100, sample_every=15, sample_at=(5, 25, 50, 75, 100)
+    )
 
     def build_generator(self) -> nn.Module:
         a = KERAS_LEAKY_SLOPE

@@ -97,6 +97,7 @@ class AcganMultConfig(AuxClassifierConfig):
     joint_batch: bool = True
     fake_labels: str = "real"
     d_steps: int = 3
+    d_steps_same_batch: bool = True  # D trained 3× on the step's one-class batch
     lr_g: float = 2e-5
     lr_d: float = 2e-5
     beta1: float = 0.9
@@ -132,12 +133,15 @@ class AcganMult(AuxClassifierRecipe):
     preset_of = "acgan"
     source = SOURCE
     summary = "the Keras 1 AC-GAN: class multiplied into z, 32×32, one-class batches"
-    assumed = "the run's length: 40 epochs of 500 iterations, as the DCGAN's 20,000"
+    assumed = "3×3 kernels in D (its count fits no other); 40 epochs of 500 iterations"
     config_cls = AcganMultConfig
     cfg: AcganMultConfig
     resolutions = (32,)
     published_counts = (14_780_749, 1_230_732)
-    train_defaults = schedule(batch_size=8, epochs=40, sampling="class", epoch_steps=500)
+    # per-class grids of every digit at the end
+    train_defaults = schedule(
+        batch_size=8, epochs=40, sampling="class", epoch_steps=500, grid_layout="per-class"
+    )
 
     def build_generator(self) -> nn.Module:
         c = self.cfg

@@ -1,11 +1,14 @@
 """Keras' defaults, for presets ported from Keras code: initialisation, batch norm, "same"
-padded (transposed) convolutions. PyTorch's differ, and a port that keeps PyTorch's trains
-a different model from the one the source reports on.
+padded (transposed) convolutions as TensorFlow pads them. PyTorch's defaults differ, and a
+port that keeps them trains a different model from the one the source reports on.
 """
 
 from __future__ import annotations
 
-from torch import nn
+import math
+
+import torch.nn.functional as F
+from torch import Tensor, nn
 
 KERAS_LEAKY_SLOPE = 0.3  # keras.layers.LeakyReLU() without an alpha
 KERAS_ADAM_EPS = 1e-7  # tf.keras Adam's epsilon (PyTorch: 1e-8)
@@ -34,15 +37,49 @@ def batch_norm(channels: int, dims: int = 2) -> nn.Module:
     return cls(channels, eps=1e-3, momentum=0.01)
 
 
+def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "SAME" padding of one dimension: output ⌈size / stride⌉, the extra pixel
+    (if the total is odd) after, not before. PyTorch's symmetric ``padding`` shifts the
+    windows by one pixel where the total is odd (stride 2 on an even size)."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class SameConv2d(nn.Conv2d):
+    """Conv2d with Keras' (TensorFlow's) "same" padding, exactly: see :func:`_same_padding`."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, bias: bool = True):
+        super().__init__(c_in, c_out, kernel, stride, padding=0, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        k, s = self.kernel_size[0], self.stride[0]
+        top, bottom = _same_padding(x.shape[-2], k, s)
+        left, right = _same_padding(x.shape[-1], k, s)
+        return super().forward(F.pad(x, (left, right, top, bottom)))
+
+
+class SameConvTranspose2d(nn.ConvTranspose2d):
+    """ConvTranspose2d with Keras' "same" padding, exactly: size × stride out, cropped from
+    the full output as TensorFlow crops it (the adjoint of :class:`SameConv2d`)."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, bias: bool = True):
+        super().__init__(c_in, c_out, kernel, stride, padding=0, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+        full = super().forward(x)
+        k, s = self.kernel_size[0], self.stride[0]
+        h, w = x.shape[-2] * s, x.shape[-1] * s
+        top, left = (max(k - s, 0) // 2,) * 2
+        return full[..., top : top + h, left : left + w]
+
+
 def conv_same(c_in: int, c_out: int, kernel: int, stride: int = 1, bias: bool = True) -> nn.Conv2d:
-    """Conv2d with Keras' "same" padding for an odd kernel: the output is ⌈size / stride⌉."""
-    return nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=bias)
+    """A Keras ``Conv2D(..., padding="same")``: the output is ⌈size / stride⌉."""
+    return SameConv2d(c_in, c_out, kernel, stride, bias)
 
 
 def conv_transpose_same(
     c_in: int, c_out: int, kernel: int, stride: int = 1, bias: bool = True
 ) -> nn.ConvTranspose2d:
-    """ConvTranspose2d with Keras' "same" padding for an odd kernel: size × stride out."""
-    return nn.ConvTranspose2d(
-        c_in, c_out, kernel, stride, kernel // 2, output_padding=stride - 1, bias=bias
-    )
+    """A Keras ``Conv2DTranspose(..., padding="same")``: the output is size × stride."""
+    return SameConvTranspose2d(c_in, c_out, kernel, stride, bias)
