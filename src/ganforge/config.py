@@ -137,6 +137,8 @@ class ModelConfig:
     d_steps_same_batch: bool = False  # all d_steps on one real batch (fresh fakes each), as
     # Keras loops that train D k times per batch do: an epoch is then one pass in n/B steps
     joint_batch: bool = False  # D sees [fake; real] in one forward, as Keras loops train it
+    frozen_d_batch_norm: bool = False  # in the G step D's batch norm uses running statistics,
+    # as Keras' frozen (trainable = False) batch norm does
     ema_decay: float = 0.0  # samples come from an EMA of G's weights with this decay (0: off)
     optimizer_g: str = "adam"  # "adam", "sgd" or "yogi"
     optimizer_d: str = "adam"

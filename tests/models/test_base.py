@@ -230,3 +230,18 @@ def test_base_set_progress_records_fraction() -> None:
     recipe = recipe_for("wgan-gp")
     recipe.set_progress(0.25)
     assert recipe.progress == 0.25
+
+
+def test_freeze_discriminator_can_put_batch_norm_in_inference_mode() -> None:
+    """Keras' frozen D: no gradients for D, and with ``frozen_d_batch_norm`` its batch norm
+    runs on its moving statistics in the G step; undo restores both."""
+    for keras_like in (False, True):
+        recipe = recipe_for("dcgan", frozen_d_batch_norm=keras_like)
+        recipe.train()
+        norm = next(m for m in recipe.discriminator.modules() if isinstance(m, nn.BatchNorm2d))
+        undo = recipe.freeze_discriminator()
+        assert not any(p.requires_grad for p in recipe.discriminator.parameters())
+        assert norm.training is not keras_like
+        undo()
+        assert all(p.requires_grad for p in recipe.discriminator.parameters())
+        assert norm.training

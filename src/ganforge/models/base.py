@@ -135,6 +135,35 @@ class Recipe:
         """Whether D's weights stay fixed during the G step (always, but for a classic quirk)."""
         return not self.cfg.quirk("d_trains_in_g_step")
 
+    def freeze_discriminator(self) -> Callable[[], None]:
+        """Freeze D for the G step; returns the undo function.
+
+        D's weights collect no gradient (unless the classic quirk ``d_trains_in_g_step``
+        leaves D trainable). With ``frozen_d_batch_norm``, D's batch norm also uses its
+        running statistics meanwhile, as a Keras layer with ``trainable = False`` does: a D
+        that sees one joint [fake; real] batch in its own step would otherwise judge G's
+        fakes by the statistics of a batch of fakes alone, which it never learnt to judge.
+        """
+        if not self.freezes_d_in_g_step:
+            return lambda: None
+        undo_weights = frozen(self.discriminator)
+        norms = []
+        if self.cfg.frozen_d_batch_norm:
+            norms = [
+                m
+                for m in self.discriminator.modules()
+                if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training
+            ]
+        for m in norms:
+            m.eval()
+
+        def undo() -> None:
+            undo_weights()
+            for m in norms:
+                m.train()
+
+        return undo
+
     def sample_latent(
         self, n: int, device: torch.device | None = None, generator: torch.Generator | None = None
     ) -> Tensor:

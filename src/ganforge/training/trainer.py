@@ -26,7 +26,7 @@ from ganforge.data import ImageData, load_dataset
 from ganforge.data.batches import BatchStream, ImageTransform
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.generation import layout_samples
-from ganforge.models.base import Recipe, frozen
+from ganforge.models.base import Recipe
 from ganforge.reporting import plot_eval_curves, plot_training_curves, save_gif, save_grid
 from ganforge.reporting.layouts import DEFAULT_LAYOUT, plan_layout
 from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
@@ -305,8 +305,7 @@ class Trainer:
             for k, v in stats.items():
                 d_stats[k] = d_stats[k] + v if k in d_stats else v
         n = len(batches)
-        # D is frozen during the G step, unless a preset reproduces classic code that was not.
-        undo = frozen(recipe.discriminator) if recipe.freezes_d_in_g_step else _nothing
+        undo = recipe.freeze_discriminator()
         try:
             g_loss, g_stats = recipe.generator_step_loss(batches[0][0].shape[0])
             self.opt_g.zero_grad(set_to_none=True)
@@ -567,10 +566,6 @@ class Trainer:
         tmp = self.layout.summary_tmp
         tmp.write_text(json.dumps(summary, indent=2))
         tmp.replace(self.layout.summary)
-
-
-def _nothing() -> None:
-    """The undo function when nothing was frozen."""
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -5,9 +5,11 @@ batch (``joint_batch``), then G trains through D frozen with target "real"; opti
 (not Adam); Keras' initialisation and batch norm. Counts follow the source, where Keras counts
 batch norm as 4c.
 
-"3 D steps per G step" train D three times on the same real batch, with fresh fakes each
-time, as the loop does per batch (``d_steps_same_batch``): an epoch is one pass, one G step
-per real batch.
+G's step runs D as Keras runs a frozen model: no weight updates, and batch norm in inference
+mode (its moving statistics, ``frozen_d_batch_norm``), which TensorFlow 2 Keras does for a
+batch-norm layer with ``trainable = False``. "3 D steps per G step" train D three times on
+the same real batch, with fresh fakes each time, as the loop does per batch
+(``d_steps_same_batch``): an epoch is one pass, one G step per real batch.
 
 Yogi is ``pytorch_optimizer``'s. TF Addons' Yogi, which the Keras code ran, applies its
 ε = 1e-3 after the bias correction rather than before, so for the first few thousand steps
@@ -57,6 +59,7 @@ class FamilyAConfig(BCEConfig):
     beta1: float = 0.9
     joint_batch: bool = True
     d_steps_same_batch: bool = True
+    frozen_d_batch_norm: bool = True  # Keras' frozen D: batch norm in inference mode
 
 
 class FamilyA(BCERecipe):
@@ -248,6 +251,7 @@ class WganGpClassicConfig(WassersteinConfig):
     joint_batch: bool = True
     d_steps: int = 3
     d_steps_same_batch: bool = True
+    frozen_d_batch_norm: bool = True
     dropout: float = 0.3
     input_noise: float = 0.2
     leaky_slope: float = KERAS_LEAKY_SLOPE
@@ -298,6 +302,7 @@ class AcganClassicConfig(AuxClassifierConfig):
     joint_batch: bool = True
     d_steps: int = 3
     d_steps_same_batch: bool = True
+    frozen_d_batch_norm: bool = True
     dropout: float = 0.4
     input_noise: float = 0.2
     real_label: float = 0.875
