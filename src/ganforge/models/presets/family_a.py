@@ -24,6 +24,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from ganforge.config import ModelConfig
 from ganforge.models.base import register, schedule
 from ganforge.models.layers import GaussianNoise, Reshape
 from ganforge.models.objectives import (
@@ -39,7 +40,7 @@ from ganforge.models.presets.keras import (
     batch_norm,
     conv_same,
     conv_transpose_same,
-    keras_init,
+    keras_initialised,
 )
 from ganforge.models.recipes.acgan import TwoHeadDiscriminator
 
@@ -47,9 +48,10 @@ SOURCE = "Keras family A: five models sharing one loop (Yogi, latent 128)"
 
 
 @dataclass
-class FamilyAConfig(BCEConfig):
-    """The shared loop: latent 128 N(0,1), Yogi 1e-3 with its defaults (β1 0.9, ε 1e-3),
-    one joint D forward over [fake; real]."""
+class FamilyALoop(ModelConfig):
+    """The shared loop's settings, mixed into each preset's objective config: latent 128
+    N(0,1), Yogi 1e-3 with its defaults (β1 0.9, ε 1e-3), one joint D forward over
+    [fake; real], D's k steps on the step's one batch, Keras' frozen batch norm in G's step."""
 
     latent_dim: int = 128
     optimizer_g: str = "yogi"
@@ -62,15 +64,16 @@ class FamilyAConfig(BCEConfig):
     frozen_d_batch_norm: bool = True  # Keras' frozen D: batch norm in inference mode
 
 
+@dataclass
+class FamilyAConfig(FamilyALoop, BCEConfig):
+    """The loop with the BCE objective."""
+
+
 class FamilyA(BCERecipe):
     """Shared metadata of the family's BCE presets."""
 
     source = SOURCE
     counts_batch_norm_as = "4c"
-
-    def _init(self, net: nn.Module) -> nn.Module:
-        net.apply(keras_init)
-        return net
 
 
 # -- gan-selu ---------------------------------------------------------------------------------
@@ -93,7 +96,7 @@ class GanSelu(FamilyA):
 
     def build_generator(self) -> nn.Module:
         z = self.cfg.latent_dim
-        return self._init(
+        return keras_initialised(
             nn.Sequential(
                 nn.Linear(z, 64), nn.SELU(),
                 nn.Linear(64, 128), nn.SELU(),
@@ -103,7 +106,7 @@ class GanSelu(FamilyA):
         )  # fmt: skip
 
     def build_discriminator(self) -> nn.Module:
-        return self._init(
+        return keras_initialised(
             nn.Sequential(
                 nn.Flatten(),
                 nn.Linear(784, 128), nn.SELU(),
@@ -135,7 +138,7 @@ class DcganGelu(FamilyA):
 
     def build_generator(self) -> nn.Module:
         z = self.cfg.latent_dim
-        return self._init(
+        return keras_initialised(
             nn.Sequential(
                 nn.Linear(z, 7 * 7 * 128), nn.GELU(), batch_norm(7 * 7 * 128, dims=1),
                 Reshape(128, 7, 7),
@@ -146,7 +149,7 @@ class DcganGelu(FamilyA):
 
     def build_discriminator(self) -> nn.Module:
         p = self.cfg.dropout
-        return self._init(
+        return keras_initialised(
             nn.Sequential(
                 GaussianNoise(self.cfg.input_noise),
                 conv_same(1, 64, 5, 2), nn.GELU(), batch_norm(64), nn.Dropout(p),
@@ -157,15 +160,17 @@ class DcganGelu(FamilyA):
 
 
 # -- the improved DCGAN's networks, shared by improved-dcgan-classic, wgan-gp-classic, acgan ---
-def upsampling_stack(c_in: int, dropout: float, slope: float) -> nn.Sequential:
+def upsampling_stack(
+    c_in: int, dropout: float, slope: float, final_bias: bool = True
+) -> nn.Sequential:
     """c_in×7×7 → ConvT128 k5s1 → BN → LReLU → Drop → ConvT64 k5s2 → BN → LReLU → Drop →
-    ConvT1 k5s2 → tanh (only the last transposed conv has a bias)."""
+    ConvT1 k5s2 → tanh (only the last transposed conv may have a bias)."""
     return nn.Sequential(
         conv_transpose_same(c_in, 128, 5, 1, bias=False), batch_norm(128),
         nn.LeakyReLU(slope), nn.Dropout(dropout),
         conv_transpose_same(128, 64, 5, 2, bias=False), batch_norm(64),
         nn.LeakyReLU(slope), nn.Dropout(dropout),
-        conv_transpose_same(64, 1, 5, 2), nn.Tanh(),
+        conv_transpose_same(64, 1, 5, 2, bias=final_bias), nn.Tanh(),
     )  # fmt: skip
 
 
@@ -221,17 +226,21 @@ class ImprovedDcganClassic(FamilyA):
     def build_generator(self) -> nn.Module:
         c = self.cfg
         stem = dense_stem(c.latent_dim, c.leaky_slope)
-        return self._init(nn.Sequential(stem, upsampling_stack(256, c.dropout, c.leaky_slope)))
+        return keras_initialised(
+            nn.Sequential(stem, upsampling_stack(256, c.dropout, c.leaky_slope))
+        )
 
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
         trunk = noisy_conv_trunk(c.input_noise, c.dropout, c.leaky_slope)
-        return self._init(nn.Sequential(trunk, nn.Linear(7 * 7 * 128, self.adversarial_outputs)))
+        return keras_initialised(
+            nn.Sequential(trunk, nn.Linear(7 * 7 * 128, self.adversarial_outputs))
+        )
 
 
 # -- wgan-gp-classic --------------------------------------------------------------------------
 @dataclass
-class WganGpClassicConfig(WassersteinConfig):
+class WganGpClassicConfig(FamilyALoop, WassersteinConfig):
     """The classic WGAN-GP: improved-DCGAN networks with a linear critic output (batch norm
     and all, although batch norm couples the samples a per-sample penalty treats as
     independent), 3 critic steps, Yogi 2.5e-4 with β1 0.5, λ 10.
@@ -242,16 +251,10 @@ class WganGpClassicConfig(WassersteinConfig):
     """
 
     quirks: ClassVar[tuple[str, ...]] = ("gp_mix_normal",)
-    latent_dim: int = 128
-    optimizer_g: str = "yogi"
-    optimizer_d: str = "yogi"
     lr_g: float = 2.5e-4
     lr_d: float = 2.5e-4
     beta1: float = 0.5
-    joint_batch: bool = True
     d_steps: int = 3
-    d_steps_same_batch: bool = True
-    frozen_d_batch_norm: bool = True
     dropout: float = 0.3
     input_noise: float = 0.2
     leaky_slope: float = KERAS_LEAKY_SLOPE
@@ -275,34 +278,26 @@ class WganGpClassic(WassersteinRecipe):
         g = nn.Sequential(
             dense_stem(c.latent_dim, c.leaky_slope), upsampling_stack(256, c.dropout, c.leaky_slope)
         )
-        g.apply(keras_init)
-        return g
+        return keras_initialised(g)
 
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
         d = nn.Sequential(
             noisy_conv_trunk(c.input_noise, c.dropout, c.leaky_slope), nn.Linear(7 * 7 * 128, 1)
         )
-        d.apply(keras_init)
-        return d
+        return keras_initialised(d)
 
 
 # -- acgan-classic ----------------------------------------------------------------------------
 @dataclass
-class AcganClassicConfig(AuxClassifierConfig):
+class AcganClassicConfig(FamilyALoop, AuxClassifierConfig):
     """The classic AC-GAN: label smoothing 0.25, class cross-entropy on real and fake images
     at equal weight, dropout 0.4, 3 D steps, Yogi 2.5e-4 with β1 0.5."""
 
-    latent_dim: int = 128
-    optimizer_g: str = "yogi"
-    optimizer_d: str = "yogi"
     lr_g: float = 2.5e-4
     lr_d: float = 2.5e-4
     beta1: float = 0.5
-    joint_batch: bool = True
     d_steps: int = 3
-    d_steps_same_batch: bool = True
-    frozen_d_batch_norm: bool = True
     dropout: float = 0.4
     input_noise: float = 0.2
     real_label: float = 0.875
@@ -343,12 +338,10 @@ class AcganClassic(AuxClassifierRecipe):
 
     def build_generator(self) -> nn.Module:
         g = LabelChannelGenerator(self.cfg, self.num_classes)
-        g.apply(keras_init)
-        return g
+        return keras_initialised(g)
 
     def build_discriminator(self) -> nn.Module:
         c = self.cfg
         trunk = noisy_conv_trunk(c.input_noise, c.dropout, c.leaky_slope)
         d = TwoHeadDiscriminator(trunk, 7 * 7 * 128, self.num_classes)
-        d.apply(keras_init)
-        return d
+        return keras_initialised(d)

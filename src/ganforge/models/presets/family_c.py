@@ -23,7 +23,7 @@ from ganforge.models.presets.keras import (
     batch_norm,
     conv_same,
     conv_transpose_same,
-    keras_init,
+    keras_initialised,
 )
 
 SOURCE = "Keras family C: from dense to all-convolutional (128 random batches an epoch)"
@@ -63,8 +63,7 @@ class FamilyC(BCERecipe):
             nn.Linear(512, 1024), nn.LeakyReLU(0.2),
             nn.Linear(1024, 784), nn.Tanh(), Reshape(1, 28, 28),
         )  # fmt: skip
-        g.apply(keras_init)
-        return g
+        return keras_initialised(g)
 
     def build_discriminator(self) -> nn.Module:
         """Conv64 k5s2 → Conv128 k5s2 → Conv64 k5s2, LReLU 0.2, then only the dense output."""
@@ -74,8 +73,7 @@ class FamilyC(BCERecipe):
             conv_same(128, 64, 5, 2), nn.LeakyReLU(0.2),
             nn.Flatten(), nn.Linear(64 * 4 * 4, self.adversarial_outputs),
         )  # fmt: skip
-        d.apply(keras_init)
-        return d
+        return keras_initialised(d)
 
 
 @register
@@ -95,8 +93,7 @@ class GanDense(FamilyC):
             nn.Linear(512, 256), nn.LeakyReLU(0.2),
             nn.Linear(256, self.adversarial_outputs),
         )  # fmt: skip
-        d.apply(keras_init)
-        return d
+        return keras_initialised(d)
 
 
 @register
@@ -129,5 +126,4 @@ class AllConvClassic(FamilyC):
             conv_transpose_same(128, 64, 5, 2, bias=False), batch_norm(64), nn.LeakyReLU(a),
             conv_transpose_same(64, 1, 5, 2, bias=False), nn.Tanh(),
         )  # fmt: skip
-        g.apply(keras_init)
-        return g
+        return keras_initialised(g)

@@ -9,14 +9,12 @@ from torch import nn
 
 from ganforge.models.base import register, schedule
 from ganforge.models.objectives import BCEConfig, BCERecipe
-from ganforge.models.presets.family_a import dense_stem
+from ganforge.models.presets.family_a import dense_stem, upsampling_stack
 from ganforge.models.presets.keras import (
     KERAS_ADAM_EPS,
     KERAS_LEAKY_SLOPE,
-    batch_norm,
     conv_same,
-    conv_transpose_same,
-    keras_init,
+    keras_initialised,
 )
 
 
@@ -50,15 +48,11 @@ class DcganTf(BCERecipe):
     )
 
     def build_generator(self) -> nn.Module:
-        a = KERAS_LEAKY_SLOPE
+        a = KERAS_LEAKY_SLOPE  # no dropout in G, no bias anywhere
         g = nn.Sequential(
-            dense_stem(self.cfg.latent_dim, a),
-            conv_transpose_same(256, 128, 5, 1, bias=False), batch_norm(128), nn.LeakyReLU(a),
-            conv_transpose_same(128, 64, 5, 2, bias=False), batch_norm(64), nn.LeakyReLU(a),
-            conv_transpose_same(64, 1, 5, 2, bias=False), nn.Tanh(),
-        )  # fmt: skip
-        g.apply(keras_init)
-        return g
+            dense_stem(self.cfg.latent_dim, a), upsampling_stack(256, 0.0, a, final_bias=False)
+        )
+        return keras_initialised(g)
 
     def build_discriminator(self) -> nn.Module:
         a, p = KERAS_LEAKY_SLOPE, self.cfg.dropout
@@ -67,5 +61,4 @@ class DcganTf(BCERecipe):
             conv_same(64, 128, 5, 2), nn.LeakyReLU(a), nn.Dropout(p),
             nn.Flatten(), nn.Linear(7 * 7 * 128, self.adversarial_outputs),
         )  # fmt: skip
-        d.apply(keras_init)
-        return d
+        return keras_initialised(d)

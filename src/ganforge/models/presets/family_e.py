@@ -27,7 +27,7 @@ from ganforge.models.objectives import (
     BCEConfig,
     BCERecipe,
 )
-from ganforge.models.presets.keras import conv_same, keras_init
+from ganforge.models.presets.keras import conv_same, keras_initialised
 from ganforge.models.recipes.acgan import TwoHeadDiscriminator
 
 SOURCE = "Keras 1 family E: DCGAN and AC-GAN with a 2-way softmax D and noisy soft labels"
@@ -69,8 +69,7 @@ class DcganUpsample(BCERecipe):
             nn.Upsample(scale_factor=2), conv_same(256, 128, 3), nn.Tanh(),
             nn.Conv2d(128, 1, 1), nn.Tanh(),
         )  # fmt: skip
-        g.apply(keras_init)
-        return g
+        return keras_initialised(g)
 
     def build_discriminator(self) -> nn.Module:
         p = self.cfg.dropout
@@ -80,8 +79,7 @@ class DcganUpsample(BCERecipe):
             nn.Flatten(), nn.Linear(512 * 7 * 7, 512), nn.Tanh(), nn.Dropout(p),
             nn.Linear(512, self.adversarial_outputs),  # [fake, real]: softmax inside the loss
         )  # fmt: skip
-        d.apply(keras_init)
-        return d
+        return keras_initialised(d)
 
 
 @dataclass
@@ -146,8 +144,7 @@ class AcganMult(AuxClassifierRecipe):
     def build_generator(self) -> nn.Module:
         c = self.cfg
         g = MultipliedClassGenerator(c.latent_dim, self.num_classes, c.g_dropout)
-        g.apply(keras_init)
-        return g
+        return keras_initialised(g)
 
     def build_discriminator(self) -> nn.Module:
         p = self.cfg.dropout
@@ -159,5 +156,4 @@ class AcganMult(AuxClassifierRecipe):
             nn.Flatten(),
         )  # fmt: skip
         d = TwoHeadDiscriminator(trunk, 256 * 8 * 8, self.num_classes, self.adversarial_outputs)
-        d.apply(keras_init)
-        return d
+        return keras_initialised(d)

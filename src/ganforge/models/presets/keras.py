@@ -28,6 +28,12 @@ def keras_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def keras_initialised(net: nn.Module) -> nn.Module:
+    """``net`` with :func:`keras_init` applied to every layer."""
+    net.apply(keras_init)
+    return net
+
+
 def batch_norm(channels: int, dims: int = 2) -> nn.Module:
     """Keras' BatchNormalization: eps 1e-3 and moving-average momentum 0.99, which is
     PyTorch's ``momentum=0.01`` (PyTorch weighs the new batch by ``momentum``). Keyword
