@@ -37,6 +37,9 @@ DATA_RANGES = ("-1,1", "0,1")
 SAMPLINGS = ("shuffle", "replacement", "class")
 OPTIMIZERS = ("adam", "sgd", "yogi")  # model.optimizer_g / optimizer_d
 ON_DIVERGE = ("stop", "rollback")  # train.on_diverge; the CLI offers the same choices
+# train.precision: "fp32", "bf16" (autocast of the D and G steps), or "auto": bf16 where the
+# device computes it natively (a CUDA GPU with bf16, a CPU with AVX-512 BF16 or AMX), else fp32.
+PRECISIONS = ("fp32", "bf16", "auto")
 
 
 @dataclass
@@ -60,6 +63,8 @@ class TrainConfig:
     d_wins_intervals: int = 5  # warn when D wins outright for this many log intervals in a row
     sampling: str = "shuffle"  # "shuffle", "replacement" or "class" (see SAMPLINGS)
     epoch_steps: int = 0  # steps per epoch with replacement/class sampling (0: one pass's worth)
+    precision: str = "fp32"  # see PRECISIONS
+    compile: bool = False  # torch.compile G and D (measured slower on a 2-core CPU: opt-in)
 
     def validate(self) -> None:
         _positive(
@@ -90,6 +95,9 @@ class TrainConfig:
                 "train.epoch_steps must be >= 0, and is for sampling 'replacement' or 'class' "
                 f"(a shuffled epoch is one pass), got {self.epoch_steps} with {self.sampling!r}"
             )
+        if self.precision not in PRECISIONS:
+            choices = ", ".join(repr(c) for c in PRECISIONS)
+            raise ConfigError(f"train.precision must be one of {choices}, got {self.precision!r}")
         if self.on_diverge not in ON_DIVERGE:
             choices = " or ".join(repr(c) for c in ON_DIVERGE)
             raise ConfigError(f"train.on_diverge must be {choices}, got {self.on_diverge!r}")

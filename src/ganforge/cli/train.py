@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ganforge.config import ON_DIVERGE, load_yaml, parse_assignments
+from ganforge.config import ON_DIVERGE, PRECISIONS, load_yaml, parse_assignments
 from ganforge.errors import ConfigError
 from ganforge.reporting.layouts import GRID_LAYOUTS
 from ganforge.training.run_dir import RunLayout, default_run_dir
@@ -24,12 +24,14 @@ EXAMPLES = """
   ganforge train wgan-gp --config my.yaml --set model.gp_weight=5 --out runs/wgan
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
+  ganforge train dcgan --device cuda --precision bf16 --compile   (on a GPU)
   ganforge train acgan --sample-at 1,5,10 --grid-layout per-class --plain > train.log
 """
 
 # Choices, so that --help lists the values and a wrong one is a usage error; the values are
 # those the config accepts (train.on_diverge, train.grid_layout), so the two cannot drift apart.
 OnDiverge = Enum("OnDiverge", {value: value for value in ON_DIVERGE}, type=str)
+PrecisionChoice = Enum("PrecisionChoice", {value: value for value in PRECISIONS}, type=str)
 GridLayoutChoice = Enum("GridLayoutChoice", {value: value for value in GRID_LAYOUTS}, type=str)
 
 
@@ -74,6 +76,21 @@ def train(
         bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
     ] = False,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = None,
+    precision: Annotated[
+        PrecisionChoice | None,
+        typer.Option(
+            help="fp32 (default), bf16 (autocast of the D and G steps), or auto: bf16 where "
+            "the device has it natively (bf16 GPUs, CPUs with AVX-512 BF16 or AMX).",
+            case_sensitive=False,
+        ),
+    ] = None,
+    compile_: Annotated[
+        bool | None,
+        typer.Option(
+            "--compile/--no-compile",
+            help="torch.compile G and D (opt-in: slower on small CPUs; try it on a GPU).",
+        ),
+    ] = None,
     sample_every: Annotated[
         int | None,
         typer.Option(help="Epochs between sample grids; 0: only at --sample-at and the last."),
@@ -128,6 +145,8 @@ def train(
         "batch_size": batch_size,
         "seed": seed,
         "device": device,
+        "precision": precision.value if precision is not None else None,
+        "compile": compile_,
         "sample_every": sample_every,
         "sample_at": parse_epochs(sample_at) if sample_at is not None else None,
         "grid_layout": grid_layout.value if grid_layout is not None else None,

@@ -38,6 +38,7 @@ class Recipe:
     conditional: ClassVar[bool] = False
     extra_stats: ClassVar[tuple[str, ...]] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
     resolutions: ClassVar[tuple[int, ...]] = (28,)  # image sizes its networks are built for
+    double_backward: ClassVar[bool] = False  # D's loss differentiates D's gradient (a penalty)
     # Classic presets (ganforge.models.presets): the ganforge recipe this is a classic
     # configuration of, where it comes from, what of it the source leaves undocumented (and
     # ganforge assumed), and the source's parameter counts (G, D), which Keras sources count
@@ -112,7 +113,7 @@ class Recipe:
         self.discriminator.train(mode)
 
     def make_optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-        """G's and D's optimizers as configured (Adam by default, foreach kernels where
+        """G's and D's optimizers as configured (Adam by default, fused kernels where
         available). With the classic quirk ``d_trains_in_g_step``, G's optimizer also holds
         D's weights, as a Keras combined model whose D was never frozen does."""
         cfg = self.cfg

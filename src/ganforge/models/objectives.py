@@ -156,6 +156,7 @@ class WassersteinRecipe(Recipe):
     cfg: WassersteinConfig
     extra_stats = ("gp", "w_dist")
     probability_outputs = False  # raw critic scores: unbounded, no "D wins" threshold applies
+    double_backward = True  # the gradient penalty
 
     def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
         with torch.no_grad():

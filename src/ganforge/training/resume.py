@@ -16,6 +16,8 @@ RESUMABLE = (
     "epochs",
     "steps",
     "device",
+    "precision",
+    "compile",
     "sample_every",
     "sample_at",
     "grid_layout",

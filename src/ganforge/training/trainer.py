@@ -46,6 +46,12 @@ from ganforge.training.run_dir import RunLayout
 from ganforge.training.run_lock import RunLock
 from ganforge.training.run_log import RunLog
 from ganforge.training.setup import build_recipe, resolve_device
+from ganforge.training.speed import (
+    autocast,
+    compile_networks,
+    resolve_precision,
+    slow_bf16_warning,
+)
 
 BASE_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 FIXED_SAMPLES = 64
@@ -158,6 +164,9 @@ class Trainer:
         torch.manual_seed(cfg.train.seed)
         self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
         self.opt_g, self.opt_d = self.recipe.make_optimizers()
+        self.precision = resolve_precision(cfg.train.precision, self.device)
+        if cfg.train.compile:
+            compile_networks(self.recipe)
         self.finite = FiniteCheck(self._networks(), self._optimizers(), self.recipe.device)
         self.transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
         self.stream = BatchStream(
@@ -298,7 +307,8 @@ class Trainer:
         recipe.set_progress(self.step / self.total_steps)
         d_stats: dict[str, Tensor] = {}
         for real, labels in batches:
-            loss, stats = recipe.discriminator_step_loss(real, labels)
+            with autocast(self.precision, self.device):
+                loss, stats = recipe.discriminator_step_loss(real, labels)
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_d.step()
@@ -307,7 +317,8 @@ class Trainer:
         n = len(batches)
         undo = recipe.freeze_discriminator()
         try:
-            g_loss, g_stats = recipe.generator_step_loss(batches[0][0].shape[0])
+            with autocast(self.precision, self.device):
+                g_loss, g_stats = recipe.generator_step_loss(batches[0][0].shape[0])
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             self.opt_g.step()
@@ -423,6 +434,9 @@ class Trainer:
             self.total_steps, self.step, self.cfg.recipe, interactive=self.display
         )
         with bar, graceful_stop() as stop:
+            warning = slow_bf16_warning(self.precision, self.device)
+            if warning:
+                self._report(bar, warning)
             while self.step < end and not stop.requested:
                 # After a rollback the step is back at a checkpoint, whose epoch is closed.
                 if self._run_epoch_part(bar, end, stop) and self.step % self.steps_per_epoch == 0:
@@ -556,6 +570,8 @@ class Trainer:
             "wall_time_s": round(self.elapsed, 3),
             "images_per_s": round(self._images_per_s(), 1),
             "device": str(self.device),
+            "precision": self.precision,
+            "compiled": self.cfg.train.compile,
             "rollbacks": self.guard.rollbacks,
             # In effect at the end: lower than the config's after a rollback.
             "learning_rates": {k: learning_rates(o) for k, o in self._optimizers().items()},
