@@ -48,6 +48,7 @@ class TrainConfig:
 
     epochs: int = 5
     steps: int | None = None  # stop after this many steps (G updates) in total, if set
+    time_limit: float = 0.0  # stop once this many training seconds have passed (0: no limit)
     batch_size: int = 64
     seed: int = 0
     sample_every: int = 1  # epochs between sample grids and plot redraws (0: only sample_at)
@@ -80,6 +81,11 @@ class TrainConfig:
             raise ConfigError(
                 "train.eval_every must be >= 0 and train.eval_samples >= 100, got "
                 f"{self.eval_every} and {self.eval_samples}"
+            )
+        if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
+            raise ConfigError(
+                f"train.time_limit must be a number of seconds >= 0 (0: none), got "
+                f"{self.time_limit}"
             )
         if self.steps is not None and self.steps < 1:
             raise ConfigError(f"train.steps must be a positive integer or null, got {self.steps}")

@@ -245,3 +245,38 @@ def test_freeze_discriminator_can_put_batch_norm_in_inference_mode() -> None:
         undo()
         assert all(p.requires_grad for p in recipe.discriminator.parameters())
         assert norm.training
+
+
+# -- discriminate -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "forwards"),
+    [
+        ("gan", {}, 1),  # dense D, no batch statistics: one forward over [real; fake]
+        ("gan", {"minibatch_std": True}, 2),  # the batch's spread: each batch on its own
+        ("wgan-gp", {}, 1),
+        ("dcgan", {}, 2),  # batch norm
+        ("dcgan", {"joint_batch": True}, 1),  # Keras' [fake; real], batch norm over both
+        ("acgan", {}, 2),
+    ],
+)
+def test_discriminate_judges_each_batch_as_two_forwards_would(name, model, forwards) -> None:
+    recipe = recipe_for(name, **model)
+    d = recipe.discriminator.eval()  # no dropout: the outputs are then comparable exactly
+    real, fake = torch.randn(6, 1, 28, 28), torch.randn(5, 1, 28, 28)
+    calls = []
+    handle = d.register_forward_hook(lambda *_: calls.append(1))
+    out_real, out_fake = recipe.discriminate(real, fake)
+    handle.remove()
+    assert len(calls) == forwards
+    if model.get("joint_batch"):
+        expected_real, expected_fake = (
+            d(torch.cat([fake, real]))[5:],
+            d(torch.cat([fake, real]))[:5],
+        )
+    else:
+        expected_real, expected_fake = d(real), d(fake)
+    for got, want in ((out_real, expected_real), (out_fake, expected_fake)):
+        for g, w in zip(*(o if isinstance(o, tuple) else (o,) for o in (got, want)), strict=True):
+            torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)

@@ -12,6 +12,7 @@ import yaml
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.reporting import read_csv_rows
 from ganforge.training.checkpoint import load_checkpoint
+from ganforge.training.run_dir import RunLayout
 from ganforge.training.setup import make_config
 from ganforge.training.trainer import (
     RunComplete,
@@ -384,3 +385,45 @@ def test_ctrl_c_hint_is_the_exact_resume_command(tmp_path, tiny_data, tiny_confi
         *("ganforge", "train", "--resume", "--out", str(run)),
         *("--data-dir", str(data_dir)),
     ]
+
+
+def test_time_limit_ends_the_run_with_its_outputs_and_resumes_with_a_larger_one(
+    tmp_path, tiny_data, tiny_config
+):
+    run = tmp_path / "run"
+    cfg = tiny_config(epochs=10_000, log_every=2, time_limit=0.3)
+    result = Trainer(cfg, run, data=tiny_data, display=False).run()
+    assert 0 < result.step < 40_000 and 0.3 <= result.wall_time_s < 3
+    ckpt = load_checkpoint(run / "checkpoints" / "last.safetensors")
+    assert ckpt.step == result.step
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == result.step
+    assert RunLayout(run).sample_grid(result.epochs_done).exists()  # the final state's grid
+    with pytest.raises(RunComplete, match=r"time limit of 0\.3 s"):
+        Trainer(cfg, run, data=tiny_data, resume=True, display=False)
+    longer = tiny_config(epochs=10_000, log_every=2, time_limit=0.6)
+    resumed = Trainer(longer, run, data=tiny_data, resume=True, display=False).run()
+    assert resumed.step > result.step and resumed.wall_time_s >= 0.6
+
+
+def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, monkeypatch):
+    """Training seconds leave evaluations out: a slow evaluation adds nothing to them."""
+    import time
+
+    import ganforge.training.eval_hook as eval_hook
+
+    class SlowEval:
+        def __init__(self, *args):
+            self.calls = 0
+
+        def __call__(self, *args):
+            self.calls += 1
+            time.sleep(0.5)
+            return {"fid": 1.0, "recall": 1.0, "classes_covered": 10}, False
+
+        def state(self):
+            return {}
+
+    monkeypatch.setattr(eval_hook, "EvalHook", SlowEval)
+    result = Trainer(tiny_config(eval_every=1), tmp_path / "run", data=tiny_data).run()
+    assert result.wall_time_s < 1.0  # 3 epochs of 4 tiny steps, without the 1.5 s of sleep

@@ -59,6 +59,13 @@ def train(
     ] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training set.")] = None,
     steps: Annotated[int | None, typer.Option(help="Stop after this many G steps instead.")] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop once this many training seconds have passed (evaluations excluded), "
+            "with a final grid and checkpoint; 0: no limit.",
+        ),
+    ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Real images per D step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate of both G and D.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of weights, noise and data order.")] = None,
@@ -142,6 +149,7 @@ def train(
     flags: dict[str, Any] = {
         "epochs": epochs,
         "steps": steps,
+        "time_limit": time_limit,
         "batch_size": batch_size,
         "seed": seed,
         "device": device,

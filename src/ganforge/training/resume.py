@@ -15,6 +15,7 @@ from ganforge.training.run_dir import RunLayout
 RESUMABLE = (
     "epochs",
     "steps",
+    "time_limit",
     "device",
     "precision",
     "compile",

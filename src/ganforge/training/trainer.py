@@ -183,11 +183,18 @@ class Trainer:
         self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(self.recipe, cfg.train.seed)
 
     def _check_not_complete(self, ckpt: Checkpoint | None) -> None:
-        """Refuse to resume a finished run, unless a kill cut its final outputs short: then
-        :meth:`run` trains nothing and only writes them."""
-        if ckpt is None or ckpt.step < self.total_steps:
+        """Refuse to resume a finished run (all its steps, or its time limit, trained), unless
+        a kill cut its final outputs short: then :meth:`run` trains nothing and only writes
+        them."""
+        if ckpt is None or self.layout.summary_step() < ckpt.step:  # the summary comes last
             return
-        if self.layout.summary_step() >= ckpt.step:  # the summary is a run's last output
+        limit = self.cfg.train.time_limit
+        if ckpt.step < self.total_steps and limit and ckpt.meta.get("elapsed", 0.0) >= limit:
+            raise RunComplete(
+                f"{self.layout.root} has trained its time limit of {limit:g} s; pass a larger "
+                "--time-limit (or 0 for none) to train on"
+            )
+        if ckpt.step >= self.total_steps:
             raise RunComplete(
                 f"{self.layout.root} is already at step {ckpt.step} "
                 f"({ckpt.step / self.steps_per_epoch:g} epochs); pass a larger --epochs or "
@@ -225,7 +232,7 @@ class Trainer:
     def _start_from(self, ckpt: Checkpoint | None) -> None:
         """The checkpoint's state, or a clean start."""
         self.step = 0
-        self.elapsed = 0.0  # training seconds, carried across resumes
+        self.elapsed = 0.0  # training seconds (evaluations excluded), carried across resumes
         if ckpt is None:
             self.layout.clear_grids()  # a crashed run's, which left no checkpoint
             self.log.start_at(0)
@@ -437,14 +444,18 @@ class Trainer:
             warning = slow_bf16_warning(self.precision, self.device)
             if warning:
                 self._report(bar, warning)
-            while self.step < end and not stop.requested:
+            while self.step < end and not stop.requested and not self.out_of_time():
                 # After a rollback the step is back at a checkpoint, whose epoch is closed.
                 if self._run_epoch_part(bar, end, stop) and self.step % self.steps_per_epoch == 0:
                     self._end_epoch(bar)
             if self.step % self.steps_per_epoch != 0:  # stopped inside an epoch
-                if self.step == self.total_steps:  # the grid first, as in _end_epoch
-                    self.write_samples()
+                if self.step == self.total_steps or self.out_of_time():  # the run's last grid
+                    self.write_samples()  # first, as in _end_epoch
                 self.save(layout.last_checkpoint)
+            if self.out_of_time() and self.step < self.total_steps:
+                bar.message(
+                    f"time limit of {self.cfg.train.time_limit:g} s reached at step {self.step}"
+                )
         self._finish()
         if stop.requested:
             raise TrainingInterrupted(
@@ -503,9 +514,14 @@ class Trainer:
                 pending, first, then = [], self.step, self.elapsed
                 epoch_now = self.step / self.steps_per_epoch
                 bar.update(self.step, epoch_now, self.last_row, self._images_per_s())
-            if stop.requested:
+            if stop.requested or self.out_of_time():
                 return True
         return True
+
+    def out_of_time(self) -> bool:
+        """Whether ``train.time_limit`` (training seconds, evaluations excluded) has passed."""
+        limit = self.cfg.train.time_limit
+        return bool(limit) and self.elapsed >= limit
 
     def _end_epoch(self, bar: ProgressDisplay) -> None:
         cfg, layout = self.cfg.train, self.layout
@@ -519,7 +535,11 @@ class Trainer:
                 plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
         best = False
         if self.eval is not None and (epoch % cfg.eval_every == 0 or last):
+            started = time.perf_counter()
             scores, best = self.eval(self.recipe, self.transform, epoch, self.step, self.elapsed)
+            # Training seconds leave evaluations out, so that the times of runs evaluated at
+            # different rates (or not at all) compare, time-to-quality included.
+            self._session = (self._session[0], self._session[1] + time.perf_counter() - started)
             bar.message(
                 f"epoch {epoch} evaluation (n={cfg.eval_samples}): FID {scores['fid']:.2f}, "
                 f"recall {scores['recall']:.3f}, classes {scores['classes_covered']:.0f}"
