@@ -8,7 +8,7 @@ DEMO_RECIPE ?= dcgan
 DEMO_EPOCHS ?= 5
 DEMO_OUT ?= runs/demo-$(DEMO_RECIPE)
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench bench-quality clean
 
 $(BIN)/ganforge: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,20 @@ demo: venv
 	@echo "Outputs: $(DEMO_OUT)/ (samples/, progress.gif, plots/, metrics/, checkpoints/, summary.json)"
 
 test: venv
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+# Throughput against a classic tutorial loop, per recipe (about 5 minutes on 2 cores), and
+# time-to-quality against the TensorFlow tutorial's DCGAN (about 20 minutes): see benchmarks/.
+bench: venv
+	$(BIN)/python benchmarks/bench_train.py $(if $(MNIST_DIR),--data-dir $(MNIST_DIR),)
+
+bench-quality: venv
+	$(BIN)/python benchmarks/bench_quality.py $(if $(MNIST_DIR),--data-dir $(MNIST_DIR),)
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache .hypothesis

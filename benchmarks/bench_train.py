@@ -14,14 +14,15 @@ Per recipe and device:
   the classic tutorials: a map-style dataset returning one PIL image at a time through
   ``ToTensor()`` + ``Normalize`` (as torchvision's ``MNIST`` does), a shuffling ``DataLoader``
   with ``--workers`` worker processes (2, as pytorch/examples' DCGAN), ``torch.optim.Adam``
-  with its default (for-loop) kernels, D left trainable in G's step, eager mode, and
-  ``loss.item()`` every step for the log line.
+  with its default kernels (a for-loop on the CPU, foreach on CUDA), D left trainable in G's
+  step, eager mode, and ``loss.item()`` every step for the log line.
 - training images/s (real images consumed: batch × D steps per step), the median of
   ``--repeats`` interleaved repeats; generation images/s (ganforge: ``sample_images`` in
   chunks of 512; reference: ``G(z)`` under ``no_grad`` in batches of 64); peak RSS of the
-  process during the measurement (the reference's worker processes not included) and on CUDA
-  the peak allocated memory; the hot loop's GFLOP/s (matrix products and convolutions counted
-  by ``torch.utils.flop_counter``) against the matmul peak measured here.
+  process during each run, set-up and (ganforge) final outputs included, the reference's
+  worker processes not, and on CUDA the peak allocated memory; the hot loop's GFLOP/s
+  (matrix products and convolutions, forward and backward, counted with the formulas of
+  ``torch.utils.flop_counter``) against the matmul peak measured here.
 - ``--variants bf16 compile``: ganforge again with bf16 autocast and with ``torch.compile``.
 
 Prints a table and writes ``benchmarks/results/bench_train-<time>.json`` (not committed).
@@ -52,6 +53,7 @@ from ganforge.data import ImageData, load_dataset
 from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.reporting.metrics_log import read_csv_rows
 from ganforge.training.setup import build_recipe, make_config
+from ganforge.training.speed import native_bf16
 from ganforge.training.trainer import Trainer
 
 RESULTS = Path(__file__).parent / "results"
@@ -94,12 +96,15 @@ def sync(device: torch.device) -> None:
 
 # -- the machine's peak ------------------------------------------------------------------------
 def matmul_gflops(device: torch.device, dtype: torch.dtype, size: int = 2048) -> float:
-    """Best of five square matrix products, in GFLOP/s."""
+    """Best of five square matrix products, in GFLOP/s (bf16 on a CPU that emulates it: one
+    smaller product, which would otherwise take a minute)."""
+    if dtype == torch.bfloat16 and not native_bf16(device):
+        size = 512
     a = torch.randn(size, size, device=device).to(dtype)
     b = torch.randn(size, size, device=device).to(dtype)
     a @ b
     best = 0.0
-    for _ in range(5 if dtype != torch.bfloat16 or device.type == "cuda" else 1):
+    for _ in range(5 if size > 512 else 1):
         sync(device)
         t = time.perf_counter()
         a @ b
@@ -234,8 +239,9 @@ def reference_run(
     log: list[float] = []
 
     def step() -> None:
-        for _ in range(m.d_steps):
-            real, labels = next(batches)
+        # A fresh batch per D update, or one for all (d_steps_same_batch), as ganforge does.
+        drawn = [next(batches) for _ in range(m.batches_per_step)]
+        for real, labels in drawn * (m.d_steps // len(drawn)):
             real, labels = real.to(device), labels.to(device)
             opt_d.zero_grad()
             d_loss, _ = recipe.discriminator_step_loss(real, labels)
@@ -256,7 +262,7 @@ def reference_run(
     while time.perf_counter() - t < seconds:
         step()
         n += 1
-    rate = n * cfg.train.batch_size * m.d_steps / (time.perf_counter() - t)
+    rate = n * images_per_step(cfg) / (time.perf_counter() - t)
     batches.close()  # ends the loader iterator, and with it its worker processes
     return {
         "images_per_s": rate,

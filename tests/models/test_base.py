@@ -7,6 +7,7 @@ from torch import nn
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe, register
 from ganforge.models.base import dcgan_init, frozen
+from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.training.setup import build_recipe, make_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -21,6 +22,7 @@ def recipe_for(name: str, **model) -> Recipe:
 
 def test_registry_holds_the_tuned_recipes_and_the_classic_presets() -> None:
     tuned = {n for n, c in RECIPES.items() if c.preset_of is None}
+    assert set(DEFAULT_RECIPES) == tuned and len(DEFAULT_RECIPES) == len(tuned)
     assert tuned == {"gan", "dcgan", "improved-dcgan", "wgan-gp", "acgan", "allconv"}
     # every configuration of shared/recipes.md; tests/models/presets/ checks each one
     assert set(RECIPES) - tuned == {
@@ -270,10 +272,8 @@ def test_discriminate_judges_each_batch_or_the_joint_one(name, model, forwards) 
     handle.remove()
     assert len(calls) == forwards
     if model.get("joint_batch"):
-        expected_real, expected_fake = (
-            d(torch.cat([fake, real]))[5:],
-            d(torch.cat([fake, real]))[:5],
-        )
+        joint = d(torch.cat([fake, real]))
+        expected_real, expected_fake = joint[5:], joint[:5]
     else:
         expected_real, expected_fake = d(real), d(fake)
     for got, want in ((out_real, expected_real), (out_fake, expected_fake)):

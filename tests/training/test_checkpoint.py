@@ -312,3 +312,28 @@ def test_overwrite_replaces_file_and_leaves_no_temp(saved) -> None:
     save(path, cfg, recipe, opt_g, opt_d, step=9)
     assert load_checkpoint(path).step == 9
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_restored_optimizers_keep_this_machines_kernels(tmp_path: Path):
+    """A checkpoint of an unfused optimizer (an older ganforge, another device) resumes with
+    the fused kernels the live optimizer chose; the state itself is the saved one."""
+    cfg, recipe, opt_g, opt_d = trained()
+    for opt in (opt_g, opt_d):
+        for group in opt.param_groups:
+            group["fused"] = None
+    path = save(tmp_path / "old.safetensors", cfg, recipe, opt_g, opt_d)
+    fresh = build_recipe(cfg, 10)
+    new_g, new_d = fresh.make_optimizers()
+    restore(
+        load_checkpoint(path),
+        generator=fresh.generator,
+        discriminator=fresh.discriminator,
+        optimizers={"opt_g": new_g, "opt_d": new_d},
+        rng=False,
+    )
+    for new, old in ((new_g, opt_g), (new_d, opt_d)):
+        assert all(group["fused"] is True for group in new.param_groups)
+        assert new.param_groups[0]["lr"] == old.param_groups[0]["lr"]
+        first = next(iter(old.state))
+        saved_avg = old.state[first]["exp_avg"]
+        assert torch.equal(new.state[new.param_groups[0]["params"][0]]["exp_avg"], saved_avg)

@@ -2,6 +2,7 @@
 compiled networks give the same steps as eager ones, and ``auto`` picks bf16 only where the
 hardware has it."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,10 @@ def test_bf16_autocast_tracks_fp32(tmp_path, tiny_data, one_thread, recipe):
     assert (fp32 - other_seed).abs().max() > 0.1
 
 
+@pytest.mark.skipif(
+    shutil.which("cc") is None and shutil.which("gcc") is None,
+    reason="torch.compile on the CPU needs a C compiler",
+)
 def test_compiled_networks_train_as_eager_ones(tmp_path, tiny_data, one_thread, monkeypatch):
     """Equal to rounding. Inductor draws dropout's randomness from a stream of its own; the
     comparison makes it use eager's (``fallback_random``), or D's dropout would differ."""
@@ -77,6 +82,7 @@ def test_auto_precision_is_bf16_only_on_native_hardware(monkeypatch, flags, nati
 
 def test_cpu_flags_reads_this_machine():
     flags = speed.cpu_flags()
-    if Path("/proc/cpuinfo").exists():
-        assert flags, "a Linux CPU lists flags"
-        assert all(" " not in flag for flag in flags)
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.exists() else []
+    if any(line.startswith(("flags", "Features")) for line in lines):
+        assert flags and all(" " not in flag and ":" not in flag for flag in flags)

@@ -418,7 +418,7 @@ def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, 
 
         def __call__(self, *args):
             self.calls += 1
-            time.sleep(0.5)
+            time.sleep(1.0)
             return {"fid": 1.0, "recall": 1.0, "classes_covered": 10}, False
 
         def state(self):
@@ -426,4 +426,6 @@ def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, 
 
     monkeypatch.setattr(eval_hook, "EvalHook", SlowEval)
     result = Trainer(tiny_config(eval_every=1), tmp_path / "run", data=tiny_data).run()
-    assert result.wall_time_s < 1.0  # 3 epochs of 4 tiny steps, without the 1.5 s of sleep
+    # 3 epochs of 4 tiny steps (well under a second even on a loaded machine), without the 3 s
+    # the evaluations slept
+    assert result.wall_time_s < 2.0

@@ -135,7 +135,13 @@ def restore(
         for prefix, module in modules.items():
             module.load_state_dict(ckpt.module_state(prefix))
         for prefix, opt in (optimizers or {}).items():
+            # The live optimizer's kernel choice (fused, foreach) is this machine's, not the
+            # saved one's: load_state_dict would otherwise bring back that of the run's first
+            # device or ganforge version.
+            kernels = [{k: g[k] for k in ("fused", "foreach") if k in g} for g in opt.param_groups]
             opt.load_state_dict(_unflatten_optimizer(prefix, ckpt))
+            for group, kernel in zip(opt.param_groups, kernels, strict=True):
+                group.update(kernel)
     except (RuntimeError, KeyError, ValueError) as err:
         first = str(err).strip().splitlines()[0]
         raise CheckpointError(

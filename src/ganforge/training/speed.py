@@ -1,9 +1,10 @@
 """Opt-in speed settings of the training loop: bf16 autocast and ``torch.compile``.
 
 Both default off because on the 2-core AVX2 CPU ganforge is developed on they were measured
-slower (``benchmarks/bench_train.py``): without native bf16 a bf16 matrix product runs at well
-under 1 GFLOP/s against 130 in fp32, and compiled G and D steps were 0.7× eager after ~40 s of
-compilation. On a GPU, or a CPU with AVX-512 BF16 or AMX, they are the settings to try.
+slower (``make bench``, figures in ``benchmarks/README.md``): without native bf16 a bf16 matrix
+product is emulated, hundreds of times slower than fp32, and compiled G and D steps were no
+faster than eager ones, after tens of seconds of compilation. On a GPU, or a CPU with AVX-512
+BF16 or AMX, they are the settings to try.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ _CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` computes bf16 matrix products in hardware (a CUDA GPU with bf16
     support; a Linux CPU whose flags include AVX-512 BF16 or AMX)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+    if device.type == "cuda":  # Ampere and later; older GPUs only emulate bf16
+        return torch.cuda.get_device_capability(device)[0] >= 8
     if device.type != "cpu":
         return False
     flags = cpu_flags()
@@ -31,14 +32,15 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def cpu_flags() -> set[str]:
-    """The CPU's feature flags as Linux lists them (empty elsewhere, or unreadable)."""
+    """The CPU's feature flags as Linux lists them ("flags" on x86, "Features" on Arm; empty
+    elsewhere, or unreadable)."""
     if not sys.platform.startswith("linux"):
         return set()
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return set()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    line = next((ln for ln in text.splitlines() if ln.startswith(("flags", "Features"))), "")
     return set(line.partition(":")[2].split())
 
 

@@ -453,9 +453,8 @@ class Trainer:
                     self.write_samples()  # first, as in _end_epoch
                 self.save(layout.last_checkpoint)
             if self.out_of_time() and self.step < self.total_steps:
-                bar.message(
-                    f"time limit of {self.cfg.train.time_limit:g} s reached at step {self.step}"
-                )
+                limit = self.cfg.train.time_limit
+                self._report(bar, f"time limit of {limit:g} s reached at step {self.step}")
         self._finish()
         if stop.requested:
             raise TrainingInterrupted(
@@ -519,7 +518,9 @@ class Trainer:
         return True
 
     def out_of_time(self) -> bool:
-        """Whether ``train.time_limit`` (training seconds, evaluations excluded) has passed."""
+        """Whether ``train.time_limit`` (training seconds, evaluations excluded) has passed.
+        The clock is read once per ``log_every`` steps (the loop's one host sync), so a run
+        may overshoot the limit by up to that many steps."""
         limit = self.cfg.train.time_limit
         return bool(limit) and self.elapsed >= limit
 
@@ -527,7 +528,7 @@ class Trainer:
         cfg, layout = self.cfg.train, self.layout
         epoch = self.step // self.steps_per_epoch
         row = self.log.close_epoch(epoch, self.step, self.elapsed)
-        last = self.step >= self.total_steps
+        last = self.step >= self.total_steps or self.out_of_time()  # the run's last epoch
         # The grid first: a crash right after the checkpoint must not lose this epoch's grid.
         if cfg.grid_at(epoch) or last:
             self.write_samples()
