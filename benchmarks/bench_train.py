@@ -340,7 +340,7 @@ def print_table(rows: list[dict[str, Any]], variants: list[str]) -> None:
     head = (
         f"{'recipe':<15}{'device':<7}{'batch':>6}{'ganforge':>10}{'reference':>11}{'ratio':>7}"
         f"{'gen img/s':>11}{'(ref)':>8}{'RSS MiB':>9}{'(ref)':>7}{'GFLOP/s':>9}{'% peak':>8}"
-        + "".join(f"{v + ' ×fp32':>13}" for v in variants)
+        + "".join(f"{v + ' ×fp32':>15}" for v in variants)
     )
     print(head)
     print("-" * len(head))
@@ -352,7 +352,7 @@ def print_table(rows: list[dict[str, Any]], variants: list[str]) -> None:
             f"{r['reference_generation_images_per_s']:>8.0f}{r['peak_rss_mib']:>9.0f}"
             f"{r['reference_peak_rss_mib']:>7.0f}{r['gflops']:>9.1f}"
             f"{100 * r['fraction_of_peak']:>7.1f}%"
-            + "".join(f"{r[v + '_ratio_to_fp32']:>12.2f}×" for v in variants)
+            + "".join(f"{r[v + '_ratio_to_fp32']:>14.2f}×" for v in variants)
         )
 
 
@@ -361,8 +361,8 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="+", default=list(DEFAULT_RECIPES))
     default_devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
     parser.add_argument("--devices", nargs="+", default=default_devices)
-    parser.add_argument("--seconds", type=float, default=2.5, help="per timed repeat")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per timed repeat")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2, help="the reference's DataLoader")
     parser.add_argument("--variants", nargs="*", default=["bf16"], choices=["bf16", "compile"])
     parser.add_argument("--data-dir", type=Path, default=None, help="MNIST IDX files")
