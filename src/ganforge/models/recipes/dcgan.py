@@ -84,7 +84,8 @@ class ImprovedDCGANConfig(DCGANConfig):
     n = 10,000): 32.91 at batch 64 and 2e-4 → 21.75 at 32 and 8e-4 → 15.85 at 16 → 14.37
     at 8 (recall 0.725, class KL 0.054). An EMA of G did not help (16.34 at batch 16), nor
     both D steps on one real batch (``d_steps_same_batch``, twice the G steps per epoch:
-    13.71, class KL 0.062, at twice the time).
+    13.71, class KL 0.062, at twice the time). At batch 8 the inherited rate 8e-4 is the best
+    tried: 4e-4 gave 14.54 (class KL 0.070), 1.2e-3 gave 14.63 (class KL 0.083).
     """
 
     g_activation: str = "lrelu"
