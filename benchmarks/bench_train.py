@@ -52,6 +52,7 @@ from ganforge.config import RunConfig
 from ganforge.data import ImageData, load_dataset
 from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.reporting.metrics_log import read_csv_rows
+from ganforge.training.memory import peak_cuda_mib, peak_rss_mib, reset_peak_rss
 from ganforge.training.setup import build_recipe, make_config
 from ganforge.training.speed import native_bf16
 from ganforge.training.trainer import Trainer
@@ -62,27 +63,6 @@ LOG_EVERY = 10
 
 
 # -- memory ------------------------------------------------------------------------------------
-def reset_peak_rss() -> None:
-    """Restart the kernel's peak-RSS counter of this process (Linux ≥ 4.0; elsewhere the
-    figures are the process's peak so far)."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def peak_rss_mib() -> float:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def peak_cuda_mib(device: torch.device) -> float | None:
-    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
-
-
 def reset_peaks(device: torch.device) -> None:
     reset_peak_rss()
     if device.type == "cuda":

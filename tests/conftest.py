@@ -71,3 +71,56 @@ def mnist_evaluator(mnist_dir: Path, tmp_path_factory):
         if not os.environ.get("GANFORGE_HOME"):
             mp.setenv("GANFORGE_HOME", str(tmp_path_factory.mktemp("ganforge-home")))
         yield load_evaluator("mnist", mnist_dir, display=False)
+
+
+# -- studies (ganforge compare / ablate) with tiny recipes ------------------------------------
+@pytest.fixture(scope="session")
+def mnist_short_test_dir(mnist_dir: Path, tmp_path_factory) -> Path:
+    """``mnist_dir`` with its test split cut to 1,000 images: the same training split (so the
+    same cached evaluator), and a score against 1,000 real images takes about a second
+    instead of tens (the metrics' nearest-neighbour passes grow with the real set)."""
+    from ganforge.data import load_dataset
+    from ganforge.data.idx import write_idx
+
+    folder = tmp_path_factory.mktemp("mnist-short-test")
+    for train_file in Path(mnist_dir).glob("train-*"):
+        (folder / train_file.name).symlink_to(train_file.resolve())
+    test = load_dataset("mnist", "test", mnist_dir)
+    write_idx(folder / "t10k-images-idx3-ubyte", test.images[:1000].numpy())
+    write_idx(folder / "t10k-labels-idx1-ubyte", test.labels[:1000].numpy().astype("uint8"))
+    return folder
+
+
+@pytest.fixture
+def tiny_study(one_thread) -> dict:
+    """Overrides for every recipe of a test study: the ``gan`` recipe's nets made small (a step
+    takes about a millisecond) and 5 steps, so a run is mostly its set-up and outputs; one
+    intra-op thread while the test runs (see ``one_thread``)."""
+    return {
+        "model": {"latent_dim": 8, "g_hidden": [32], "d_hidden": [32]},
+        "train": {"steps": 5, "log_every": 1},
+    }
+
+
+@pytest.fixture
+def study_recipes(monkeypatch):
+    """Registers three recipes for a test study: ``tiny-a`` and ``tiny-b`` (the ``gan``
+    recipe under other names) and ``tiny-broken`` (its D step raises); returns their names."""
+    from ganforge.models import RECIPES
+    from ganforge.models.recipes.gan import GAN
+
+    class TinyA(GAN):
+        name = "tiny-a"
+
+    class TinyB(GAN):
+        name = "tiny-b"
+
+    class TinyBroken(GAN):
+        name = "tiny-broken"
+
+        def discriminator_step_loss(self, real, labels):
+            raise RuntimeError("this recipe is broken on purpose")
+
+    for cls in (TinyA, TinyB, TinyBroken):
+        monkeypatch.setitem(RECIPES, cls.name, cls)
+    return ("tiny-a", "tiny-b", "tiny-broken")

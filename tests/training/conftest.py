@@ -1,6 +1,7 @@
 """Fixtures for trainer tests that need no real dataset: tiny random images, tiny networks."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ import torch
 from ganforge.config import RunConfig
 from ganforge.data import ImageData
 from ganforge.training.setup import make_config
+from ganforge.training.trainer import Trainer
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +37,18 @@ def tiny_config(one_thread) -> Callable[..., RunConfig]:
         return make_config("gan", overrides={"train": settings, "model": nets})
 
     return make
+
+
+@pytest.fixture
+def trainers(monkeypatch) -> list[tuple[Path, bool]]:
+    """Every Trainer made from now on, as (run directory, whether it resumes); their progress
+    is shown as plain lines."""
+    made = []
+    init = Trainer.__init__
+
+    def spy(self, cfg, run_dir, data=None, data_dir=None, resume=False, display=None):
+        made.append((Path(run_dir), resume))
+        init(self, cfg, run_dir, data, data_dir, resume, False)
+
+    monkeypatch.setattr(Trainer, "__init__", spy)
+    return made

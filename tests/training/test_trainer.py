@@ -429,3 +429,55 @@ def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, 
     # 3 epochs of 4 tiny steps (well under a second even on a loaded machine), without the 3 s
     # the evaluations slept
     assert result.wall_time_s < 2.0
+
+
+def test_peak_memory_leaves_evaluations_out(tmp_path, tiny_data, tiny_config, monkeypatch):
+    """The summary's peak memory is training's: an evaluation's larger one is left out."""
+    import ganforge.training.eval_hook as eval_hook
+
+    class GreedyEval:
+        def __init__(self, *args):
+            pass
+
+        def __call__(self, *args):
+            block = torch.ones(512 * 2**20 // 4)  # 512 MiB, touched, then freed
+            del block
+            return {"fid": 1.0, "recall": 1.0, "classes_covered": 10}, False
+
+        def state(self):
+            return {}
+
+        def restore(self, meta, step):
+            pass
+
+    monkeypatch.setattr(eval_hook, "EvalHook", GreedyEval)
+    cfg = tiny_config(epochs=2, eval_every=1)
+    Trainer(cfg, tmp_path / "run", data=tiny_data, display=False).run()
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["peak_memory_kind"] == "process RSS"
+    from ganforge.training.memory import peak_rss_mib, reset_peak_rss
+
+    reset_peak_rss()
+    now = peak_rss_mib()  # the process as it is: training's peak is about that, not +512
+    assert 0 < summary["peak_memory_mib"] < now + 256
+    # A session that only writes a killed run's final outputs keeps the run's peak.
+    (tmp_path / "run" / "summary.json").unlink()
+    Trainer(cfg, tmp_path / "run", data=tiny_data, resume=True, display=False).run()
+    again = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert again["peak_memory_mib"] == summary["peak_memory_mib"]
+
+
+def test_progress_follows_the_time_limit_where_it_is_nearer(tmp_path, tiny_data, tiny_config):
+    """Annealed tricks reach their end at a time limit too, not only at the last step."""
+    trainer = Trainer(tiny_config(epochs=10, time_limit=4.0), tmp_path / "run", data=tiny_data)
+    try:
+        trainer.step, trainer.elapsed = 10, 1.0  # 10 of 40 steps, a quarter of the time
+        assert trainer.progress() == pytest.approx(0.25)
+        trainer.elapsed = 3.0
+        assert trainer.progress() == pytest.approx(0.75)
+        trainer.elapsed = 9.0
+        assert trainer.progress() == 1.0
+        trainer.cfg.train.time_limit = 0.0
+        assert trainer.progress() == pytest.approx(0.25)
+    finally:
+        trainer.close()

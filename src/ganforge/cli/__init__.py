@@ -1,4 +1,5 @@
-"""The ``ganforge`` command line: train, sample, interpolate, recipes, evaluate, ablate.
+"""The ``ganforge`` command line: train, sample, interpolate, recipes, evaluate, ablate,
+compare.
 
 Every user-facing error is a :class:`~ganforge.errors.GanforgeError` printed as one line with
 a non-zero exit; tracebacks are for bugs only.
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ganforge.cli import ablate as _ablate
+from ganforge.cli import compare as _compare
 from ganforge.cli import evaluate as _evaluate
 from ganforge.cli import evaluator as _evaluator
 from ganforge.cli import generate as _generate
@@ -36,6 +38,7 @@ app.command("interpolate")(_generate.interpolate)
 app.command("recipes")(_recipes.recipes)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("ablate")(_ablate.ablate)
+app.command("compare")(_compare.compare)
 app.add_typer(_evaluator.app, name="evaluator")
 
 

@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ganforge.cli.evaluate import COLUMNS
-from ganforge.training.ablation_results import METRICS, run_ablation
+from ganforge.training.ablation_results import run_ablation
+from ganforge.training.fid_curve import CURVE_SAMPLES, check_curve_samples
 from ganforge.training.run_dir import default_run_dir
+from ganforge.training.study_results import METRICS
 
 SHOWN = [c for c in COLUMNS if c[0] in METRICS]
 
@@ -73,6 +75,14 @@ def ablate(
     eval_samples: Annotated[
         int, typer.Option(min=100, max=100_000, help="Samples per evaluation (compare at equal n).")
     ] = 10_000,
+    curve_samples: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=100_000,
+            help="Samples per point of the FID curves (each epoch's checkpoint); 0: none.",
+        ),
+    ] = CURVE_SAMPLES,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
 ) -> None:
     """Train the improved-DCGAN ablation ladder, one run per rung and seed.
@@ -83,14 +93,18 @@ def ablate(
     run directories); then OUT/ablation.csv (a row per run), ablation.json
     (per rung: config diff, per-seed metrics, mean and sd) and ablation.png
     (seed 0's final grid per rung, titled with its FID). Metrics are those
-    of `ganforge evaluate`. Rerunning with the same --out skips finished runs
-    and recorded evaluations, so an interrupted ablation continues.
+    of `ganforge evaluate`. OUT/report.html (self-contained) and report.md
+    show the table with a verdict per metric, the grids, GIFs, FID curves
+    and losses. A run that fails is reported and the others go on.
+    Rerunning with the same --out skips finished runs and recorded
+    evaluations, so an interrupted ablation continues.
 
     [bold]Examples[/]
 
       ganforge ablate improved-dcgan --seeds 3 --out runs/ablate
       ganforge ablate improved-dcgan --steps 100 --eval-samples 1000
     """
+    check_curve_samples(curve_samples)
     console = Console(stderr=True)
     # The table goes to stdout; piped or redirected it gets room for every column.
     table_console = Console() if Console().is_terminal else Console(width=150)
@@ -105,14 +119,17 @@ def ablate(
         data_dir=data_dir,
         eval_samples=eval_samples,
         device=device,
+        curve_samples=curve_samples,
         say=lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True),
     )
     budget = f"{steps} steps" if steps is not None else f"{budget_epochs} epochs"
     n_seeds = f"{seeds} seeds, mean ± sd" if seeds > 1 else "1 seed"
     title = f"{recipe} ablation: {budget} per run, {n_seeds}, n = {eval_samples:,}"
     table_console.print(ablation_table(result.rungs, title))
+    failed = f"; {result.failures} runs failed, see the report" if result.failures else ""
     console.print(
-        f"wrote {out}/ablation.csv, ablation.json, ablation.png and a run directory per rung",
+        f"wrote {out}/report.html, report.md, ablation.csv, ablation.json, ablation.png and a "
+        f"run directory per rung{failed}",
         highlight=False,
         soft_wrap=True,
     )

@@ -1,5 +1,5 @@
 """The improved-DCGAN ablation ladder: its rungs, derived from a recipe's config defaults, and
-one ordinary run directory per rung and seed, trained by the :class:`Trainer`.
+one ordinary run directory per rung and seed, trained as a study (see :mod:`.study`).
 
 Rung 1 turns every trick off (data in [-1,1], tanh output, plain BCE); each later rung turns
 one group of tricks back on at the recipe's default values, so the last rung is the recipe as
@@ -9,20 +9,14 @@ shipped. Any recipe whose config has the ladder's fields can be ablated.
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganforge.config import RunConfig, load_yaml
-from ganforge.data import ImageData
-from ganforge.errors import ConfigError, GanforgeError
+from ganforge.errors import ConfigError
 from ganforge.models import get_recipe
-from ganforge.training.resume import flatten
-from ganforge.training.run_dir import RunLayout
 from ganforge.training.setup import make_config
-from ganforge.training.trainer import Trainer, TrainingInterrupted
+from ganforge.training.study import StudyRun
 
 # Every trick switched off: the values of rung 1, whatever the recipe's defaults are.
 TRICKS_OFF: dict[str, Any] = {
@@ -92,16 +86,6 @@ def ladder(recipe: str) -> list[Rung]:
     return rungs
 
 
-@dataclass(frozen=True)
-class AblationRun:
-    """One training run of the ablation: a rung, a seed, its config and run directory."""
-
-    rung: Rung
-    seed: int
-    cfg: RunConfig
-    dir: Path
-
-
 def plan(
     recipe: str,
     out: Path,
@@ -110,7 +94,7 @@ def plan(
     epochs: int = 5,
     steps: int | None = None,
     device: str = "auto",
-) -> list[AblationRun]:
+) -> list[StudyRun]:
     """Every run of the ablation, in order: ``OUT/<rung>-<slug>/seed<k>`` for seeds 0..K-1.
 
     The configs come from :func:`make_config` (the recipe's ``train_defaults``, then the
@@ -127,65 +111,7 @@ def plan(
             train.update({"epochs": epochs} if steps is None else {"steps": steps})
             overrides = {"dataset": dataset, "model": rung.model, "train": train}
             cfg = make_config(recipe, None, overrides)
-            runs.append(AblationRun(rung, seed, cfg, out / rung.folder / f"seed{seed}"))
-    return runs
-
-
-def check_existing(run: AblationRun) -> None:
-    """Refuse to continue or reuse a run directory that was made with other settings (an
-    earlier ablation into the same OUT with another budget, say): its results would be
-    reported as this one's."""
-    path = RunLayout(run.dir).config
-    if not path.exists():
-        return
-    saved = flatten(load_yaml(path))
-    now = flatten(run.cfg.to_dict())
-    for key in sorted(saved.keys() | now.keys()):
-        if key != "train.device" and saved.get(key) != now.get(key):
-            raise ConfigError(
-                f"{run.dir} was trained with {key}={saved.get(key)!r}, this ablation asks "
-                f"{now.get(key)!r}; use another --out or the same options as before"
+            runs.append(
+                StudyRun(rung.folder, rung.name, seed, cfg, out / rung.folder / f"seed{seed}")
             )
-
-
-def train_run(
-    run: AblationRun, data: ImageData, data_dir: Path | None, display: bool | None = None
-) -> tuple[dict[str, Any], bool]:
-    """Train ``run`` unless it finished (its ``summary.json`` exists); continue it from its
-    last checkpoint if it was cut short. Returns (its summary, whether it was skipped)."""
-    layout = RunLayout(run.dir)
-    check_existing(run)
-    skipped = layout.summary.exists()
-    if not skipped:
-        resume = layout.last_checkpoint.exists()
-        trainer = Trainer(run.cfg, run.dir, data, data_dir, resume=resume, display=display)
-        try:
-            trainer.run()
-        except TrainingInterrupted as stop:
-            raise TrainingInterrupted(
-                f"{stop}; or rerun the same `ganforge ablate` with --out "
-                f"{run.dir.parent.parent} to continue every run"
-            ) from None
-    try:
-        return json.loads(layout.summary.read_text()), skipped
-    except (OSError, ValueError) as err:
-        raise GanforgeError(f"{layout.summary} cannot be read: {err}") from None
-
-
-def train_all(
-    runs: list[AblationRun],
-    data: ImageData,
-    data_dir: Path | None,
-    say: Callable[[str], None] = lambda _: None,
-    display: bool | None = None,
-) -> dict[Path, dict[str, Any]]:
-    """Train every run in order (finished ones skipped); their summaries by run directory."""
-    for run in runs:  # all before any training: a mismatch found late would waste the runs
-        check_existing(run)
-    summaries = {}
-    for i, run in enumerate(runs, start=1):
-        what = f"[{i}/{len(runs)}] rung {run.rung.index} {run.rung.name!r} seed {run.seed}"
-        done = RunLayout(run.dir).summary.exists()
-        say(f"{what}: finished before, skipped" if done else f"{what} → {run.dir}")
-        summaries[run.dir], _ = train_run(run, data, data_dir, display)
-    return summaries
+    return runs

@@ -39,6 +39,7 @@ from ganforge.training.divergence import (
 )
 from ganforge.training.event_log import EventLog
 from ganforge.training.interrupt import StopRequest, graceful_stop
+from ganforge.training.memory import PeakMemory
 from ganforge.training.progress import ProgressDisplay, format_stats
 from ganforge.training.provenance import provenance
 from ganforge.training.resume import check_new_run, checkpoint_to_resume
@@ -242,6 +243,8 @@ class Trainer:
         self.last_row: dict[str, float] = self.log.last_row
         self._steps_run = 0  # steps trained in this session, those redone after a rollback too
         self._session = (self.elapsed, time.perf_counter())
+        self.memory = PeakMemory(self.device)  # this session's, evaluations left out
+        self._earlier_peak = float(ckpt.meta.get("peak_memory_mib", 0.0)) if ckpt else 0.0
 
     def _load(self, ckpt: Checkpoint) -> Checkpoint:
         """Continue from ``ckpt`` (a resume or a rollback): weights, optimizer and RNG state,
@@ -275,6 +278,7 @@ class Trainer:
             "step": self.step,
             "epoch": self.step / self.steps_per_epoch,
             "elapsed": self.elapsed,
+            "peak_memory_mib": self.peak_memory_mib(),
             "rollbacks": self.guard.rollbacks,
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
@@ -289,6 +293,14 @@ class Trainer:
             meta=meta,
             extra_modules=self._extra_modules(),
         )
+
+    def peak_memory_mib(self) -> float:
+        """The run's peak memory in MiB: the largest of its sessions' (see
+        :class:`PeakMemory`), evaluations left out. A session that trained nothing (it only
+        wrote a killed run's final outputs) adds none."""
+        if self._steps_run == 0 and self._earlier_peak:
+            return self._earlier_peak
+        return max(self._earlier_peak, self.memory.peak_mib())
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Both optimizers, by their names in a checkpoint."""
@@ -311,7 +323,7 @@ class Trainer:
     def train_step(self, batches: list[tuple[Tensor, Tensor]]) -> Tensor:
         """``d_steps`` D updates (one per batch) then one G update; stats as one device vector."""
         recipe = self.recipe
-        recipe.set_progress(self.step / self.total_steps)
+        recipe.set_progress(self.progress())
         d_stats: dict[str, Tensor] = {}
         for real, labels in batches:
             with autocast(self.precision, self.device):
@@ -334,6 +346,15 @@ class Trainer:
         recipe.after_generator_step(self.step)
         merged = {**{k: v / n for k, v in d_stats.items()}, **g_stats}
         return torch.stack([merged[k].float() for k in self.log.stat_names])
+
+    def progress(self) -> float:
+        """The fraction of training done, for annealed tricks: of the steps, or of
+        ``train.time_limit`` where that is nearer its end, so that a run stopped by its time
+        limit has annealed all the way too. The training clock is read once per log
+        interval, so the time's share moves in steps of that size."""
+        done = self.step / self.total_steps
+        limit = self.cfg.train.time_limit
+        return min(1.0, max(done, self.elapsed / limit)) if limit else done
 
     # -- outputs -------------------------------------------------------------------------------
     def write_samples(self) -> Path:
@@ -537,7 +558,9 @@ class Trainer:
         best = False
         if self.eval is not None and (epoch % cfg.eval_every == 0 or last):
             started = time.perf_counter()
+            self.memory.pause()  # an evaluation's memory is not training's either
             scores, best = self.eval(self.recipe, self.transform, epoch, self.step, self.elapsed)
+            self.memory.resume()
             # Training seconds leave evaluations out, so that the times of runs evaluated at
             # different rates (or not at all) compare, time-to-quality included.
             self._session = (self._session[0], self._session[1] + time.perf_counter() - started)
@@ -565,6 +588,7 @@ class Trainer:
         plots, summary (the last, so that its absence tells a resume that they are still to
         be written)."""
         layout = self.layout
+        peak = self.peak_memory_mib()  # before the outputs below, which are not training's
         grids = sorted(layout.samples.glob("epoch_*.png"), key=layout.grid_epoch)
         if grids:
             save_gif(grids, layout.gif)
@@ -572,11 +596,11 @@ class Trainer:
         plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
         if self.eval is not None:
             plot_eval_curves(layout.metrics / "eval.csv", layout.plots / "eval.png")
-        self._write_summary()
+        self._write_summary(peak)
         if self.log.tb is not None:
             self.log.tb.close()
 
-    def _write_summary(self) -> None:
+    def _write_summary(self, peak_memory_mib: float) -> None:
         g, d = self.recipe.parameter_counts()
         summary = {
             "recipe": self.cfg.recipe,
@@ -593,6 +617,9 @@ class Trainer:
             "device": str(self.device),
             "precision": self.precision,
             "compiled": self.cfg.train.compile,
+            # Over the run's sessions; evaluations and final outputs left out.
+            "peak_memory_mib": round(peak_memory_mib, 1),
+            "peak_memory_kind": self.memory.kind,
             "rollbacks": self.guard.rollbacks,
             # In effect at the end: lower than the config's after a rollback.
             "learning_rates": {k: learning_rates(o) for k, o in self._optimizers().items()},

@@ -1,0 +1,138 @@
+"""``ganforge compare``: train several recipes under one budget and seeds, score them, and
+report which is best and how sure that is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ganforge.config import parse_assignments
+from ganforge.models.recipes import DEFAULT_RECIPES
+from ganforge.reporting.report_table import table_cells, verdicts
+from ganforge.training.comparison import DEFAULT_BUDGET_MINUTES
+from ganforge.training.comparison_results import count, run_compare
+from ganforge.training.fid_curve import CURVE_SAMPLES, check_curve_samples
+from ganforge.training.run_dir import default_run_dir
+
+
+def results_table(arms: list[dict], title: str) -> Table:
+    """The report's table (mean ± sd over seeds) for the terminal."""
+    header, rows = table_cells(arms)
+    table = Table(title=title, title_justify="left")
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def compare(
+    recipes: Annotated[
+        list[str] | None,
+        typer.Argument(help=f"Recipes to compare \\[default: {' '.join(DEFAULT_RECIPES)}]."),
+    ] = None,
+    budget_epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Budget per run in epochs: the same images for every recipe."),
+    ] = None,
+    budget_minutes: Annotated[
+        float | None,
+        typer.Option(
+            help="Budget per run in minutes of training (evaluations excluded): the same time "
+            f"for every recipe \\[default: {DEFAULT_BUDGET_MINUTES:g}, when no budget is given].",
+        ),
+    ] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="Runs per recipe, with seeds 0..K-1.")] = 3,
+    dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder of the dataset's IDX files (gzipped or not).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Comparison folder (default: runs/compare-TIME).")
+    ] = None,
+    reuse: Annotated[
+        bool,
+        typer.Option(help="Pick up the finished runs in --out and continue the unfinished ones."),
+    ] = False,
+    eval_samples: Annotated[
+        int, typer.Option(min=100, max=100_000, help="Samples per final evaluation.")
+    ] = 10_000,
+    curve_samples: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=100_000,
+            help="Samples per point of the FID curves (each epoch's checkpoint); 0: none.",
+        ),
+    ] = CURVE_SAMPLES,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override one key for every recipe, e.g. --set train.log_every=50 (repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Train recipes under the same budget and seeds, score each, and report.
+
+    Runs go to OUT/<recipe>/seed<k>/ (ordinary run directories), each
+    scored at its end as `ganforge evaluate` does, and each epoch's
+    checkpoint by FID for the curves. Then OUT/report.html (one self-contained file:
+    the table as mean ± sd over seeds, a verdict per metric, final grids,
+    GIFs, FID against epoch and time, losses, provenance), report.md (with
+    its images in report_files/), results.csv and results.json (a row per
+    run). A run that fails is reported and the others go on. --reuse picks
+    up finished runs and continues cut-short ones.
+
+    [bold]Examples[/]
+
+      ganforge compare --data-dir data/mnist-subset    (6 recipes × 3 seeds, 45 s each)
+      ganforge compare dcgan wgan-gp --budget-epochs 5 --seeds 5
+      ganforge compare --out runs/compare --reuse     (continue an interrupted one)
+    """
+    check_curve_samples(curve_samples)
+    overrides = parse_assignments(set_ or [])
+    console = Console(stderr=True)
+    table_console = Console() if Console().is_terminal else Console(width=200)
+    out = out or default_run_dir("compare")
+    options = [f"--seeds={seeds}", f"--dataset={dataset}", f"--eval-samples={eval_samples}"]
+    options.append(f"--curve-samples={curve_samples}")
+    if budget_epochs is not None:
+        options.append(f"--budget-epochs={budget_epochs}")
+    if budget_minutes is not None:
+        options.append(f"--budget-minutes={budget_minutes:g}")
+    options += [f"--device={device}"] if device != "auto" else []
+    options += [f"--set={item}" for item in set_ or []]
+    result, _ = run_compare(
+        recipes or [],
+        out,
+        seeds=seeds,
+        dataset=dataset,
+        data_dir=data_dir,
+        budget_epochs=budget_epochs,
+        budget_minutes=budget_minutes,
+        eval_samples=eval_samples,
+        curve_samples=curve_samples,
+        device=device,
+        reuse=reuse,
+        overrides=overrides,
+        options=options,
+        say=lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True),
+    )
+    what = f"{count(len(result.arms), 'recipe')}, {count(seeds, 'seed')}"
+    title = f"{what}, n = {eval_samples:,}: mean ± sd over seeds"
+    table_console.print(results_table(result.arms, title))
+    for verdict in verdicts(result.arms):
+        table_console.print(f"- {verdict.text}", highlight=False, markup=False, soft_wrap=True)
+    failed = len(result.outcomes.failures)
+    console.print(
+        f"wrote {out}/report.html, report.md, results.csv, results.json"
+        + (f"; {failed} run(s) failed, see the report" if failed else ""),
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,86 @@
+"""``ganforge compare``: its refusals in one line, and a tiny comparison on MNIST."""
+
+import csv
+import re
+import sys
+
+import pytest
+
+from ganforge.cli import main
+
+
+def ganforge(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """``ganforge ARGS`` through the console entry point, in this process:
+    (exit status, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["ganforge", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    captured = capsys.readouterr()
+    return exit_.value.code, captured.out, captured.err
+
+
+def test_help_names_the_default_recipes_and_an_example(monkeypatch, capsys):
+    code, out, _ = ganforge(monkeypatch, capsys, "compare", "--help")
+    assert code == 0
+    assert "improved-dcgan" in out and "ganforge compare dcgan wgan-gp --budget-epochs 5" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dcgn"], "unknown recipe 'dcgn'; did you mean 'dcgan'?"),
+        (["gan", "gan"], "recipe 'gan' is named twice"),
+        (["--budget-epochs", "2", "--budget-minutes", "1"], "give --budget-epochs or"),
+        (["--budget-minutes", "0"], "--budget-minutes must be a positive number"),
+        (["--seeds", "0"], "Invalid value for '--seeds'"),
+        (["--budget-epochs", "0"], "Invalid value for '--budget-epochs'"),
+        (["--curve-samples", "50"], "--curve-samples must be 0 (no curves) or at least 100"),
+        (["--eval-samples", "50"], "Invalid value for '--eval-samples'"),
+        (["--set", "model.nope=1"], "unknown key model.nope"),
+        (["--device", "gpu"], "train.device must be 'auto', 'cpu'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    code, _, stderr = ganforge(monkeypatch, capsys, "compare", *args, "--out", str(out))
+    assert code == 2
+    assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert not out.exists()  # refused before anything is written
+
+
+TINY = [
+    *("--set", "model.latent_dim=8", "--set", "model.g_hidden=[32]"),
+    *("--set", "model.d_hidden=[32]", "--set", "train.steps=5", "--set", "train.log_every=1"),
+]
+
+
+@pytest.mark.mnist
+def test_tiny_comparison_writes_the_report(
+    tmp_path, mnist_short_test_dir, mnist_evaluator, study_recipes, one_thread, monkeypatch, capsys
+):
+    out = tmp_path / "cmp"
+    args = ["compare", "tiny-a", "tiny-b", "--seeds", "2", *TINY, "--device", "cpu"]
+    args += ["--eval-samples", "100", "--curve-samples", "100"]
+    args += ["--data-dir", str(mnist_short_test_dir), "--out", str(out)]
+    code, table, log = ganforge(monkeypatch, capsys, *args)
+    assert code == 0, log
+    assert "[1/4] tiny-a seed 0 (recipe 1 of 2)" in log and "training ETA" in log
+    assert "tiny-b" in table and " ± " in table and "FID: tiny-" in table  # table, verdicts
+    with (out / "results.csv").open(newline="") as f:
+        assert [(r["arm"], r["seed"]) for r in csv.DictReader(f)] == [
+            ("tiny-a", "0"),
+            ("tiny-a", "1"),
+            ("tiny-b", "0"),
+            ("tiny-b", "1"),
+        ]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)""", html, flags=re.IGNORECASE)
+    assert links and all(link.startswith("data:image/") for link in links)
+    assert html.count("data:image/gif;base64,") == 2  # each recipe's training GIF
+    assert "Results: mean ± sd over seeds" in html and "ganforge compare tiny-a tiny-b" in html
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| tiny-a | 2 |" in md and "report_files/" in md
+    for link in re.findall(r"\]\((report_files/[^)]+)\)", md):
+        assert (out / link).is_file()
+    code, _, stderr = ganforge(monkeypatch, capsys, *args)  # the same OUT again, no --reuse
+    assert code == 2 and "pass --reuse" in stderr
