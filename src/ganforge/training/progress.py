@@ -16,7 +16,6 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 
 
@@ -58,13 +57,17 @@ class ProgressDisplay:
                 TextColumn("{task.fields[stats]}"),
                 TextColumn("[cyan]{task.fields[speed]}"),
                 TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
+                TextColumn("ETA {task.fields[eta]}"),
                 console=self.console,
             )
             self._progress.__enter__()
             self._task = self._progress.add_task(
-                self.description, total=self.total, completed=self.start, stats="", speed=""
+                self.description,
+                total=self.total,
+                completed=self.start,
+                stats="",
+                speed="",
+                eta="-",
             )
         return self
 
@@ -72,16 +75,30 @@ class ProgressDisplay:
         if self._progress is not None:
             self._progress.__exit__(*exc)  # type: ignore[arg-type]
 
-    def update(self, step: int, epoch: float, stats: dict[str, float], images_per_s: float) -> None:
+    def update(
+        self,
+        step: int,
+        epoch: float,
+        stats: dict[str, float],
+        images_per_s: float,
+        time_left: float | None = None,
+    ) -> None:
+        """Show ``step``; the ETA is the steps' pace, or ``time_left`` (a run's time limit)
+        when that ends it sooner."""
         speed = f"{images_per_s:,.0f} img/s"
+        elapsed = time.perf_counter() - self._t0
+        eta = elapsed / max(step - self.start, 1) * (self.total - step)
+        if time_left is not None:
+            eta = min(eta, max(time_left, 0.0))
         if self._progress is not None:
             self._progress.update(
-                self._task, completed=step, stats=format_stats(stats), speed=speed
+                self._task,
+                completed=step,
+                stats=format_stats(stats),
+                speed=speed,
+                eta=f"{eta:.0f}s",
             )
         else:
-            elapsed = time.perf_counter() - self._t0
-            done = max(step - self.start, 1)
-            eta = elapsed / done * (self.total - step)
             print(
                 f"{self.description} step {step}/{self.total} epoch {epoch:.2f}  "
                 f"{format_stats(stats)}  {speed}  ETA {eta:.0f}s",

@@ -533,7 +533,9 @@ class Trainer:
                     return False
                 pending, first, then = [], self.step, self.elapsed
                 epoch_now = self.step / self.steps_per_epoch
-                bar.update(self.step, epoch_now, self.last_row, self._images_per_s())
+                limit = self.cfg.train.time_limit
+                time_left = limit - self.elapsed if limit else None
+                bar.update(self.step, epoch_now, self.last_row, self._images_per_s(), time_left)
             if stop.requested or self.out_of_time():
                 return True
         return True
