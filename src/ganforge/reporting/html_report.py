@@ -15,11 +15,13 @@ from ganforge.reporting.report_table import run_cells, table_cells, verdicts
 __all__ = ["data_uri", "render_html", "write_html"]
 
 _STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px;
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1400px;
        padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 13px; margin: .6em 0; }
-th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; white-space: nowrap; }
+table { border-collapse: collapse; font-size: 12px; margin: .6em 0; display: block;
+        overflow-x: auto; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: right; white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f3f3f3; } tr.failed td { color: #a00; }
 .panels { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }

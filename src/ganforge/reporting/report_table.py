@@ -68,11 +68,12 @@ def _number(value: Any) -> float | None:
 
 
 def cell(arm: Mapping[str, Any], column: Column) -> str:
-    """``mean ± sd`` of one column for one arm (``mean`` alone with one seed, ``—`` with none)."""
+    """``mean ± sd`` of one column for one arm (``mean`` alone with one seed, or where every
+    seed has the same value, such as parameter counts; ``—`` with none)."""
     mean, sd = _number(arm["mean"].get(column.key)), _number(arm["sd"].get(column.key))
     if mean is None:
         return "—"
-    return column.format(mean) + (f" ± {column.format(sd)}" if sd is not None else "")
+    return column.format(mean) + (f" ± {column.format(sd)}" if sd else "")
 
 
 def shown_columns(arms: Sequence[Mapping[str, Any]]) -> list[Column]:

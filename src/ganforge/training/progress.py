@@ -108,4 +108,4 @@ class ProgressDisplay:
 
     def message(self, text: str) -> None:
         """A line above the bar (or a plain line)."""
-        self.console.print(text, highlight=False)
+        self.console.print(text, highlight=False, soft_wrap=True)  # a log line stays one line
