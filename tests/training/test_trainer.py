@@ -393,7 +393,7 @@ def test_time_limit_ends_the_run_with_its_outputs_and_resumes_with_a_larger_one(
     run = tmp_path / "run"
     cfg = tiny_config(epochs=10_000, log_every=2, time_limit=0.3)
     result = Trainer(cfg, run, data=tiny_data, display=False).run()
-    assert 0 < result.step < 40_000 and 0.3 <= result.wall_time_s < 3
+    assert 0 < result.step < 40_000 and result.wall_time_s >= 0.3
     ckpt = load_checkpoint(run / "checkpoints" / "last.safetensors")
     assert ckpt.step == result.step
     summary = json.loads((run / "summary.json").read_text())
@@ -401,9 +401,11 @@ def test_time_limit_ends_the_run_with_its_outputs_and_resumes_with_a_larger_one(
     assert RunLayout(run).sample_grid(result.epochs_done).exists()  # the final state's grid
     with pytest.raises(RunComplete, match=r"time limit of 0\.3 s"):
         Trainer(cfg, run, data=tiny_data, resume=True, display=False)
-    longer = tiny_config(epochs=10_000, log_every=2, time_limit=0.6)
+    # Relative to the time trained: on a loaded machine the first steps alone can pass 0.6 s.
+    limit = round(result.wall_time_s + 0.5, 1)
+    longer = tiny_config(epochs=10_000, log_every=2, time_limit=limit)
     resumed = Trainer(longer, run, data=tiny_data, resume=True, display=False).run()
-    assert resumed.step > result.step and resumed.wall_time_s >= 0.6
+    assert resumed.step > result.step and resumed.wall_time_s >= limit
 
 
 def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, monkeypatch):
