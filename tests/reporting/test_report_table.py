@@ -55,3 +55,12 @@ def test_run_cells_show_each_seed_and_a_failure():
     assert header[:3] == ["", "seed", "FID"] and header[-2:] == ["run", "status"]
     assert body[0][2] == "12.00" and body[0][-1] == "ok"
     assert body[1][2] == "—" and body[1][-1] == "failed: RuntimeError: boom"
+
+
+def test_class_kl_is_shown_lower_is_better_so_mode_collapse_loses():
+    arms = [arm("gan", 30.0, 1.0, class_kl=0.9), arm("dcgan", 20.0, 0.5, class_kl=0.05)]
+    header, rows = table_cells(arms)
+    assert "class KL ↓" in header
+    assert rows[0][header.index("class KL ↓")] == "0.900"
+    kl = next(v.text for v in verdicts(arms) if v.text.startswith("class KL"))
+    assert kl.startswith("class KL: dcgan is best (0.050)")

@@ -34,3 +34,9 @@ def test_higher_or_lower_is_better():
     stats = {"a": (1.0, 0.1), "b": (2.0, 0.1)}
     assert judge("x", stats, True).best == "b"
     assert judge("x", stats, False).best == "a"
+
+
+def test_a_tie_names_every_arm_tied_at_the_top():
+    stats = {"a": (10.0, None), "b": (9.0, None), "c": (10.0, None), "d": (10.0, None)}
+    tie = judge("classes covered", stats, True, "{:.1f}".format)
+    assert tie.text == "classes covered: a, c and d tie (10.0)."

@@ -62,7 +62,7 @@ def test_arm_results_mean_and_sd_over_finished_seeds(tmp_path: Path) -> None:
     assert a["seeds"]["1"]["fid"] == 12.0 and a["mean"]["precision"] is None
     assert a["mean"]["sampling_images_per_s"] == 1000.0
     assert b["mean"]["fid"] == 40.0 and b["sd"]["fid"] is None
-    assert fid_label(a) == "FID 11.00 ± 1.41"
+    assert fid_label(a) == "FID 11.00 ± 1.41 over 2 seeds"
     assert fid_label(b) == "FID 40.00"  # one value: no spread to show
     assert fid_label({"mean": {"fid": None}, "sd": {"fid": None}}) == "FID —"
 

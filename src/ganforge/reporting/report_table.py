@@ -55,6 +55,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("recall", "recall", "{:.3f}", "higher"),
     Column("coverage", "coverage", "{:.3f}", "higher"),
     Column("classes_covered", "classes covered", "{:.1f}", "higher"),
+    # KL of the predicted-class histogram from uniform: mode collapse shows here first.
+    Column("class_kl", "class KL", "{:.3f}", "lower"),
     Column("class_accuracy", "class accuracy", "{:.3f}", "higher"),
 )
 
@@ -112,7 +114,11 @@ def verdicts(arms: Sequence[Mapping[str, Any]]) -> list[Verdict]:
 # The per-run table: every seed's own figures, and the error of a failed run.
 RUN_COLUMNS: tuple[Column, ...] = (
     *(c for c in COLUMNS if c.key in ("fid", "kid_mean", "precision", "recall", "coverage")),
-    *(c for c in COLUMNS if c.key in ("classes_covered", "class_accuracy", "images_per_s")),
+    *(
+        c
+        for c in COLUMNS
+        if c.key in ("classes_covered", "class_kl", "class_accuracy", "images_per_s")
+    ),
     Column("wall_time_s", "train time (s)", "{:,.1f}"),
     Column("epochs", "epochs", "{:.2f}"),
 )

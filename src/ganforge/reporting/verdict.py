@@ -60,7 +60,9 @@ def judge(
         f"by {fmt(lead)}"
     )
     if lead == 0:
-        return Verdict(metric, best, False, f"{metric}: {best} and {second} tie ({fmt(m1)}).")
+        tied = [name for name, m, _ in ranked if m == m1]
+        names = ", ".join(tied[:-1]) + f" and {tied[-1]}"
+        return Verdict(metric, best, False, f"{metric}: {names} tie ({fmt(m1)}).")
     if s1 is None or s2 is None:
         return Verdict(metric, best, None, f"{head}; with one seed the spread is unknown.")
     spread = s1 + s2

@@ -199,11 +199,15 @@ def final_grid(run_dir: Path) -> Path:
 
 
 def fid_label(result: dict[str, Any]) -> str:
-    """``FID 12.34 ± 0.56`` (the ± with several seeds only), from an arm's result."""
+    """``FID 12.34 ± 0.56 over 3 seeds`` (the spread with several seeds only), from an arm's
+    result: a caption under one seed's grid must not read as that seed's own FID."""
     mean, sd = result["mean"]["fid"], result["sd"]["fid"]
     if mean is None:
         return "FID —"
-    return f"FID {mean:.2f}" + (f" ± {sd:.2f}" if sd is not None else "")
+    if sd is None:
+        return f"FID {mean:.2f}"
+    seeds = sum(1 for r in result.get("seeds", {}).values() if r.get("fid") is not None)
+    return f"FID {mean:.2f} ± {sd:.2f}" + (f" over {seeds} seeds" if seeds > 1 else "")
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
