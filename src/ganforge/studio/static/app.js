@@ -187,7 +187,7 @@ async function showRun(name, tab) {
   const header = h("div", { class: "run-head" },
     h("p", { class: "crumbs" }, h("a", { href: "#/", text: "Runs" }), " / ",
       run.study ? h("a", { href: `#/study/${enc(run.study)}`,
-        text: run.study === "." ? "study" : run.study }) : null,
+        text: run.study === "." ? "compare folder" : run.study }) : null,
       run.study ? " / " : null, h("strong", { text: name })),
     h("h2", { text: `${run.recipe} · ${run.dataset}` }),
     h("dl", { class: "facts" },
@@ -405,14 +405,15 @@ function interpolatePanel(body, name, run) {
   const klass = classOptions("class", 0);
   const classFrom = classOptions("class-from", 0);
   const classTo = classOptions("class-to", 1);
-  const seedFields = h("div", {}, field("from seed", from), field("to seed", to),
-    run.conditional ? field("class", klass) : null);
-  const classFields = h("div", { hidden: true }, field("seed", h("span", { class: "hint",
-    text: "the “from seed” above" })), field("from class", classFrom), field("to class", classTo));
+  const fromField = field("from seed", from);
+  const seedOnly = [field("to seed", to), run.conditional ? field("class", klass) : null];
+  const classFields = h("div", { hidden: true }, field("from class", classFrom),
+    field("to class", classTo));
   mode.addEventListener("change", () => {
-    classFields.hidden = mode.value !== "classes";
-    klass.parentElement.hidden = mode.value === "classes";
-    to.parentElement.hidden = mode.value === "classes";
+    const byClass = mode.value === "classes";
+    classFields.hidden = !byClass;
+    for (const f of seedOnly) if (f) f.hidden = byClass;
+    fromField.querySelector(".label").textContent = byClass ? "seed (held fixed)" : "from seed";
   });
   const button = h("button", { class: "primary", id: "interpolate", type: "button",
     text: "Interpolate" });
@@ -493,7 +494,7 @@ function interpolatePanel(body, name, run) {
       h("h3", { text: "Interpolate" }),
       field("checkpoint", checkpoint),
       run.conditional ? field("walk", mode) : null,
-      seedFields, classFields,
+      fromField, seedOnly, classFields,
       field("steps", steps, `${limits.steps[0]}–${limits.steps[1]} images along the path`),
       button),
     h("section", { class: "card output" },
