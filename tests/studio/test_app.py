@@ -297,3 +297,19 @@ def test_a_corrupt_or_foreign_checkpoint_is_a_409(studio_root, tmp_path):
     )
     assert client.get("/api/runs/foreign/interpolate").status_code == 409
     assert client.get("/api/runs/broken").status_code == 200  # its page still opens
+
+
+def test_a_run_with_unreadable_files_still_opens(studio_root, tmp_path):
+    run = tmp_path / "runs" / "torn"
+    shutil.copytree(studio_root / SOLO, run)
+    (run / "summary.json").write_text("{not json")
+    (run / "metrics" / "batches.csv").write_bytes(b"\xff\xfe binary")
+    (run / "config.yaml").write_bytes(b"recipe: gan\n\xff")
+    (run / "samples" / "epoch_x.png").write_bytes(b"")
+    client = client_for(tmp_path / "runs")
+    [listed] = client.get("/api/runs").json()["runs"]
+    assert listed["name"] == "torn" and listed["steps"] is None
+    page = client.get("/api/runs/torn")
+    assert page.status_code == 200 and page.json()["losses"]["batches"] == []
+    assert "epoch_x.png" not in [g["name"] for g in page.json()["grids"]]
+    assert client.get("/api/runs/torn/generate?n=2").status_code == 200  # the checkpoint is fine

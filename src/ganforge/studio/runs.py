@@ -60,7 +60,7 @@ def read_config(layout: RunLayout) -> dict[str, Any]:
     """The run's ``config.yaml`` as a dict; ``{}`` if unreadable."""
     try:
         data = yaml.safe_load(layout.config.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError):  # ValueError: not UTF-8
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -111,13 +111,24 @@ def class_names(recipe: str, dataset: str) -> list[str] | None:
     return list(spec.class_names) if spec is not None else [str(k) for k in range(10)]
 
 
+def read_rows(path: Path) -> list[dict[str, float]]:
+    """A metrics CSV's rows (see :func:`read_csv_rows`); ``[]`` if it cannot be read."""
+    try:
+        return read_csv_rows(path)
+    except (OSError, ValueError):  # ValueError: not UTF-8
+        return []
+
+
 def epoch_grids(layout: RunLayout) -> list[dict[str, Any]]:
-    """The fixed-latent grids over training, in epoch order: ``[{name, epoch}]``."""
-    grids = sorted(
-        layout.samples.glob("epoch_*.png"),
-        key=lambda p: (layout.grid_epoch(p), p.stat().st_mtime_ns),
-    )
-    return [{"name": p.name, "epoch": layout.grid_epoch(p)} for p in grids]
+    """The fixed-latent grids over training, in epoch order: ``[{name, epoch}]`` (a name
+    that is no epoch, or a file gone meanwhile, is left out)."""
+    grids = []
+    for path in layout.samples.glob("epoch_*.png"):
+        try:
+            grids.append((layout.grid_epoch(path), path.stat().st_mtime_ns, path.name))
+        except (OSError, ValueError):
+            continue
+    return [{"name": name, "epoch": epoch} for epoch, _, name in sorted(grids)]
 
 
 def checkpoints(layout: RunLayout) -> list[str]:
@@ -137,7 +148,7 @@ def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str
     dataset = str(summary.get("dataset") or config.get("dataset") or "?")
     try:
         grid: str | None = final_grid(run_dir).name
-    except (FileNotFoundError, OSError):
+    except (OSError, ValueError):  # none yet, or a name that is no epoch
         grid = None
     return finite(
         {
@@ -187,7 +198,7 @@ def run_detail(root: Path, run_dir: Path, study: str | None = None) -> dict[str,
     info = run_summary(root, run_dir, study)
     try:
         config_text = layout.config.read_text(encoding="utf-8")
-    except OSError:
+    except (OSError, ValueError):
         config_text = ""
     return finite(
         {
@@ -195,10 +206,10 @@ def run_detail(root: Path, run_dir: Path, study: str | None = None) -> dict[str,
             **run_facts(run_dir),
             "classes": class_names(info["recipe"], info["dataset"]),
             "losses": {
-                "epochs": read_csv_rows(layout.epochs_csv),
-                "batches": thin(read_csv_rows(layout.batches_csv)),
+                "epochs": read_rows(layout.epochs_csv),
+                "batches": thin(read_rows(layout.batches_csv)),
             },
-            "fid_curve": read_csv_rows(curve_path(run_dir)),
+            "fid_curve": read_rows(curve_path(run_dir)),
             "grids": epoch_grids(layout),
             "final_figures": [p.name for p in layout.final_grids()],
             "plots": sorted(p.name for p in layout.plots.glob("*.png")),
