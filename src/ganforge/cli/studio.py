@@ -40,7 +40,7 @@ def studio(
         Path, typer.Option(help="The folder that holds runs (searched recursively).")
     ] = Path("runs"),
     host: Annotated[
-        str, typer.Option(help="Address to listen on; anything but loopback is reachable.")
+        str, typer.Option(help="Address to listen on; any but loopback lets other machines in.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     cache: Annotated[
