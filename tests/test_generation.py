@@ -10,6 +10,7 @@ from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.generation import (
     TrainedModel,
+    class_interpolation,
     interpolation_latents,
     layout_samples,
     load_model,
@@ -309,3 +310,21 @@ def test_layout_samples_of_every_page_share_the_latents() -> None:
     assert [page.title for page, _ in pages] == ["a", "b", "c"]
     assert all(images.shape == (64, 1, 28, 28) for _, images in pages)
     assert not torch.equal(pages[0][1], pages[1][1])  # the class changes the digits
+
+
+def test_class_interpolation_ends_at_the_two_classes() -> None:
+    model = model_for("acgan", latent_dim=8, g_channels=8, d_channels=8)
+    images = class_interpolation(model, seed=3, class_from=2, class_to=7, steps=5)
+    z = model.latents(3, 1).expand(2, -1)
+    ends = model.recipe.sample_images(z, torch.tensor([2, 7]))
+    assert images.shape == (5, 1, 28, 28)
+    torch.testing.assert_close(images[[0, -1]], ends)
+    assert not torch.allclose(images[2], ends[0]) and not torch.allclose(images[2], ends[1])
+
+
+def test_class_interpolation_refuses_what_it_cannot_mix() -> None:
+    with pytest.raises(ConfigError, match="cannot morph between classes"):
+        class_interpolation(model_for("dcgan", latent_dim=8), 0, 0, 1, 3)
+    acgan = model_for("acgan", latent_dim=8, g_channels=8, d_channels=8)
+    with pytest.raises(ConfigError, match=r"0\.\.9"):
+        class_interpolation(acgan, 0, 0, 10, 3)

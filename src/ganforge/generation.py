@@ -139,3 +139,33 @@ def interpolation_latents(model: TrainedModel, seed_from: int, seed_to: int, ste
     if model.config.model.latent_distribution == "uniform":
         return a + (b - a) * t.unsqueeze(-1)
     return slerp(a.expand(steps, -1), b.expand(steps, -1), t)
+
+
+def class_interpolation(
+    model: TrainedModel, seed: int, class_from: int, class_to: int, steps: int
+) -> Tensor:
+    """``steps`` images of seed's latent as its class moves from ``class_from`` to ``class_to``:
+    G's class embedding mixed linearly between the two classes' (the latent is held fixed).
+
+    Only for generators that take a class embedding directly (``acgan``'s); other recipes'
+    classes enter G in ways a mix has no meaning for, and are refused.
+    """
+    net = model.recipe.sampler
+    if not (hasattr(net, "class_embedding") and hasattr(net, "from_embedding")):
+        raise ConfigError(
+            f"recipe {model.config.recipe!r} cannot morph between classes; "
+            "interpolate between two seeds instead"
+        )
+    for cls in (class_from, class_to):
+        model.check_class(cls)
+    device = model.recipe.device
+    z = model.latents(seed, 1).expand(steps, -1).to(device)
+    t = torch.linspace(0, 1, steps, device=device).unsqueeze(-1)
+    was_training = net.training
+    net.eval()  # as sample_images: batch-norm running statistics, no dropout
+    try:
+        with torch.no_grad():
+            ends = net.class_embedding(torch.tensor([class_from, class_to], device=device))
+            return net.from_embedding(z, ends[0] + (ends[1] - ends[0]) * t)
+    finally:
+        net.train(was_training)

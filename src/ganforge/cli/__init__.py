@@ -1,5 +1,5 @@
 """The ``ganforge`` command line: train, sample, interpolate, recipes, evaluate, ablate,
-compare.
+compare, studio.
 
 Every user-facing error is a :class:`~ganforge.errors.GanforgeError` printed as one line with
 a non-zero exit; tracebacks are for bugs only.
@@ -20,6 +20,7 @@ from ganforge.cli import evaluate as _evaluate
 from ganforge.cli import evaluator as _evaluator
 from ganforge.cli import generate as _generate
 from ganforge.cli import recipes as _recipes
+from ganforge.cli import studio as _studio
 from ganforge.cli import train as _train
 from ganforge.errors import GanforgeError
 from ganforge.training.trainer import RunComplete, TrainingInterrupted
@@ -39,6 +40,7 @@ app.command("recipes")(_recipes.recipes)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("ablate")(_ablate.ablate)
 app.command("compare")(_compare.compare)
+app.command("studio")(_studio.studio)
 app.add_typer(_evaluator.app, name="evaluator")
 
 

@@ -66,9 +66,18 @@ class ConditionalGenerator(nn.Module):
         self.multiply = multiply
 
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
+        return self.from_embedding(z, self.class_embedding(labels))
+
+    def class_embedding(self, labels: Tensor) -> Tensor:
+        """The vectors that stand for ``labels`` inside G."""
+        return self.embed(labels)
+
+    def from_embedding(self, z: Tensor, embedding: Tensor) -> Tensor:
+        """G(z, e) for class embeddings ``e`` given directly: a mix of two classes' embeddings
+        draws a digit between them (``ganforge.generation.class_interpolation``)."""
         if self.multiply:
-            return self.body(z * self.embed(labels))
-        return self.body(torch.cat([z, self.embed(labels)], dim=1))
+            return self.body(z * embedding)
+        return self.body(torch.cat([z, embedding], dim=1))
 
 
 class TwoHeadDiscriminator(nn.Module):

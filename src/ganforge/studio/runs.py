@@ -1,0 +1,251 @@
+"""Finding runs under the runs folder and reading what they wrote, for the page.
+
+A run is a folder with ``config.yaml`` and a ``summary.json`` or ``checkpoints/`` (see
+:class:`~ganforge.training.run_dir.RunLayout`); a study is a ``ganforge compare`` or
+``ganforge ablate`` output folder, known by its ``results.json``, whose runs
+(``OUT/<recipe>/seed<k>/``) are found like any other. Everything is read from disk on each
+request, so a run that is still training shows its latest files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge.data import DATASETS
+from ganforge.models import RECIPES
+from ganforge.reporting.metrics_log import read_csv_rows
+from ganforge.studio.errors import not_found
+from ganforge.studio.paths import file_in, inside, relative_name
+from ganforge.training.fid_curve import curve_path
+from ganforge.training.run_dir import RunLayout
+from ganforge.training.study_results import METRICS, final_grid
+
+MAX_DEPTH = 6  # folders below the runs folder searched for runs
+MAX_FOLDERS = 20_000  # folders looked at in one listing, so a huge tree cannot stall it
+MAX_CURVE_POINTS = 500  # per-batch losses are thinned to about this many points
+# A run's own subfolders and other outputs never hold runs: not searched.
+NOT_RUNS = {"samples", "checkpoints", "metrics", "plots", "tensorboard", "generated"}
+NOT_RUNS |= {"report_files", "__pycache__", "node_modules"}
+SUMMARY_FACTS = ("params_g", "params_d", "images_per_s", "device", "precision", "peak_memory_mib")
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity (a torn CSV cell, a diverged loss) made None,
+    in nested dicts and lists too: JSON has no NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; ``{}`` when it is absent, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_config(layout: RunLayout) -> dict[str, Any]:
+    """The run's ``config.yaml`` as a dict; ``{}`` if unreadable."""
+    try:
+        data = yaml.safe_load(layout.config.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):  # ValueError: not UTF-8
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def is_run(folder: Path) -> bool:
+    layout = RunLayout(folder)
+    return layout.config.is_file() and (layout.summary.is_file() or layout.checkpoints.is_dir())
+
+
+def is_study(folder: Path) -> bool:
+    data = read_json(folder / "results.json")
+    return isinstance(data.get("kind"), str) and isinstance(data.get("runs"), list)
+
+
+def discover(root: Path) -> tuple[list[Path], list[Path]]:
+    """The runs and the studies under ``root`` (resolved), each sorted by path. Symlinks are
+    not followed, hidden folders and runs' own subfolders are skipped, and the search stops
+    at :data:`MAX_DEPTH` levels and :data:`MAX_FOLDERS` folders."""
+    runs: list[Path] = []
+    studies: list[Path] = []
+    seen = 0
+    for current, dirs, _ in os.walk(root, followlinks=False):
+        folder = Path(current)
+        seen += 1
+        if seen > MAX_FOLDERS:
+            break
+        if folder != root and is_run(folder):
+            runs.append(folder)
+            dirs[:] = []  # a run holds no runs
+            continue
+        if is_study(folder):
+            studies.append(folder)
+        depth = len(folder.relative_to(root).parts)
+        dirs[:] = (
+            []
+            if depth >= MAX_DEPTH
+            else sorted(d for d in dirs if not d.startswith(".") and d not in NOT_RUNS)
+        )
+    return sorted(runs), sorted(studies)
+
+
+def class_names(recipe: str, dataset: str) -> list[str] | None:
+    """The dataset's class names for a conditional recipe; None for an unconditional one."""
+    cls = RECIPES.get(recipe)
+    if cls is None or not cls.conditional:
+        return None
+    spec = DATASETS.get(dataset)
+    return list(spec.class_names) if spec is not None else [str(k) for k in range(10)]
+
+
+def read_rows(path: Path) -> list[dict[str, float]]:
+    """A metrics CSV's rows (see :func:`read_csv_rows`); ``[]`` if it cannot be read."""
+    try:
+        return read_csv_rows(path)
+    except (OSError, ValueError):  # ValueError: not UTF-8
+        return []
+
+
+def epoch_grids(layout: RunLayout) -> list[dict[str, Any]]:
+    """The fixed-latent grids over training, in epoch order: ``[{name, epoch}]`` (a name
+    that is no epoch, or a file gone meanwhile, is left out)."""
+    grids = []
+    for path in layout.samples.glob("epoch_*.png"):
+        try:
+            grids.append((layout.grid_epoch(path), path.stat().st_mtime_ns, path.name))
+        except (OSError, ValueError):
+            continue
+    return [{"name": name, "epoch": epoch} for epoch, _, name in sorted(grids)]
+
+
+def checkpoints(layout: RunLayout) -> list[str]:
+    """Checkpoint file names: ``last.safetensors`` first, then the epochs' newest first."""
+    names = sorted((p.name for p in layout.checkpoints.glob("epoch_*.safetensors")), reverse=True)
+    last = [layout.last_checkpoint.name] if layout.last_checkpoint.is_file() else []
+    return last + names
+
+
+def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str, Any]:
+    """What the runs list shows of one run."""
+    layout = RunLayout(run_dir)
+    summary = read_json(layout.summary)
+    config = read_config(layout)
+    metrics = read_json(run_dir / "metrics.json")
+    recipe = str(summary.get("recipe") or config.get("recipe") or "?")
+    dataset = str(summary.get("dataset") or config.get("dataset") or "?")
+    try:
+        grid: str | None = final_grid(run_dir).name
+    except (OSError, ValueError):  # none yet, or a name that is no epoch
+        grid = None
+    return finite(
+        {
+            "name": relative_name(root, run_dir),
+            "recipe": recipe,
+            "dataset": dataset,
+            "conditional": class_names(recipe, dataset) is not None,
+            "epochs": summary.get("epochs"),
+            "steps": summary.get("steps"),
+            "wall_time_s": summary.get("wall_time_s"),
+            "fid": metrics.get("fid"),
+            "fid_n": metrics.get("n_fake"),
+            "final_grid": grid,
+            "trained": layout.last_checkpoint.is_file(),
+            "study": study,
+        }
+    )
+
+
+def thin(rows: list[dict[str, float]], most: int = MAX_CURVE_POINTS) -> list[dict[str, float]]:
+    """Every k-th row (and the last) so that about ``most`` remain."""
+    if len(rows) <= most:
+        return rows
+    step = math.ceil(len(rows) / most)
+    kept = rows[::step]
+    return kept if kept[-1] is rows[-1] else [*kept, rows[-1]]
+
+
+def run_facts(run_dir: Path) -> dict[str, Any]:
+    """The run's size, speed and final losses (``summary.json``) and its scores
+    (``metrics.json``, as ``ganforge evaluate`` or a study wrote them)."""
+    summary = read_json(RunLayout(run_dir).summary)
+    metrics = read_json(run_dir / "metrics.json")
+    return finite(
+        {
+            "summary": {k: summary[k] for k in SUMMARY_FACTS if k in summary},
+            "final_losses": summary.get("final") or {},
+            "metrics": {k: metrics[k] for k in (*METRICS, "kid_std", "n_fake") if k in metrics},
+        }
+    )
+
+
+def run_detail(root: Path, run_dir: Path, study: str | None = None) -> dict[str, Any]:
+    """Everything the run's page shows: the list's facts, its metrics, curves, grids over
+    epochs, checkpoints, plots and config."""
+    layout = RunLayout(run_dir)
+    info = run_summary(root, run_dir, study)
+    try:
+        config_text = layout.config.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        config_text = ""
+    return finite(
+        {
+            **info,
+            **run_facts(run_dir),
+            "classes": class_names(info["recipe"], info["dataset"]),
+            "losses": {
+                "epochs": read_rows(layout.epochs_csv),
+                "batches": thin(read_rows(layout.batches_csv)),
+            },
+            "fid_curve": read_rows(curve_path(run_dir)),
+            "grids": epoch_grids(layout),
+            "final_figures": [p.name for p in layout.final_grids()],
+            "plots": sorted(p.name for p in layout.plots.glob("*.png")),
+            "gif": layout.gif.is_file(),
+            "checkpoints": checkpoints(layout),
+            "config": config_text,
+        }
+    )
+
+
+def find_run(root: Path, name: str) -> Path:
+    """The run folder called ``name`` (checked, see :func:`~ganforge.studio.paths.inside`)."""
+    path = inside(root, name, "run")
+    if not path.is_dir() or not is_run(path):
+        raise not_found(f"{name!r} is not a run (no config.yaml with a summary or checkpoints)")
+    return path
+
+
+def run_file(root: Path, run_dir: Path, folder: str, name: str) -> Path:
+    """A PNG (or the GIF) the run wrote, by its plain file name in ``folder``."""
+    layout = RunLayout(run_dir)
+    where = {"samples": layout.samples, "plots": layout.plots}
+    return file_in(root, where[folder], name, ".png", f"{folder} image")
+
+
+def checkpoint_file(root: Path, run_dir: Path, name: str | None) -> Path:
+    """The checkpoint to generate from: ``name`` in ``checkpoints/``, or the last one."""
+    layout = RunLayout(run_dir)
+    return file_in(
+        root, layout.checkpoints, name or layout.last_checkpoint.name, ".safetensors", "checkpoint"
+    )
+
+
+def enclosing_study(root: Path, run_dir: Path, studies: list[Path]) -> str | None:
+    """The name of the study folder that holds ``run_dir``, if any."""
+    for study in studies:
+        if run_dir.is_relative_to(study):
+            return relative_name(root, study)
+    return None
