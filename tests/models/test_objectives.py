@@ -105,11 +105,11 @@ def test_recipe_objective_families() -> None:
 def test_improved_dcgan_anneals_input_noise() -> None:
     recipe = recipe_for("improved-dcgan")
     sigmas = noise_sigmas(recipe)
-    assert sigmas == [pytest.approx(0.1)]
+    assert sigmas == [pytest.approx(0.05)]
     recipe.set_progress(0.0)
-    assert noise_sigmas(recipe) == [pytest.approx(0.1)]
-    recipe.set_progress(0.5)
     assert noise_sigmas(recipe) == [pytest.approx(0.05)]
+    recipe.set_progress(0.5)
+    assert noise_sigmas(recipe) == [pytest.approx(0.025)]
     assert recipe.progress == 0.5
     recipe.set_progress(1.0)
     assert noise_sigmas(recipe) == [pytest.approx(0.0)]
@@ -118,7 +118,7 @@ def test_improved_dcgan_anneals_input_noise() -> None:
 def test_noise_not_annealed_when_switched_off() -> None:
     recipe = recipe_for("improved-dcgan", input_noise_anneal=False)
     recipe.set_progress(0.5)
-    assert noise_sigmas(recipe) == [pytest.approx(0.1)]
+    assert noise_sigmas(recipe) == [pytest.approx(0.05)]
     dcgan = recipe_for("dcgan", input_noise=0.2)
     dcgan.set_progress(0.75)
     assert noise_sigmas(dcgan) == [pytest.approx(0.2)]

@@ -183,8 +183,8 @@ def test_dcgan_discriminator_outputs_raw_logits() -> None:
 def test_improved_dcgan_tricks_are_in_the_networks() -> None:
     recipe = recipe_for("improved-dcgan")
     d_modules = list(recipe.discriminator.modules())
-    assert [m.p for m in d_modules if isinstance(m, nn.Dropout)] == [0.3, 0.3]
-    assert [m.sigma for m in d_modules if isinstance(m, GaussianNoise)] == [0.1]
+    assert [m.p for m in d_modules if isinstance(m, nn.Dropout)] == [0.1, 0.1]
+    assert [m.sigma for m in d_modules if isinstance(m, GaussianNoise)] == [0.05]
     g_modules = list(recipe.generator.modules())
     assert not [m for m in g_modules if type(m) is nn.ReLU]
     assert [m for m in g_modules if isinstance(m, nn.LeakyReLU)]

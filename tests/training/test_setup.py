@@ -45,11 +45,11 @@ def write(tmp_path: Path, text: str) -> Path:
         (
             "improved-dcgan",
             {
-                "dropout": 0.3,
+                "dropout": 0.1,
                 "real_label": 0.9,
                 "fake_label": 0.0,
                 "d_steps": 2,
-                "input_noise": 0.1,
+                "input_noise": 0.05,
                 "input_noise_anneal": True,
                 "g_activation": "lrelu",
                 "beta1": 0.5,
