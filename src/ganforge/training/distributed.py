@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
@@ -242,8 +243,10 @@ def process_group(
     if device.type == "cuda":
         torch.cuda.set_device(device)
     try:
-        dist.init_process_group(
+        dist.init_process_group(  # the rendezvous address from MASTER_ADDR, MASTER_PORT
             backend,
+            rank=rank,
+            world_size=world,
             timeout=timedelta(seconds=train.dist_timeout),
             device_id=device if device.type == "cuda" else None,
         )
@@ -251,12 +254,27 @@ def process_group(
         raise DistributedError(_failure(rank, "could not join the process group", err)) from None
     try:
         yield Distributed(rank, world, local, device, backend)
-    except dist.DistError as err:
+    except RuntimeError as err:  # DistError is one; gloo raises plain ones too
+        if not _raised_by_torch_distributed(err):
+            raise  # a bug: its traceback is wanted
         raise DistributedError(
             _failure(rank, "a collective between the training processes failed", err)
         ) from None
     finally:
         dist.destroy_process_group()
+
+
+def _raised_by_torch_distributed(err: BaseException) -> bool:
+    """Whether ``err`` is a communication failure: a DistError, or a RuntimeError whose
+    innermost Python frame is torch.distributed's or DDP's (gloo reports a peer that died,
+    "Connection closed by peer", as a plain RuntimeError)."""
+    if isinstance(err, dist.DistError):
+        return True
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = Path(tb.tb_frame.f_code.co_filename).as_posix() if tb is not None else ""
+    return "/torch/distributed/" in where or "/torch/nn/parallel/" in where
 
 
 def _failure(rank: int, what: str, err: Exception) -> str:
