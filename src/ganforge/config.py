@@ -40,6 +40,8 @@ ON_DIVERGE = ("stop", "rollback")  # train.on_diverge; the CLI offers the same c
 # train.precision: "fp32", "bf16" (autocast of the D and G steps), or "auto": bf16 where the
 # device computes it natively (a CUDA GPU with bf16, a CPU with AVX-512 BF16 or AMX), else fp32.
 PRECISIONS = ("fp32", "bf16", "auto")
+# train.dist_backend under torchrun: "auto" is NCCL on CUDA devices and gloo on CPUs.
+DIST_BACKENDS = ("auto", "gloo", "nccl")
 
 
 @dataclass
@@ -66,6 +68,10 @@ class TrainConfig:
     epoch_steps: int = 0  # steps per epoch with replacement/class sampling (0: one pass's worth)
     precision: str = "fp32"  # see PRECISIONS
     compile: bool = False  # torch.compile G and D (measured slower on a 2-core CPU: opt-in)
+    # Under torchrun (see ganforge.training.distributed); a single process ignores them.
+    sync_bn: bool = False  # batch norm statistics over all processes' batches (SyncBatchNorm)
+    dist_backend: str = "auto"  # see DIST_BACKENDS
+    dist_timeout: float = 300.0  # seconds a collective waits for the other processes
 
     def validate(self) -> None:
         _positive(
@@ -107,6 +113,15 @@ class TrainConfig:
         if self.on_diverge not in ON_DIVERGE:
             choices = " or ".join(repr(c) for c in ON_DIVERGE)
             raise ConfigError(f"train.on_diverge must be {choices}, got {self.on_diverge!r}")
+        if self.dist_backend not in DIST_BACKENDS:
+            choices = ", ".join(repr(c) for c in DIST_BACKENDS)
+            raise ConfigError(
+                f"train.dist_backend must be one of {choices}, got {self.dist_backend!r}"
+            )
+        if not (math.isfinite(self.dist_timeout) and self.dist_timeout > 0):
+            raise ConfigError(
+                f"train.dist_timeout must be a number of seconds > 0, got {self.dist_timeout}"
+            )
 
     def _validate_outputs(self) -> None:
         """The grid schedule and the final figure's layout."""

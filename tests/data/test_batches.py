@@ -228,3 +228,32 @@ def test_class_batches_are_one_class_each_and_cover_the_classes() -> None:
 
 def test_epoch_batches_default_to_one_pass() -> None:
     assert sampled("replacement", batches=0).batches_per_epoch == N // 8
+
+
+# -- data-parallel slices -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sampling", ["shuffle", "replacement", "class"])
+def test_ranks_split_every_global_batch_into_disjoint_slices(sampling: str) -> None:
+    """Data-parallel: rank r gets slice r of each global batch, so the ranks' slices side by
+    side are one process's batch, image for image and in order."""
+    images, labels = numbered_images()
+
+    def make(rank: int, world: int) -> BatchStream:
+        return BatchStream(
+            images, labels % 3, 8, 5, ImageTransform("0,1"), sampling, 6, rank, world
+        )
+
+    one = [ids(x) for x, _ in make(0, 1).epoch(1)]
+    for world in (2, 4):
+        ranks = [[ids(x) for x, _ in make(r, world).epoch(1)] for r in range(world)]
+        assert all(len(batch) == 8 // world for batches in ranks for batch in batches)
+        joined = [[j for r in range(world) for j in ranks[r][i]] for i in range(len(one))]
+        assert joined == one
+        assert make(1, world).batches_per_epoch == make(0, 1).batches_per_epoch
+
+
+def test_a_global_batch_must_split_evenly() -> None:
+    images, labels = numbered_images()
+    with pytest.raises(ValueError, match="does not split"):
+        BatchStream(images, labels, 10, 0, ImageTransform(), rank=0, world_size=4)

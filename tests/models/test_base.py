@@ -279,3 +279,47 @@ def test_discriminate_judges_each_batch_or_the_joint_one(name, model, forwards) 
     for got, want in ((out_real, expected_real), (out_fake, expected_fake)):
         for g, w in zip(*(o if isinstance(o, tuple) else (o,) for o in (got, want)), strict=True):
             torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
+
+
+# -- data-parallel ----------------------------------------------------------------------------
+
+
+def test_per_sample_draws_of_the_ranks_together_are_one_process_draws() -> None:
+    """Each of N processes (sharing one random stream) keeps its slice of a draw for the
+    global batch: their latents differ, and side by side they are one process's."""
+    one = recipe_for("acgan")
+    torch.manual_seed(4)
+    z = one.per_sample_draw(one.sample_latent, 6)
+    labels = one.per_sample_draw(one.sample_labels, 6)
+    parts = []
+    for rank in range(3):
+        recipe = recipe_for("acgan")
+        recipe.distribute(rank, 3, lambda net: net)
+        torch.manual_seed(4)
+        parts.append(
+            (
+                recipe.per_sample_draw(recipe.sample_latent, 2),
+                recipe.per_sample_draw(recipe.sample_labels, 2),
+            )
+        )
+    assert torch.equal(torch.cat([p[0] for p in parts]), z)
+    assert torch.equal(torch.cat([p[1] for p in parts]), labels)
+    assert not torch.equal(parts[0][0], parts[1][0])
+
+
+def test_distribute_wraps_the_step_forwards_but_not_a_frozen_d_in_g_step() -> None:
+    recipe = recipe_for("dcgan")
+    assert recipe.g_forward is recipe.generator and recipe.d_forward is recipe.discriminator
+    wrapped: list[nn.Module] = []
+
+    def wrap(net: nn.Module) -> nn.Module:
+        wrapped.append(net)
+        return nn.Sequential(net)
+
+    recipe.distribute(1, 2, wrap)
+    assert wrapped == [recipe.generator, recipe.discriminator]
+    assert recipe.g_forward[0] is recipe.generator and recipe.d_forward[0] is recipe.discriminator
+    assert recipe.discriminator_in_g_step is recipe.discriminator  # frozen: nothing to average
+    quirky = recipe_for("acgan-mult", classic_quirks=True)  # D trains in G's step
+    quirky.distribute(0, 2, wrap)
+    assert quirky.discriminator_in_g_step is quirky.d_forward

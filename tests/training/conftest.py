@@ -46,9 +46,9 @@ def trainers(monkeypatch) -> list[tuple[Path, bool]]:
     made = []
     init = Trainer.__init__
 
-    def spy(self, cfg, run_dir, data=None, data_dir=None, resume=False, display=None):
+    def spy(self, cfg, run_dir, data=None, data_dir=None, resume=False, display=None, **more):
         made.append((Path(run_dir), resume))
-        init(self, cfg, run_dir, data, data_dir, resume, False)
+        init(self, cfg, run_dir, data, data_dir, resume, False, **more)
 
     monkeypatch.setattr(Trainer, "__init__", spy)
     return made

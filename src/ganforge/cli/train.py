@@ -9,9 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ganforge.config import ON_DIVERGE, PRECISIONS, load_yaml, parse_assignments
+from ganforge.config import DIST_BACKENDS, ON_DIVERGE, PRECISIONS, load_yaml, parse_assignments
 from ganforge.errors import ConfigError
 from ganforge.reporting.layouts import GRID_LAYOUTS
+from ganforge.training.distributed import process_group
 from ganforge.training.run_dir import RunLayout, default_run_dir
 from ganforge.training.setup import make_config
 from ganforge.training.trainer import Trainer
@@ -26,6 +27,8 @@ EXAMPLES = """
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
   ganforge train dcgan --device cuda --precision bf16 --compile   (on a GPU)
   ganforge train acgan --sample-at 1,5,10 --grid-layout per-class --plain > train.log
+  torchrun --nproc-per-node 4 -m ganforge train dcgan --batch-size 128 --out runs/dcgan4
+                                        (4 GPUs; --batch-size is the global batch)
 """
 
 # Choices, so that --help lists the values and a wrong one is a usage error; the values are
@@ -33,6 +36,7 @@ EXAMPLES = """
 OnDiverge = Enum("OnDiverge", {value: value for value in ON_DIVERGE}, type=str)
 PrecisionChoice = Enum("PrecisionChoice", {value: value for value in PRECISIONS}, type=str)
 GridLayoutChoice = Enum("GridLayoutChoice", {value: value for value in GRID_LAYOUTS}, type=str)
+DistBackendChoice = Enum("DistBackendChoice", {value: value for value in DIST_BACKENDS}, type=str)
 
 
 def parse_epochs(text: str) -> list[int]:
@@ -66,7 +70,10 @@ def train(
             "with a final grid and checkpoint; 0: no limit.",
         ),
     ] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Real images per D step.")] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(help="Real images per D step (under torchrun: over all processes)."),
+    ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate of both G and D.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of weights, noise and data order.")] = None,
     config: Annotated[
@@ -144,6 +151,28 @@ def train(
             case_sensitive=False,
         ),
     ] = None,
+    sync_bn: Annotated[
+        bool | None,
+        typer.Option(
+            "--sync-bn/--no-sync-bn",
+            help="Under torchrun on GPUs: batch norm statistics over all processes' batches "
+            "(SyncBatchNorm). No effect on one process.",
+        ),
+    ] = None,
+    dist_backend: Annotated[
+        DistBackendChoice | None,
+        typer.Option(
+            help="Under torchrun: auto (NCCL on GPUs, gloo on CPUs), gloo or nccl.",
+            case_sensitive=False,
+        ),
+    ] = None,
+    dist_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Under torchrun: seconds a process waits for the others (a failed or hung "
+            "process then ends the run) [300].",
+        ),
+    ] = None,
 ) -> None:
     """Train a recipe on MNIST (or Fashion-MNIST) and write grids, logs, plots, checkpoints."""
     flags: dict[str, Any] = {
@@ -163,6 +192,9 @@ def train(
         "eval_every": eval_every,
         "eval_samples": eval_samples,
         "on_diverge": on_diverge.value if on_diverge is not None else None,
+        "sync_bn": sync_bn,
+        "dist_backend": dist_backend.value if dist_backend is not None else None,
+        "dist_timeout": dist_timeout,
     }
     overrides: dict[str, Any] = parse_assignments(set_ or [])
     overrides.setdefault("train", {}).update({k: v for k, v in flags.items() if v is not None})
@@ -185,24 +217,35 @@ def train(
             overrides[section] = {**(saved.get(section) or {}), **overrides.get(section, {})}
         overrides.setdefault("dataset", saved.get("dataset", "mnist"))
     cfg = make_config(recipe, config, overrides)
-    run_dir = out or default_run_dir(cfg.recipe)
     console = Console(stderr=True)
     # All checks happen here. --plain is how this session shows progress, not part of the run.
     display = False if plain else None
-    trainer = Trainer(cfg, run_dir, data_dir=data_dir, resume=resume, display=display)
-    what = "resuming" if resume else "training"
-    console.print(
-        f"[bold]ganforge[/] {what} [bold]{cfg.recipe}[/] on {cfg.dataset} "
-        f"({trainer.data.source}, {trainer.device}) → {run_dir}",
-        highlight=False,
-    )
-    result = trainer.run()
-    console.print(
-        f"done: {result.step} steps ({result.epochs_done:.2f} epochs) "
-        f"in {result.wall_time_s:.1f}s, {result.images_per_s:,.0f} img/s\n"
-        f"outputs in {run_dir}/: samples/, progress.gif, plots/, metrics/, checkpoints/, "
-        "summary.json"
-    )
+    # Under torchrun: this process's place among the data-parallel ones (see
+    # ganforge.training.distributed); outside it, one process and no process group.
+    with process_group(cfg.train) as dist:
+        # Rank 0's clock names a default run directory for all processes.
+        run_dir = Path(dist.broadcast_text(str(out or default_run_dir(cfg.recipe))))
+        trainer = Trainer(
+            cfg, run_dir, data_dir=data_dir, resume=resume, display=display, dist=dist
+        )
+        what = "resuming" if resume else "training"
+        where = f"{trainer.device}" + (
+            f" × {dist.world_size} processes, {dist.backend}" if dist.enabled else ""
+        )
+        if dist.is_main:
+            console.print(
+                f"[bold]ganforge[/] {what} [bold]{cfg.recipe}[/] on {cfg.dataset} "
+                f"({trainer.data.source}, {where}) → {run_dir}",
+                highlight=False,
+            )
+        result = trainer.run()
+    if dist.is_main:
+        console.print(
+            f"done: {result.step} steps ({result.epochs_done:.2f} epochs) "
+            f"in {result.wall_time_s:.1f}s, {result.images_per_s:,.0f} img/s\n"
+            f"outputs in {run_dir}/: samples/, progress.gif, plots/, metrics/, checkpoints/, "
+            "summary.json"
+        )
 
 
 train.__doc__ = (train.__doc__ or "") + "\n" + EXAMPLES

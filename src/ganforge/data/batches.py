@@ -66,6 +66,10 @@ class BatchStream:
 
     Epoch ``e``'s batches are a function of ``(seed, e)`` alone, so a run resumed at any batch
     sees exactly the batches an uninterrupted run would have.
+
+    Data-parallel (``world_size`` processes): ``batch_size`` is the global batch, and process
+    ``rank`` gets slice ``rank`` of each global batch, ``batch_size / world_size`` images; the
+    slices of all processes together are exactly one process's batch, in its order.
     """
 
     def __init__(
@@ -77,7 +81,14 @@ class BatchStream:
         transform: ImageTransform,
         sampling: str = "shuffle",
         epoch_batches: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
+        if batch_size % world_size or not 0 <= rank < world_size:
+            raise ValueError(
+                f"a global batch of {batch_size} does not split into {world_size} equal "
+                f"slices (or rank {rank} is not one of them)"
+            )
         if sampling == "shuffle" and batch_size > images.shape[0]:
             raise ValueError(
                 f"batch size {batch_size} is larger than the dataset ({images.shape[0]} images)"
@@ -91,6 +102,8 @@ class BatchStream:
         self.transform = transform
         self.sampling = sampling
         self._epoch_batches = epoch_batches
+        local = batch_size // world_size
+        self._slice = slice(rank * local, (rank + 1) * local)  # this process's share
         if sampling == "class":
             # The images sorted by class, and where each class starts and how many it has.
             cpu_labels = labels.cpu()
@@ -127,8 +140,9 @@ class BatchStream:
         return idx.to(self.images.device)
 
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[tuple[Tensor, Tensor]]:
-        """Yield (images, labels) batches of ``epoch`` from batch index ``start_batch`` on."""
-        indices = self.epoch_indices(epoch)
+        """Yield (images, labels) batches of ``epoch`` from batch index ``start_batch`` on
+        (this process's slice of each, data-parallel)."""
+        indices = self.epoch_indices(epoch)[:, self._slice]
         for i in range(start_batch, indices.shape[0]):
             idx = indices[i]
             yield self.transform(self.images[idx]), self.labels[idx]

@@ -10,7 +10,7 @@ from ganforge.losses.adversarial import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from ganforge.losses.penalties import MIX_DISTRIBUTIONS, gradient_penalty
+from ganforge.losses.penalties import MIX_DISTRIBUTIONS, gradient_penalty, mix_weights
 
 __all__ = [
     "MIX_DISTRIBUTIONS",
@@ -18,6 +18,7 @@ __all__ = [
     "bce_generator_loss",
     "classification_loss",
     "gradient_penalty",
+    "mix_weights",
     "noisy_soft_targets",
     "pair_softmax_discriminator_loss",
     "pair_softmax_generator_loss",

@@ -7,10 +7,26 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["MIX_DISTRIBUTIONS", "gradient_penalty"]
+__all__ = ["MIX_DISTRIBUTIONS", "gradient_penalty", "mix_weights"]
 
 #: Distributions accepted for the interpolation weight ε (see :func:`gradient_penalty`).
 MIX_DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal")
+
+
+def mix_weights(
+    n: int, like: Tensor, mix: str = "uniform", generator: torch.Generator | None = None
+) -> Tensor:
+    """``n`` interpolation weights ε, one per sample, shaped to broadcast over a batch like
+    ``like`` (``n × 1 × 1 …``), on its device and in its dtype (see :func:`gradient_penalty`)."""
+    if mix not in MIX_DISTRIBUTIONS:
+        raise ValueError(f"mix must be one of {MIX_DISTRIBUTIONS}, got {mix!r}")
+    shape = (n,) + (1,) * (like.dim() - 1)
+    # Draw on the generator's own device (torch refuses a CUDA generator for a CPU tensor and
+    # vice versa), then move; this keeps a CPU generator usable with CUDA batches.
+    rng_device = generator.device if generator is not None else like.device
+    draw = torch.rand if mix == "uniform" else torch.randn
+    eps = draw(shape, generator=generator, device=rng_device, dtype=like.dtype)
+    return eps.to(like.device)
 
 
 def gradient_penalty(
@@ -19,6 +35,7 @@ def gradient_penalty(
     fake: Tensor,
     weight_generator: torch.Generator | None = None,
     mix: str = "uniform",
+    weights: Tensor | None = None,
 ) -> Tensor:
     r"""Two-sided gradient penalty of WGAN-GP, unweighted.
 
@@ -54,6 +71,8 @@ def gradient_penalty(
         fake: generated batch, same shape as ``real``; detached here.
         weight_generator: optional RNG for ε, for reproducible penalties.
         mix: ``"uniform"`` (correct) or ``"normal"`` (the classic bug).
+        weights: the ε to use, from :func:`mix_weights` (e.g. a data-parallel process's
+            slice of the global batch's); drawn here when None.
 
     Returns:
         Scalar tensor, differentiable w.r.t. the critic's parameters.
@@ -69,13 +88,7 @@ def gradient_penalty(
         )
 
     # One ε per sample, broadcast over every non-batch dimension whatever the rank.
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    # Draw on the generator's own device (torch refuses a CUDA generator for a CPU tensor and
-    # vice versa), then move; this keeps a CPU generator usable with CUDA batches.
-    rng_device = weight_generator.device if weight_generator is not None else real.device
-    draw = torch.rand if mix == "uniform" else torch.randn
-    eps = draw(shape, generator=weight_generator, device=rng_device, dtype=real.dtype)
-    eps = eps.to(real.device)
+    eps = mix_weights(real.shape[0], real, mix, weight_generator) if weights is None else weights
 
     # Both endpoints are detached: the penalty regularises the critic only, and x̂ must be a
     # leaf so that autograd.grad can differentiate w.r.t. it.

@@ -61,6 +61,11 @@ class Recipe:
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
         self.ema = GeneratorEMA(self.generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        # Data-parallel training (see :meth:`distribute`): this process's rank among
+        # ``world_size``, and the modules the step losses run G and D through.
+        self.rank, self.world_size = 0, 1
+        self.g_forward: nn.Module = self.generator
+        self.d_forward: nn.Module = self.discriminator
 
     # -- to override ---------------------------------------------------------------------------
     def build_generator(self) -> nn.Module:
@@ -85,6 +90,42 @@ class Recipe:
     def set_progress(self, fraction: float) -> None:
         """Called by the trainer before each step with the fraction of training done."""
         self.progress = fraction
+
+    def distribute(
+        self, rank: int, world_size: int, wrap: Callable[[nn.Module], nn.Module]
+    ) -> None:
+        """Train as process ``rank`` of ``world_size`` data-parallel ones.
+
+        The step losses then run G and D through ``wrap(G)`` and ``wrap(D)``
+        (DistributedDataParallel, whose backward averages the gradients across processes),
+        except D in G's step while D is frozen (see :attr:`discriminator_in_g_step`); and
+        per-sample random draws are slices of the global batch's (:meth:`per_sample_draw`).
+        :attr:`generator` and :attr:`discriminator` stay the bare networks that checkpoints,
+        samples and the optimizers see.
+        """
+        self.rank, self.world_size = rank, world_size
+        self.g_forward = wrap(self.generator)
+        self.d_forward = wrap(self.discriminator)
+
+    def per_sample_draw(self, draw: Callable[[int], Tensor], n: int) -> Tensor:
+        """``draw(n)``: random numbers for this process's ``n`` samples, one row each.
+
+        With several data-parallel processes, the rows are drawn for the global batch of
+        ``n × world_size`` and this process keeps its slice: the processes share one random
+        stream (the same seed and draws), so their rows differ, and together they are what
+        one process training on the global batch draws.
+        """
+        if self.world_size == 1:
+            return draw(n)
+        return draw(n * self.world_size)[self.rank * n : (self.rank + 1) * n]
+
+    @property
+    def discriminator_in_g_step(self) -> nn.Module:
+        """D as G's step runs it: D itself while it is frozen there, as nothing of it is to
+        be averaged across processes (and a DDP forward whose backward reaches none of D's
+        parameters would leave DDP waiting for their gradients); its data-parallel wrapper
+        when D trains in G's step too (the classic quirk ``d_trains_in_g_step``)."""
+        return self.discriminator if self.freezes_d_in_g_step else self.d_forward
 
     # -- shared ---------------------------------------------------------------------------------
     @property
@@ -190,8 +231,9 @@ class Recipe:
     def generate(
         self, z: Tensor, labels: Tensor | None = None, net: nn.Module | None = None
     ) -> Tensor:
-        """Run G (or ``net``, e.g. :attr:`sampler`) on latents (and labels if conditional)."""
-        net = self.generator if net is None else net
+        """Run G (or ``net``, e.g. :attr:`sampler`) on latents (and labels if conditional);
+        G through its data-parallel wrapper when training on several processes."""
+        net = self.g_forward if net is None else net
         if self.conditional:
             if labels is None:
                 raise ValueError(f"recipe {self.name} is conditional: generate() needs labels")
@@ -222,9 +264,9 @@ class Recipe:
         self, batch_size: int, labels: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None]:
         """A batch of fakes from new latents (conditional: for ``labels``, or random ones)."""
-        z = self.sample_latent(batch_size)
+        z = self.per_sample_draw(self.sample_latent, batch_size)
         if self.conditional and labels is None:
-            labels = self.sample_labels(batch_size)
+            labels = self.per_sample_draw(self.sample_labels, batch_size)
         return self.generate(z, labels if self.conditional else None), labels
 
     def discriminate(self, real: Tensor, fake: Tensor) -> tuple[Any, Any]:
@@ -236,8 +278,8 @@ class Recipe:
         same outputs; measured in one process, it trained the MLP GAN and WGAN-GP at most
         3 % faster, within the noise, so the two forwards stay.)"""
         if not self.cfg.joint_batch:
-            return self.discriminator(real), self.discriminator(fake)
-        fake_out, real_out = _split(self.discriminator(torch.cat([fake, real])), fake.shape[0])
+            return self.d_forward(real), self.d_forward(fake)
+        fake_out, real_out = _split(self.d_forward(torch.cat([fake, real])), fake.shape[0])
         return real_out, fake_out
 
     def parameter_counts(self) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from ganforge.losses import (
     bce_generator_loss,
     classification_loss,
     gradient_penalty,
+    mix_weights,
     noisy_soft_targets,
     pair_softmax_discriminator_loss,
     pair_softmax_generator_loss,
@@ -88,7 +89,7 @@ class BCERecipe(Recipe):
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
         fake, _ = self.fresh_fakes(batch_size)
-        loss = self.adversarial_g_loss(self.discriminator(fake))
+        loss = self.adversarial_g_loss(self.discriminator_in_g_step(fake))
         return loss, {"g_loss": loss.detach()}
 
     # -- the adversarial head, shared with AC-GAN ----------------------------------------------
@@ -107,8 +108,12 @@ class BCERecipe(Recipe):
             n, device = real_logits.shape[0], real_logits.device
             if c.soft_labels:
                 per_sample = not c.quirk("soft_labels_per_batch")
-                real_t = noisy_soft_targets(n, True, per_sample).to(device)
-                fake_t = noisy_soft_targets(n, False, per_sample).to(device)
+                real_t = self.per_sample_draw(
+                    lambda m: noisy_soft_targets(m, True, per_sample), n
+                ).to(device)
+                fake_t = self.per_sample_draw(
+                    lambda m: noisy_soft_targets(m, False, per_sample), n
+                ).to(device)
             else:
                 real_t = real_logits.new_tensor([1 - c.real_label, c.real_label])
                 fake_t = real_logits.new_tensor([1 - c.fake_label, c.fake_label])
@@ -163,7 +168,11 @@ class WassersteinRecipe(Recipe):
             fake, _ = self.fresh_fakes(real.shape[0])
         real_scores, fake_scores = self.discriminate(real, fake)
         mix = "normal" if self.cfg.quirk("gp_mix_normal") else self.cfg.gp_mix
-        gp = gradient_penalty(self.discriminator, real, fake, mix=mix)
+        eps = self.per_sample_draw(lambda n: mix_weights(n, real, mix), real.shape[0])
+        # Through D's data-parallel wrapper: the penalty's gradient w.r.t. D's weights is
+        # part of what the backward averages across processes (autograd.grad inside only
+        # differentiates w.r.t. the mixed images, which fires none of DDP's hooks).
+        gp = gradient_penalty(self.d_forward, real, fake, mix=mix, weights=eps)
         loss = wasserstein_critic_loss(real_scores, fake_scores) + self.cfg.gp_weight * gp
         d_real = real_scores.detach().mean()
         d_fake = fake_scores.detach().mean()
@@ -177,7 +186,7 @@ class WassersteinRecipe(Recipe):
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
         fake, _ = self.fresh_fakes(batch_size)
-        loss = wasserstein_generator_loss(self.discriminator(fake))
+        loss = wasserstein_generator_loss(self.discriminator_in_g_step(fake))
         return loss, {"g_loss": loss.detach()}
 
 
@@ -239,7 +248,7 @@ class AuxClassifierRecipe(BCERecipe):
         if labels is not None and labels.shape[0] != batch_size:
             labels = None
         fake, fake_labels = self.fresh_fakes(batch_size, labels)
-        adv_logits, cls_logits = self.discriminator(fake)
+        adv_logits, cls_logits = self.discriminator_in_g_step(fake)
         loss = self.adversarial_g_loss(adv_logits) + self.cfg.class_weight * classification_loss(
             cls_logits, fake_labels
         )

@@ -74,7 +74,10 @@ class EvalHook:
         self, recipe: Recipe, transform: ImageTransform, epoch: int, step: int, elapsed: float
     ) -> tuple[dict[str, Any], bool]:
         """Evaluate now; returns (the row logged, whether this is the best FID so far)."""
-        with torch.random.fork_rng(devices=[]):
+        # The training device's stream too: under torchrun only rank 0 evaluates, and the
+        # processes' shared random stream must stay in step.
+        cuda = [recipe.device] if recipe.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
             evaluator = evaluator_for(self.dataset, self.data_dir)
             reference = real_reference(evaluator, self.dataset, self.data_dir)
             z = recipe.sample_latent(self.n, generator=torch.Generator().manual_seed(self.seed))

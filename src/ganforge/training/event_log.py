@@ -12,12 +12,16 @@ from pathlib import Path
 
 
 class EventLog:
-    """Appends ``YYYY-mm-dd HH:MM:SS step N: text`` lines to one file."""
+    """Appends ``YYYY-mm-dd HH:MM:SS step N: text`` lines to one file; with no file (a
+    data-parallel process other than rank 0, which decides the same and writes nothing),
+    :meth:`write` does nothing."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | None) -> None:
+        self.path = None if path is None else Path(path)
 
     def write(self, step: int, text: str) -> None:
+        if self.path is None:
+            return
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
         # Opened and closed per line: events are rare, and the line is then with the OS before
         # training goes on, so a killed process keeps it (not fsynced: a power cut may not).
@@ -26,6 +30,6 @@ class EventLog:
 
     def lines(self) -> list[str]:
         """Every line written so far (for tests and tools)."""
-        if not self.path.exists():
+        if self.path is None or not self.path.exists():
             return []
         return self.path.read_text(encoding="utf-8").splitlines()

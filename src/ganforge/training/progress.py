@@ -38,7 +38,10 @@ class ProgressDisplay:
         description: str,
         console: Console | None = None,
         interactive: bool | None = None,
+        quiet: bool = False,
     ) -> None:
+        # quiet: shows nothing (a data-parallel process other than rank 0).
+        self.quiet = quiet
         self.console = console or Console(stderr=True)
         self.interactive = self.console.is_terminal if interactive is None else interactive
         self.total = total
@@ -49,7 +52,7 @@ class ProgressDisplay:
         self._t0 = time.perf_counter()
 
     def __enter__(self) -> ProgressDisplay:
-        if self.interactive:
+        if self.interactive and not self.quiet:
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(bar_width=24),
@@ -85,6 +88,8 @@ class ProgressDisplay:
     ) -> None:
         """Show ``step``; the ETA is the steps' pace, or ``time_left`` (a run's time limit)
         when that ends it sooner."""
+        if self.quiet:
+            return
         speed = f"{images_per_s:,.0f} img/s"
         elapsed = time.perf_counter() - self._t0
         eta = elapsed / max(step - self.start, 1) * (self.total - step)
@@ -108,4 +113,6 @@ class ProgressDisplay:
 
     def message(self, text: str) -> None:
         """A line above the bar (or a plain line)."""
+        if self.quiet:
+            return
         self.console.print(text, highlight=False, soft_wrap=True)  # a log line stays one line

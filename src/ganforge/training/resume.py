@@ -29,6 +29,11 @@ RESUMABLE = (
     "eval_samples",
     "on_diverge",
     "d_wins_intervals",
+    # How the processes under torchrun talk, not what they train (the world size is not in
+    # the config at all: a run resumes on any number of processes).
+    "sync_bn",
+    "dist_backend",
+    "dist_timeout",
 )
 
 

@@ -55,17 +55,7 @@ class RunLog:
         self, values: list[list[float]], first_step: int, then: float, now: float
     ) -> list[dict[str, float]]:
         """Rows for steps ``first_step+1 …``, timed evenly between ``then`` and ``now``."""
-        out = []
-        for i, vals in enumerate(values):
-            step = first_step + i + 1
-            row = {
-                "step": step,
-                "epoch": step / self.steps_per_epoch,
-                "time": then + (now - then) * (i + 1) / len(values),
-            }
-            row.update(zip(self.stat_names, vals, strict=True))
-            out.append(row)
-        return out
+        return interval_rows(self.stat_names, self.steps_per_epoch, values, first_step, then, now)
 
     def write(self, rows: list[dict[str, float]]) -> None:
         self.batches.write_rows(rows)
@@ -85,3 +75,26 @@ class RunLog:
         self._sums = dict.fromkeys(self.stat_names, 0.0)
         self._count = 0
         return row
+
+
+def interval_rows(
+    stat_names: tuple[str, ...],
+    steps_per_epoch: int,
+    values: list[list[float]],
+    first_step: int,
+    then: float,
+    now: float,
+) -> list[dict[str, float]]:
+    """One log interval's rows (see :meth:`RunLog.rows`), for a process that writes no log
+    (a data-parallel process other than rank 0, which still judges them)."""
+    out = []
+    for i, vals in enumerate(values):
+        step = first_step + i + 1
+        row = {
+            "step": step,
+            "epoch": step / steps_per_epoch,
+            "time": then + (now - then) * (i + 1) / len(values),
+        }
+        row.update(zip(stat_names, vals, strict=True))
+        out.append(row)
+    return out

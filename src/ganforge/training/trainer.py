@@ -6,6 +6,10 @@ real batch (or all on one, with ``d_steps_same_batch``); an *epoch* is one pass 
 training images, or with ``train.sampling`` "replacement" or "class" ``train.epoch_steps``
 steps of randomly drawn batches. Statistics stay on the device and are read once per
 ``log_every`` steps, so the hot loop has no host-device syncs.
+
+Under torchrun the same loop runs in every process (see :mod:`ganforge.training.distributed`):
+each trains on its slice of every global batch, DDP averages the gradients, the statistics
+and decisions are agreed once per log interval, and rank 0 alone writes the outputs.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ganforge.models.base import Recipe
 from ganforge.reporting import plot_eval_curves, plot_training_curves, save_gif, save_grid
 from ganforge.reporting.layouts import DEFAULT_LAYOUT, plan_layout
 from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
+from ganforge.training.distributed import SINGLE, AgreedStop, Distributed, sync_batch_norm
 from ganforge.training.divergence import (
     Divergence,
     DivergenceGuard,
@@ -44,8 +49,8 @@ from ganforge.training.progress import ProgressDisplay, format_stats
 from ganforge.training.provenance import provenance
 from ganforge.training.resume import check_new_run, checkpoint_to_resume
 from ganforge.training.run_dir import RunLayout
-from ganforge.training.run_lock import RunLock
-from ganforge.training.run_log import RunLog
+from ganforge.training.run_lock import LOCK_NAME, RunLock
+from ganforge.training.run_log import RunLog, interval_rows
 from ganforge.training.setup import build_recipe, resolve_device
 from ganforge.training.speed import (
     autocast,
@@ -96,6 +101,10 @@ class Trainer:
 
     From construction until :meth:`run` returns (or :meth:`close`), the trainer holds the run
     directory's lock: a second trainer on the same directory is refused.
+
+    ``dist`` is this process's place among data-parallel processes under torchrun (see
+    :func:`~ganforge.training.distributed.process_group`); only rank 0 takes the lock and
+    writes, the other processes train alongside and write nothing.
     """
 
     def __init__(
@@ -106,18 +115,22 @@ class Trainer:
         data_dir: Path | None = None,
         resume: bool = False,
         display: bool | None = None,
+        dist: Distributed = SINGLE,
     ) -> None:
         self.layout = RunLayout(Path(run_dir))
+        self.dist = dist
+        self._closed = False
         cfg.validate()
         created = not self.layout.root.exists()
         # First of all, so that two trainings never both check, then both write.
-        self.lock = RunLock(self.layout.root).acquire()
+        self.lock = RunLock(self.layout.root).acquire() if dist.is_main else None
         try:
             self._setup(cfg, data, data_dir, resume, display)
         except BaseException:
-            self.lock.release()  # which deletes train.lock: a refused run leaves no trace
-            if created:  # nor an empty folder (e.g. a typo in --out)
-                _remove_if_empty(self.layout.root)
+            if self.lock is not None:
+                self.lock.release()  # which deletes train.lock: a refused run leaves no trace
+                if created:  # nor an empty folder (e.g. a typo in --out)
+                    _remove_if_empty(self.layout.root)
             raise
 
     # -- setup, once the run directory is locked ----------------------------------------------
@@ -131,19 +144,27 @@ class Trainer:
     ) -> None:
         """Every check first, then the run directory's outputs and the state to start from."""
         self.cfg, self.display, self.data_dir = cfg, display, data_dir
-        self.layout.clear_partial_files()
+        if self.dist.is_main:
+            self.layout.clear_partial_files()
         ckpt = checkpoint_to_resume(self.layout, cfg) if resume else check_new_run(self.layout)
         self._load_data(data, ckpt)
         self._build()
         self._check_not_complete(ckpt)
         self._open_outputs(ckpt)
         self._start_from(ckpt)
-        self.layout.config.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        if self.dist.is_main:
+            self.layout.config.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
     def _load_data(self, data: ImageData | None, ckpt: Checkpoint | None) -> None:
         """The device and the training images, checked against the checkpoint and batch."""
         cfg = self.cfg
-        self.device = resolve_device(cfg.train.device)
+        self.device = self.dist.device or resolve_device(cfg.train.device)
+        world = self.dist.world_size
+        if cfg.train.batch_size % world:
+            raise ConfigError(
+                f"batch size {cfg.train.batch_size} is the global batch, which the {world} "
+                f"processes split evenly; pass a multiple of {world}"
+            )
         self.data = data or load_dataset(cfg.dataset, "train", self.data_dir)
         if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
             raise ConfigError(
@@ -162,12 +183,18 @@ class Trainer:
     def _build(self) -> None:
         """The recipe, its optimizers, the batch stream and the length of the run."""
         cfg = self.cfg
+        # Every process seeds alike: the same initial weights, and one shared random stream
+        # from which each takes its slice of every per-sample draw (Recipe.per_sample_draw).
         torch.manual_seed(cfg.train.seed)
         self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
+        if self.dist.enabled and cfg.train.sync_bn:
+            sync_batch_norm(self.recipe)
         self.opt_g, self.opt_d = self.recipe.make_optimizers()
         self.precision = resolve_precision(cfg.train.precision, self.device)
         if cfg.train.compile:
             compile_networks(self.recipe)
+        if self.dist.enabled:
+            self.recipe.distribute(self.dist.rank, self.dist.world_size, self.dist.wrap)
         self.finite = FiniteCheck(self._networks(), self._optimizers(), self.recipe.device)
         self.transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
         self.stream = BatchStream(
@@ -178,6 +205,8 @@ class Trainer:
             self.transform,
             cfg.train.sampling,
             cfg.train.epoch_steps * cfg.model.batches_per_step,
+            self.dist.rank,
+            self.dist.world_size,
         )
         self.steps_per_epoch = self.stream.batches_per_epoch // cfg.model.batches_per_step
         self.total_steps = cfg.train.steps or cfg.train.epochs * self.steps_per_epoch
@@ -203,25 +232,28 @@ class Trainer:
             )
 
     def _open_outputs(self, ckpt: Checkpoint | None) -> None:
-        """The run directory's folders, logs, event log and divergence guard."""
+        """The run directory's folders, logs, event log and divergence guard (rank 0's: the
+        other processes get no log, evaluation or event file, and judge the same rows)."""
         cfg = self.cfg
-        self.layout.make()
-        tb = None
-        if cfg.train.tensorboard:
-            from ganforge.reporting import TensorBoardLogger
-
-            tb = TensorBoardLogger(self.layout.tensorboard)
-        stat_names = BASE_STATS + self.recipe.extra_stats
-        self.log = RunLog(self.layout, stat_names, self.steps_per_epoch, tb)
+        self.stat_names = BASE_STATS + self.recipe.extra_stats
+        self.log: RunLog | None = None
         self.eval = None
-        if cfg.train.eval_every:
+        if self.dist.is_main:
+            self.layout.make()
+            tb = None
+            if cfg.train.tensorboard:
+                from ganforge.reporting import TensorBoardLogger
+
+                tb = TensorBoardLogger(self.layout.tensorboard)
+            self.log = RunLog(self.layout, self.stat_names, self.steps_per_epoch, tb)
+        if cfg.train.eval_every and self.dist.is_main:
             # Imported here: evaluation pulls in torchmetrics, which plain training never needs.
             from ganforge.training.eval_hook import EvalHook
 
             self.eval = EvalHook(
                 self.layout, cfg.dataset, self.data_dir, cfg.train.eval_samples, cfg.train.seed + 1
             )
-        self.events = EventLog(self.layout.events)
+        self.events = EventLog(self.layout.events if self.dist.is_main else None)
         self.guard = DivergenceGuard(
             cfg.train.on_diverge,
             cfg.train.d_wins_intervals,
@@ -235,12 +267,13 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0  # training seconds (evaluations excluded), carried across resumes
         if ckpt is None:
-            self.layout.clear_grids()  # a crashed run's, which left no checkpoint
-            self.log.start_at(0)
+            if self.log is not None:
+                self.layout.clear_grids()  # a crashed run's, which left no checkpoint
+                self.log.start_at(0)
         else:
             self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
             self._load(ckpt)
-        self.last_row: dict[str, float] = self.log.last_row
+        self.last_row: dict[str, float] = self.log.last_row if self.log is not None else {}
         self._steps_run = 0  # steps trained in this session, those redone after a rollback too
         self._session = (self.elapsed, time.perf_counter())
         self.memory = PeakMemory(self.device)  # this session's, evaluations left out
@@ -256,23 +289,29 @@ class Trainer:
             optimizers=self._optimizers(),
             extra_modules=self._extra_modules(),
         )
+        _restore_training_device_rng(ckpt, self.device)
         self.step = ckpt.step
-        self.log.start_at(self.step)
+        if self.log is not None:
+            self.log.start_at(self.step)
         if self.eval is not None:
             self.eval.restore(ckpt.meta, self.step)
         return ckpt
 
     def close(self) -> None:
         """Release the run directory (``run`` does this when it ends, however it ends)."""
-        self.lock.release()
+        self._closed = True
+        if self.lock is not None:
+            self.lock.release()
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """Checkpoint the current state to ``path``; a non-finite weight or optimizer state is
-        never written."""
+        never written. Under torchrun rank 0 writes it, the one state of every process."""
         broken = self.finite.broken()
         if broken:  # unreachable after _flush's checks; kept so that no code path can write one
             raise TrainingDiverged(f"non-finite {broken} at step {self.step}; not writing {path}")
+        if not self.dist.is_main:
+            return
         meta = {
             "recipe": self.cfg.recipe,
             "step": self.step,
@@ -283,6 +322,8 @@ class Trainer:
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
             "data_fingerprint": self.data.fingerprint,
+            "world_size": self.dist.world_size,  # for the record: any number resumes it
+            "cuda_rng_device": _cuda_index(self.device),  # whose CUDA RNG state is training's
             **(self.eval.state() if self.eval is not None else {}),
         }
         save_checkpoint(
@@ -345,7 +386,7 @@ class Trainer:
             undo()
         recipe.after_generator_step(self.step)
         merged = {**{k: v / n for k, v in d_stats.items()}, **g_stats}
-        return torch.stack([merged[k].float() for k in self.log.stat_names])
+        return torch.stack([merged[k].float() for k in self.stat_names])
 
     def progress(self) -> float:
         """The fraction of training done, for annealed tricks: of the steps, or of
@@ -358,7 +399,8 @@ class Trainer:
 
     # -- outputs -------------------------------------------------------------------------------
     def write_samples(self) -> Path:
-        """The fixed-latent grid of the current state, named by (possibly fractional) epoch."""
+        """The fixed-latent grid of the current state, named by (possibly fractional) epoch
+        (rank 0's to write under torchrun: the callers ask it alone)."""
         images = self.recipe.sample_images(self.fixed_z, self.fixed_labels)
         epoch = self.step / self.steps_per_epoch
         path = save_grid(
@@ -387,22 +429,33 @@ class Trainer:
         return written
 
     def _flush(
-        self, pending: list[Tensor], first_step: int, then: float, bar: ProgressDisplay
+        self,
+        pending: list[Tensor],
+        first_step: int,
+        then: float,
+        bar: ProgressDisplay,
+        stop: StopRequest,
     ) -> bool:
         """Read the pending steps' statistics and the state's finiteness flags (the one host
-        sync), let the divergence guard judge them, and log them.
+        sync), let the divergence guard judge them, and log them. Under torchrun they are
+        first agreed across the processes (:meth:`_agree`), so every process judges the same.
 
         Returns False when the guard rolled the run back to its last checkpoint: the caller's
         batch iterator then belongs to the abandoned steps.
         """
         self.elapsed = self._session[0] + time.perf_counter() - self._session[1]
-        stats = torch.stack(pending)
-        values = torch.cat([stats.flatten(), self.finite.flags()]).cpu().tolist()
+        stats, flags = torch.stack(pending), self.finite.flags()
+        if self.dist.enabled:
+            stats, flags = self._agree(stats, flags, stop)
+        values = torch.cat([stats.flatten(), flags]).cpu().tolist()
         n, k = stats.shape
         per_step = [values[i * k : (i + 1) * k] for i in range(n)]
-        rows = self.log.rows(per_step, first_step, then, self.elapsed)
+        rows = interval_rows(
+            self.stat_names, self.steps_per_epoch, per_step, first_step, then, self.elapsed
+        )
         verdict = self.guard.check(rows, self.step, self.finite.describe(values[n * k :]))
-        self.log.write(verdict.rows)
+        if self.log is not None:
+            self.log.write(verdict.rows)
         if verdict.divergence is not None:
             self.guard.stop_unless_rollback(verdict.divergence, self.layout.last_checkpoint)
             self._roll_back(bar, verdict.divergence)
@@ -411,6 +464,21 @@ class Trainer:
         if verdict.warning:
             bar.message(verdict.warning)
         return True
+
+    def _agree(self, stats: Tensor, flags: Tensor, stop: StopRequest) -> tuple[Tensor, Tensor]:
+        """One all-reduce per log interval: the statistics' means over the processes (each
+        process's are means over its equal slice, so these are the global batch's), the
+        finiteness flags (1.0 only where every process's is), whether a signal reached any
+        process (``stop`` then holds for all), and the mean training clock (``self.elapsed``,
+        which the time limit and annealing read, so every process sees the same)."""
+        assert isinstance(stop, AgreedStop)
+        world = self.dist.world_size
+        clock = torch.tensor([float(stop.local.requested), self.elapsed], device=stats.device)
+        total = self.dist.all_sum(torch.cat([stats.flatten(), flags, clock])).cpu()
+        n, f = stats.numel(), flags.numel()
+        stop.agree(bool(total[n + f] > 0))
+        self.elapsed = float(total[n + f + 1]) / world
+        return (total[:n] / world).view(stats.shape), total[n : n + f] / world
 
     def _roll_back(self, bar: ProgressDisplay, divergence: Divergence) -> None:
         """Back to the last checkpoint with halved learning rates, as the guard decided.
@@ -423,8 +491,11 @@ class Trainer:
             self._optimizers(),
             lambda: self._load(load_checkpoint(self.layout.last_checkpoint)),
         )
-        self.last_row = self.log.last_row
+        self.last_row = self.log.last_row if self.log is not None else {}
         bar.message(text)
+        # Every process has read the checkpoint before rank 0 rewrites it below: one that
+        # read the rewritten file would halve the rates it holds once more.
+        self.dist.barrier()
         # At once, not at the next epoch's end: the lowered rates and the rollback count must
         # survive a kill, or a resume would retry at the rates that diverged.
         self.save(self.layout.last_checkpoint)
@@ -449,19 +520,27 @@ class Trainer:
 
     def _run(self, stop_at: int | None) -> TrainResult:
         layout = self.layout
-        if not self.lock.held:  # everything below writes into the run directory
-            raise RuntimeError(f"this Trainer was closed: it no longer holds {self.lock.path}")
+        if self._closed:  # everything below writes into the run directory
+            raise RuntimeError(
+                f"this Trainer was closed: it no longer holds {layout.root / LOCK_NAME}"
+            )
         if self.step >= self.total_steps:  # a kill cut the final outputs short: only those
             self._finish()
             return self._result()
-        if self.step == 0:
+        if self.step == 0 and self.dist.is_main:
             self.write_samples()
         self.recipe.train()
         end = self.total_steps if stop_at is None else min(stop_at, self.total_steps)
         bar = ProgressDisplay(
-            self.total_steps, self.step, self.cfg.recipe, interactive=self.display
+            self.total_steps,
+            self.step,
+            self.cfg.recipe,
+            interactive=self.display,
+            quiet=not self.dist.is_main,
         )
-        with bar, graceful_stop() as stop:
+        with bar, graceful_stop() as signals:
+            # Under torchrun a signal to one process stops all of them, at the same step.
+            stop = AgreedStop(signals) if self.dist.enabled else signals
             warning = slow_bf16_warning(self.precision, self.device)
             if warning:
                 self._report(bar, warning)
@@ -470,7 +549,8 @@ class Trainer:
                 if self._run_epoch_part(bar, end, stop) and self.step % self.steps_per_epoch == 0:
                     self._end_epoch(bar)
             if self.step % self.steps_per_epoch != 0:  # stopped inside an epoch
-                if self.step == self.total_steps or self.out_of_time():  # the run's last grid
+                last = self.step == self.total_steps or self.out_of_time()
+                if last and self.dist.is_main:  # the run's last grid
                     self.write_samples()  # first, as in _end_epoch
                 self.save(layout.last_checkpoint)
             if self.out_of_time() and self.step < self.total_steps:
@@ -529,7 +609,7 @@ class Trainer:
             self.step += 1
             self._steps_run += 1
             if len(pending) == self.cfg.train.log_every or self.step == end or stop.requested:
-                if not self._flush(pending, first, then, bar):
+                if not self._flush(pending, first, then, bar, stop):
                     return False
                 pending, first, then = [], self.step, self.elapsed
                 epoch_now = self.step / self.steps_per_epoch
@@ -550,22 +630,42 @@ class Trainer:
     def _end_epoch(self, bar: ProgressDisplay) -> None:
         cfg, layout = self.cfg.train, self.layout
         epoch = self.step // self.steps_per_epoch
-        row = self.log.close_epoch(epoch, self.step, self.elapsed)
         last = self.step >= self.total_steps or self.out_of_time()  # the run's last epoch
-        # The grid first: a crash right after the checkpoint must not lose this epoch's grid.
-        if cfg.grid_at(epoch) or last:
-            self.write_samples()
-            if not last:  # _finish() draws the final plots; redraws cost ~0.5 s, so not always
-                plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
+        row: dict[str, float] = {}
+        if self.log is not None:  # rank 0's outputs
+            row = self.log.close_epoch(epoch, self.step, self.elapsed)
+            # The grid first: a crash right after the checkpoint must not lose its grid.
+            if cfg.grid_at(epoch) or last:
+                self.write_samples()
+                if not last:  # _finish() draws the final plots; redraws cost ~0.5 s
+                    plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
         best = False
-        if self.eval is not None and (epoch % cfg.eval_every == 0 or last):
-            started = time.perf_counter()
+        if cfg.eval_every and (epoch % cfg.eval_every == 0 or last):
+            best = self._evaluate(bar, epoch)
+        # last.safetensors last: a kill before it resumes from the previous one and redoes
+        # this epoch, which writes the numbered and the best checkpoint again.
+        if epoch % cfg.checkpoint_every == 0 or last:
+            self.save(layout.epoch_checkpoint(epoch))
+        if best:
+            self.save(layout.checkpoints / "best.safetensors")
+        self.save(layout.last_checkpoint)
+        bar.message(f"epoch {epoch}: {format_stats(row)}")
+
+    def _evaluate(self, bar: ProgressDisplay, epoch: int) -> bool:
+        """Evaluate the current state; whether its FID is the best so far.
+
+        Under torchrun rank 0 evaluates while the others wait at a barrier (the process
+        group's timeout must outlast an evaluation); every process then leaves the time out of
+        its training clock. Training seconds leave evaluations out, so that the times of runs
+        evaluated at different rates (or not at all) compare, time-to-quality included.
+        """
+        cfg = self.cfg.train
+        started = time.perf_counter()
+        best = False
+        if self.eval is not None:
             self.memory.pause()  # an evaluation's memory is not training's either
             scores, best = self.eval(self.recipe, self.transform, epoch, self.step, self.elapsed)
             self.memory.resume()
-            # Training seconds leave evaluations out, so that the times of runs evaluated at
-            # different rates (or not at all) compare, time-to-quality included.
-            self._session = (self._session[0], self._session[1] + time.perf_counter() - started)
             bar.message(
                 f"epoch {epoch} evaluation (n={cfg.eval_samples}): FID {scores['fid']:.2f}, "
                 f"recall {scores['recall']:.3f}, classes {scores['classes_covered']:.0f}"
@@ -576,19 +676,16 @@ class Trainer:
             warning = collapse_warning(scores, self.data.num_classes)
             if warning:
                 self._report(bar, warning)
-        # last.safetensors last: a kill before it resumes from the previous one and redoes
-        # this epoch, which writes the numbered and the best checkpoint again.
-        if epoch % cfg.checkpoint_every == 0 or last:
-            self.save(layout.epoch_checkpoint(epoch))
-        if best:
-            self.save(layout.checkpoints / "best.safetensors")
-        self.save(layout.last_checkpoint)
-        bar.message(f"epoch {epoch}: {format_stats(row)}")
+        self.dist.barrier()
+        self._session = (self._session[0], self._session[1] + time.perf_counter() - started)
+        return best
 
     def _finish(self) -> None:
         """The outputs drawn from the whole history or the final state: GIF, final figure,
         plots, summary (the last, so that its absence tells a resume that they are still to
-        be written)."""
+        be written). Rank 0's alone under torchrun."""
+        if not self.dist.is_main:
+            return
         layout = self.layout
         peak = self.peak_memory_mib()  # before the outputs below, which are not training's
         grids = sorted(layout.samples.glob("epoch_*.png"), key=layout.grid_epoch)
@@ -617,6 +714,7 @@ class Trainer:
             "wall_time_s": round(self.elapsed, 3),
             "images_per_s": round(self._images_per_s(), 1),
             "device": str(self.device),
+            "processes": self.dist.world_size,  # data-parallel, under torchrun
             "precision": self.precision,
             "compiled": self.cfg.train.compile,
             # Over the run's sessions; evaluations and final outputs left out.
@@ -632,6 +730,27 @@ class Trainer:
         tmp = self.layout.summary_tmp
         tmp.write_text(json.dumps(summary, indent=2))
         tmp.replace(self.layout.summary)
+
+
+def _cuda_index(device: torch.device) -> int | None:
+    """The index of the CUDA device training runs on, or None off CUDA."""
+    if device.type != "cuda":
+        return None
+    return device.index if device.index is not None else torch.cuda.current_device()
+
+
+def _restore_training_device_rng(ckpt: Checkpoint, device: torch.device) -> None:
+    """Give the training device the RNG state of the device the checkpoint's run trained on.
+
+    :func:`restore` sets each CUDA device's state from the same device's in the checkpoint;
+    a run resumed on another GPU (or under torchrun, where process r trains on cuda:r but
+    rank 0 saved cuda:0's) would otherwise draw from a state no training advanced.
+    """
+    saved = ckpt.meta.get("cuda_rng_device")
+    index = _cuda_index(device)
+    key = f"rng.cuda.{saved}"
+    if index is not None and saved is not None and saved != index and key in ckpt.tensors:
+        torch.cuda.set_rng_state(ckpt.tensors[key], index)
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -1,0 +1,72 @@
+"""Run under torchrun by ``test_distributed.py``: two data-parallel training steps of each
+named recipe (and, for the presets whose classic quirk trains D in G's step, of that quirk
+too), through the real ``Trainer.train_step``, with DDP's ``find_unused_parameters`` off.
+
+DDP raises at a step's forward when a parameter got no gradient in the step before, so a
+second step passes only if every parameter of G and D was reached; the weights must then be
+the same in every process (DDP averaged the gradients) and differ from the initial ones.
+Prints ``ok RECIPE`` per recipe; any failure raises.
+
+    torchrun --nproc-per-node 2 ddp_step_worker.py OUT_DIR MNIST_DIR RECIPE... | all
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from ganforge.data import load_dataset
+from ganforge.models import RECIPES
+from ganforge.training.distributed import Distributed, process_group
+from ganforge.training.setup import make_config
+from ganforge.training.trainer import Trainer
+
+STEPS = 2
+
+
+def weights(trainer: Trainer) -> torch.Tensor:
+    nets = (trainer.recipe.generator, trainer.recipe.discriminator)
+    return torch.cat([p.detach().flatten().cpu() for net in nets for p in net.parameters()])
+
+
+def check(name: str, model: dict, out: Path, data, dist: Distributed) -> None:
+    started = time.perf_counter()
+    train = {"batch_size": 4 * dist.world_size, "steps": STEPS, "log_every": 1}
+    cfg = make_config(name, overrides={"train": train, "model": model})
+    trainer = Trainer(cfg, out, data=data, display=False, dist=dist)
+    try:
+        before = weights(trainer)
+        trainer.recipe.train()
+        per_step = cfg.model.batches_per_step
+        batches = trainer.stream.epoch(0)
+        for _ in range(STEPS):  # as Trainer._run_epoch_part draws them
+            drawn = [next(batches) for _ in range(per_step)]
+            trainer.train_step(drawn * cfg.model.d_steps if per_step == 1 else drawn)
+            trainer.step += 1
+        after = weights(trainer)
+    finally:
+        trainer.close()
+    spread = (dist.all_sum(after) - dist.world_size * after.double()).abs().max().item()
+    if spread != 0.0:
+        raise AssertionError(f"{name}: the processes' weights differ by up to {spread}")
+    if torch.equal(before, after):
+        raise AssertionError(f"{name}: the weights did not change")
+    if dist.is_main:
+        took = time.perf_counter() - started
+        print(f"ok {name}{' (classic quirks)' if model else ''} {took:.2f}s", flush=True)
+
+
+def main(out: Path, data_dir: Path, names: list[str]) -> None:
+    torch.set_num_threads(1)
+    data = load_dataset("mnist", "train", data_dir)
+    with process_group(make_config("gan").train) as dist:
+        assert dist.enabled, "run me under torchrun with 2 or more processes"
+        for name in sorted(RECIPES) if names == ["all"] else names:
+            check(name, {}, out / name, data, dist)
+            if "d_trains_in_g_step" in RECIPES[name].config_cls.quirks:
+                check(name, {"classic_quirks": True}, out / f"{name}-quirks", data, dist)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:])
