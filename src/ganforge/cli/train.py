@@ -237,6 +237,7 @@ def train(
                 f"[bold]ganforge[/] {what} [bold]{cfg.recipe}[/] on {cfg.dataset} "
                 f"({trainer.data.source}, {where}) → {run_dir}",
                 highlight=False,
+                soft_wrap=True,  # a path is never split over lines in a log
             )
         result = trainer.run()
     if dist.is_main:
@@ -244,7 +245,8 @@ def train(
             f"done: {result.step} steps ({result.epochs_done:.2f} epochs) "
             f"in {result.wall_time_s:.1f}s, {result.images_per_s:,.0f} img/s\n"
             f"outputs in {run_dir}/: samples/, progress.gif, plots/, metrics/, checkpoints/, "
-            "summary.json"
+            "summary.json",
+            soft_wrap=True,
         )
 
 
