@@ -6,6 +6,12 @@ from pathlib import Path
 import pytest
 import torch
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs the suite in two pytest-xdist processes on a 2-core machine: one
+    # intra-op thread each, or the two processes' thread pools fight over the cores (torch
+    # then runs several times slower than on one thread).
+    torch.set_num_threads(1)
+
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:

@@ -55,6 +55,14 @@ def test_a_layout_is_drawn_the_same_for_the_same_seed(runs, run_cli, tmp_path):
     assert first.read_bytes() == again.read_bytes()
 
 
+def test_a_long_output_path_is_printed_on_one_line(runs, run_cli, tmp_path):
+    """Off a terminal rich would wrap at 80 columns and break the path a script greps for;
+    brackets in a path are not markup either."""
+    grid = tmp_path / ("a_folder_name_long_enough_to_pass_eighty_columns_" * 2) / "[x]grid.png"
+    code, err = run_cli("sample", str(runs["gan"]), "--grid", str(grid))
+    assert code == 0 and f"wrote {grid}\n" in err
+
+
 def test_per_class_writes_a_page_per_class_beside_the_grid_path(runs, run_cli, tmp_path):
     code, _ = run_cli(
         "sample",

@@ -10,6 +10,7 @@ Prints ``ok RECIPE`` per recipe; any failure raises.
     torchrun --nproc-per-node 2 ddp_step_worker.py OUT_DIR MNIST_DIR RECIPE... | all
 """
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,10 @@ def check(name: str, model: dict, out: Path, data, dist: Distributed) -> None:
 
 def main(out: Path, data_dir: Path, names: list[str]) -> None:
     torch.set_num_threads(1)
-    data = load_dataset("mnist", "train", data_dir)
+    full = load_dataset("mnist", "train", data_dir)
+    # 512 images are plenty for 2 steps, and the presets at 32×32 and 64×64 resize the whole
+    # set when their trainer starts (seconds per recipe for all 10,000).
+    data = dataclasses.replace(full, images=full.images[:512], labels=full.labels[:512])
     with process_group(make_config("gan").train) as dist:
         assert dist.enabled, "run me under torchrun with 2 or more processes"
         for name in sorted(RECIPES) if names == ["all"] else names:

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 from PIL import Image
 
+import ganforge.training.trainer as trainer_module
 from ganforge.data import DATASETS
 from ganforge.errors import ConfigError
 from ganforge.reporting._text import add_text_strip
@@ -116,3 +117,21 @@ def test_resume_finishing_a_killed_run_writes_the_final_figure(
     Trainer(cfg, run, data=tiny_data, resume=True, display=False).run()
     assert [n for n in grid_names(run) if n.startswith("final")] == ["final.png"]
     assert size(run / "samples" / "final.png") == (10 * 30 + 2, 10 * 30 + 2)
+
+
+@pytest.mark.parametrize(("every_s", "drawings"), [(0.0, 3), (3600.0, 1)])
+def test_loss_plots_are_redrawn_mid_run_once_plot_every_s_has_passed(
+    tmp_path, tiny_data, tiny_config, monkeypatch, every_s, drawings
+):
+    """Before the run's end, an epoch redraws the loss plots only when PLOT_EVERY_S seconds
+    have passed since the last drawing; the end always draws them."""
+    drawn = []
+    real = trainer_module.plot_training_curves
+    monkeypatch.setattr(trainer_module, "PLOT_EVERY_S", every_s)
+    monkeypatch.setattr(
+        trainer_module, "plot_training_curves", lambda *args: drawn.append(real(*args))
+    )
+    run = tmp_path / "run"
+    train(tiny_config(epochs=3), run, data=tiny_data, display=False)
+    assert len(drawn) == drawings
+    assert (run / "plots" / "loss_per_batch.png").exists()

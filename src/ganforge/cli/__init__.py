@@ -59,7 +59,9 @@ def main() -> None:
         console.print(str(done), highlight=False, soft_wrap=True)
         sys.exit(0)
     except TrainingInterrupted as stop:
-        console.print(f"[bold yellow]stopped:[/] {escape(str(stop))}", highlight=False)
+        console.print(
+            f"[bold yellow]stopped:[/] {escape(str(stop))}", highlight=False, soft_wrap=True
+        )
         sys.exit(130)
     except GanforgeError as err:
         fail(str(err))

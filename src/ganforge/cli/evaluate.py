@@ -195,4 +195,4 @@ def evaluate(
         table_console.print(metrics_table({name: result}, title))
         out = out or Path("metrics.json")
         _write(out, result)
-    console.print(f"wrote {out}", highlight=False)
+    console.print(f"wrote {out}", highlight=False, markup=False, soft_wrap=True)

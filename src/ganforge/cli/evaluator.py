@@ -78,7 +78,12 @@ def train(
                 f"the cached evaluator {path} was trained with epochs {evaluator.epochs}, "
                 f"seed {evaluator.seed}; add --force to retrain it with {' '.join(differ)}"
             )
-        console.print(f"already trained (use --force to retrain): {path}", highlight=False)
+        console.print(
+            f"already trained (use --force to retrain): {path}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     else:
         evaluator = train_evaluator(dataset, data_dir, epochs=epochs, seed=seed or 0)
     _report(console, evaluator)

@@ -127,7 +127,7 @@ def write_layout(model: TrainedModel, layout: str, seed: int, grid: Path) -> lis
 def _print_written(paths: list[Path]) -> None:
     console = Console(stderr=True)
     for path in paths:
-        console.print(f"wrote {path}", highlight=False)
+        console.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
 
 
 def interpolate(
@@ -166,4 +166,6 @@ def interpolate(
     gif = save_gif(
         frames + frames[-2:0:-1], out.with_suffix(".gif"), duration_ms=120, final_hold_ms=120
     )
-    Console(stderr=True).print(f"wrote {strip}\nwrote {gif}", highlight=False)
+    Console(stderr=True).print(
+        f"wrote {strip}\nwrote {gif}", highlight=False, markup=False, soft_wrap=True
+    )

@@ -83,5 +83,9 @@ def studio(
 
     app = create_app(runs, cache_size=cache, hosts=served_hosts(host))
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"ganforge studio: http://{shown}:{port}/  (Ctrl-C stops it)", highlight=False)
+    console.print(
+        f"ganforge studio: http://{shown}:{port}/  (Ctrl-C stops it)",
+        highlight=False,
+        soft_wrap=True,
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -62,6 +62,10 @@ from ganforge.training.speed import (
 BASE_STATS = ("d_loss", "g_loss", "d_real", "d_fake")
 FIXED_SAMPLES = 64
 FIXED_SEED_OFFSET = 7919  # fixed latents get a seed apart from the training's own
+# Loss plots are redrawn at an epoch's end once this many seconds have passed since the last
+# drawing (and always at the run's end): two figures cost about a second of matplotlib, which
+# epochs of a few seconds would otherwise spend mostly drawing.
+PLOT_EVERY_S = 30.0
 
 
 class TrainingInterrupted(GanforgeError):
@@ -276,6 +280,7 @@ class Trainer:
         self.last_row: dict[str, float] = self.log.last_row if self.log is not None else {}
         self._steps_run = 0  # steps trained in this session, those redone after a rollback too
         self._session = (self.elapsed, time.perf_counter())
+        self._plotted_at = time.perf_counter()
         self.memory = PeakMemory(self.device)  # this session's, evaluations left out
         self._earlier_peak = float(ckpt.meta.get("peak_memory_mib", 0.0)) if ckpt else 0.0
 
@@ -637,8 +642,10 @@ class Trainer:
             # The grid first: a crash right after the checkpoint must not lose its grid.
             if cfg.grid_at(epoch) or last:
                 self.write_samples()
-                if not last:  # _finish() draws the final plots; redraws cost ~0.5 s
-                    plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
+            # _finish() draws the final plots.
+            if not last and time.perf_counter() - self._plotted_at >= PLOT_EVERY_S:
+                plot_training_curves(layout.batches_csv, layout.epochs_csv, layout.plots)
+                self._plotted_at = time.perf_counter()
         best = False
         if cfg.eval_every and (epoch % cfg.eval_every == 0 or last):
             best = self._evaluate(bar, epoch)

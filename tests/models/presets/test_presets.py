@@ -101,8 +101,9 @@ def test_quirks_are_off_by_default_and_refused_where_there_are_none() -> None:
 def test_wgan_gp_classic_mixing_weight(monkeypatch, quirks: bool, mix: str) -> None:
     seen = []
 
-    def spy(critic, real, fake, mix="uniform"):
+    def spy(critic, real, fake, mix="uniform", weights=None):
         seen.append(mix)
+        assert weights is not None and weights.shape == (4, 1, 1, 1)
         return torch.zeros((), requires_grad=True)
 
     monkeypatch.setattr(objectives_module, "gradient_penalty", spy)
