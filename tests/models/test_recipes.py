@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe
 from ganforge.models.layers import GaussianNoise
 from ganforge.training.setup import build_recipe, make_config
@@ -205,6 +206,20 @@ def test_allconv_generator_has_no_dense_layer() -> None:
     # the D of conv-d and allconv: convolutions and only the output is dense
     linears = [m for m in recipe.discriminator.modules() if isinstance(m, nn.Linear)]
     assert len(linears) == 1 and linears[0].out_features == 1
+
+
+def test_allconv_generator_takes_more_7x7_layers_and_refuses_fewer_than_three_widths() -> None:
+    deeper = recipe_for("allconv", g_channels=[8, 16, 16, 8])
+    convs = [m for m in deeper.generator.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert [(m.in_channels, m.out_channels, m.stride[0]) for m in convs] == [
+        (8, 16, 1),
+        (16, 16, 1),
+        (16, 8, 2),
+        (8, 1, 2),
+    ]
+    assert fakes(deeper).shape == (B, 1, 28, 28)
+    with pytest.raises(ConfigError, match="3 or more widths"):
+        make_config("allconv", overrides={"model": {"g_channels": [8, 8]}})
 
 
 def test_gan_without_generator_batch_norm() -> None:

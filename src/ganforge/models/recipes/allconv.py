@@ -66,8 +66,11 @@ class AllConvConfig(ConvDiscriminatorConfig):
             raise ConfigError(
                 f"allconv needs model.latent_dim 64 (an 8×8 image), got {self.latent_dim}"
             )
-        if len(self.g_channels) != 3:
-            raise ConfigError(f"model.g_channels must list 3 widths, got {list(self.g_channels)}")
+        if len(self.g_channels) < 3:
+            raise ConfigError(
+                f"model.g_channels must list 3 or more widths (the 7×7 layers, then the "
+                f"14×14 one), got {list(self.g_channels)}"
+            )
 
 
 @register
@@ -81,22 +84,30 @@ class AllConv(BCERecipe):
 
     def build_generator(self) -> nn.Module:
         c = self.cfg
-        c1, c2, c3 = c.g_channels
+        first, *middle, last = c.g_channels
         slope = c.leaky_slope
-        g = nn.Sequential(
+        layers: list[nn.Module] = [
             Reshape(1, 8, 8),
-            nn.Conv2d(1, c1, 2, 1, 0, bias=False),  # 8×8 → 7×7
-            nn.BatchNorm2d(c1),
+            nn.Conv2d(1, first, 2, 1, 0, bias=False),  # 8×8 → 7×7
+            nn.BatchNorm2d(first),
             nn.LeakyReLU(slope, inplace=True),
-            nn.ConvTranspose2d(c1, c2, 5, 1, 2, bias=False),  # 7×7
-            nn.BatchNorm2d(c2),
+        ]
+        c_in = first
+        for width in middle:  # 7×7, each layer widening the receptive field by 4
+            layers += [
+                nn.ConvTranspose2d(c_in, width, 5, 1, 2, bias=False),
+                nn.BatchNorm2d(width),
+                nn.LeakyReLU(slope, inplace=True),
+            ]
+            c_in = width
+        layers += [
+            nn.ConvTranspose2d(c_in, last, 4, 2, 1, bias=False),  # 14×14
+            nn.BatchNorm2d(last),
             nn.LeakyReLU(slope, inplace=True),
-            nn.ConvTranspose2d(c2, c3, 4, 2, 1, bias=False),  # 14×14
-            nn.BatchNorm2d(c3),
-            nn.LeakyReLU(slope, inplace=True),
-            nn.ConvTranspose2d(c3, 1, 4, 2, 1),  # 28×28
+            nn.ConvTranspose2d(last, 1, 4, 2, 1),  # 28×28
             output_activation(c.data_range),
-        )
+        ]
+        g = nn.Sequential(*layers)
         g.apply(dcgan_init)
         return g
 
