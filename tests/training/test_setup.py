@@ -55,7 +55,17 @@ def write(tmp_path: Path, text: str) -> Path:
                 "beta1": 0.5,
             },
         ),
-        ("wgan-gp", {"beta2": 0.9, "d_steps": 2, "gp_weight": 10.0, "lr_g": 4e-4, "lr_d": 4e-4}),
+        (
+            "wgan-gp",
+            {
+                "beta2": 0.9,
+                "d_steps": 3,
+                "d_steps_same_batch": True,
+                "gp_weight": 10.0,
+                "lr_g": 4e-4,
+                "lr_d": 4e-4,
+            },
+        ),
         (
             "gan",
             {
@@ -77,7 +87,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "d_steps": 1,
             },
         ),
-        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 64), "lr_g": 4e-4}),
+        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 128, 64), "lr_g": 4e-4}),
         # a classic preset: Keras-default Adam for G, Adam 2e-4 β1 0.5 for D, one-sided 0.9
         ("conv-d", {"latent_dim": 64, "lr_g": 1e-3, "beta1_g": 0.9, "lr_d": 2e-4, "beta1": 0.5}),
     ],

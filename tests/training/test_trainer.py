@@ -100,7 +100,7 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path, mnist_sm
     train(cfg, straight, data=data, display=False)
 
     pieces = tmp_path / "pieces"
-    spe = 10 // cfg.model.d_steps  # 320 images in batches of 32
+    spe = 10 // cfg.model.batches_per_step  # 320 images in batches of 32
     Trainer(cfg, pieces, data=data, display=False).run(stop_at=spe)
     Trainer(cfg, pieces, data=data, resume=True, display=False).run(stop_at=spe + 3)
     assert load_checkpoint(pieces / "checkpoints" / "last.safetensors").step == spe + 3
