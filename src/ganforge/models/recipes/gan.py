@@ -27,7 +27,10 @@ class GANConfig(BCEConfig):
     32 at 8e-4 gave 53.11 (9 classes), with the EMA 33.87 (10 classes); with the EMA, batch
     16 at 4e-4 28.21, batch 8 at 4e-4
     22.30 and batch 8 at 2e-4 19.38 (10 classes, class KL 0.089, recall 0.176). A batch-spread
-    feature in D (``minibatch_std``) did not help (62.93 against 53.11) and stays off.
+    feature in D (``minibatch_std``) did not help (62.93 against 53.11) and stays off. Nor did,
+    from a later run of these defaults at 21.33 (class KL 0.141, recall 0.143): batch 4
+    (29.30), D dropout 0.1 (22.98, class KL 0.177) or a wider D of 1024-512 (23.36, class KL
+    0.187, recall 0.243).
     """
 
     latent_dim: int = 64
