@@ -32,6 +32,11 @@ class ACGANConfig(AuxClassifierConfig):
     4.81, acc 0.946); no dropout in D (it had 0.3: 4.18, acc 0.950); the class loss weighted
     5 (FID 4.31, acc 0.953, recall 0.506, class KL 0.001). A weight of 10 went too far (acc
     0.879 with dropout and the EMA); batch 16 at 4e-4 did no better than 32 at 8e-4.
+
+    Longer, with these defaults: 29 epochs in 20 minutes of one CPU thread (``--time-limit
+    1200``) gave FID 1.42, class accuracy 0.995, recall 0.418, class KL 0.00003 (n = 10,000),
+    short of real digits blurred with σ = 0.5 (0.93); FID at n = 2,000 was still falling
+    (4.37, 2.89, 2.29, 1.70 and 1.62 at epochs 5, 10, 15, 25 and 29).
     """
 
     latent_dim: int = 100
