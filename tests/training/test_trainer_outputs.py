@@ -2,10 +2,12 @@
 final figure in train.grid_layout (also when a resume only finishes a killed run)."""
 
 import dataclasses
+import json
 
 import pytest
 from PIL import Image
 
+import ganforge.training.memory as memory_module
 import ganforge.training.trainer as trainer_module
 from ganforge.data import DATASETS
 from ganforge.errors import ConfigError
@@ -135,3 +137,19 @@ def test_loss_plots_are_redrawn_mid_run_once_plot_every_s_has_passed(
     train(tiny_config(epochs=3), run, data=tiny_data, display=False)
     assert len(drawn) == drawings
     assert (run / "plots" / "loss_per_batch.png").exists()
+
+
+def test_finishing_a_killed_runs_outputs_writes_the_same_peak_memory(
+    tmp_path, tiny_data, tiny_config, monkeypatch
+):
+    """The summary's peak memory is the last checkpoint's figure, whether the run wrote its
+    outputs itself or a resume finished them: memory that grows after the checkpoint (here
+    each reading is 1 MiB above the last) must not make the two summaries differ."""
+    readings = iter(range(1000, 2000))
+    monkeypatch.setattr(memory_module.PeakMemory, "peak_mib", lambda self: float(next(readings)))
+    run = tmp_path / "run"
+    train(tiny_config(epochs=1), run, data=tiny_data, display=False)
+    first = json.loads((run / "summary.json").read_text())["peak_memory_mib"]
+    (run / "summary.json").unlink()  # as a kill during the final outputs leaves it
+    Trainer(tiny_config(epochs=1), run, data=tiny_data, resume=True, display=False).run()
+    assert json.loads((run / "summary.json").read_text())["peak_memory_mib"] == first

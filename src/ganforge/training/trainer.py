@@ -283,6 +283,7 @@ class Trainer:
         self._plotted_at = time.perf_counter()
         self.memory = PeakMemory(self.device)  # this session's, evaluations left out
         self._earlier_peak = float(ckpt.meta.get("peak_memory_mib", 0.0)) if ckpt else 0.0
+        self._peak_saved = (-1, 0.0)  # (step, peak memory) of the last checkpoint written
 
     def _load(self, ckpt: Checkpoint) -> Checkpoint:
         """Continue from ``ckpt`` (a resume or a rollback): weights, optimizer and RNG state,
@@ -317,12 +318,14 @@ class Trainer:
             raise TrainingDiverged(f"non-finite {broken} at step {self.step}; not writing {path}")
         if not self.dist.is_main:
             return
+        peak = self.peak_memory_mib()
+        self._peak_saved = (self.step, peak)
         meta = {
             "recipe": self.cfg.recipe,
             "step": self.step,
             "epoch": self.step / self.steps_per_epoch,
             "elapsed": self.elapsed,
-            "peak_memory_mib": self.peak_memory_mib(),
+            "peak_memory_mib": peak,
             "rollbacks": self.guard.rollbacks,
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
@@ -694,7 +697,11 @@ class Trainer:
         if not self.dist.is_main:
             return
         layout = self.layout
-        peak = self.peak_memory_mib()  # before the outputs below, which are not training's
+        # Before the outputs below, which are not training's; the figure of the checkpoint of
+        # this step if there is one, so that a resume that only finishes a killed run's
+        # outputs writes the same summary as an uninterrupted run.
+        saved_step, saved_peak = self._peak_saved
+        peak = saved_peak if saved_step == self.step else self.peak_memory_mib()
         grids = sorted(layout.samples.glob("epoch_*.png"), key=layout.grid_epoch)
         if grids:
             save_gif(grids, layout.gif)
