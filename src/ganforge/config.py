@@ -176,6 +176,9 @@ class ModelConfig:
     classic_quirks: bool = False  # bring back the classic code's documented bugs (presets)
     # The bugs ``classic_quirks`` brings back; a config class with none refuses the switch.
     quirks: ClassVar[tuple[str, ...]] = ()
+    # Fields added after runs were saved with this config, and the value that a saved config
+    # without them meant, so that an old run's checkpoint still loads and resumes as trained.
+    saved_before: ClassVar[dict[str, Any]] = {}
 
     @property
     def batches_per_step(self) -> int:

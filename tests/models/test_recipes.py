@@ -110,14 +110,14 @@ def test_acgan_label_changes_the_image() -> None:
         # D: Linear(784→512) = 401,408 + 512 = 401,920; Linear(512→256) = 131,072 + 256
         #    = 131,328; Linear(256→1) = 257                               → 533,505
         ("gan", 1_478_928, 533_505),
-        # G: Conv(1→64, k2, no bias) = 256; BN(64) = 128; ConvT(64→128, k5, no bias) = 204,800;
+        # G: Conv(1→64, k8, no bias) = 4,096; BN(64) = 128; ConvT(64→128, k5, no bias) = 204,800;
         #    BN(128) = 256; ConvT(128→128, k5, no bias) = 409,600; BN(128) = 256;
         #    ConvT(128→64, k4, no bias) = 131,072; BN(64) = 128;
-        #    ConvT(64→1, k4) = 1,025                                      → 747,521
+        #    ConvT(64→1, k4) = 1,025                                      → 751,361
         # D: Conv(1→64, k5) = 1,600 + 64 = 1,664; Conv(64→128, k5) = 204,800 + 128 = 204,928;
         #    Conv(128→64, k5) = 204,800 + 64 = 204,864; 28→14→7→4: Linear(64·4·4 → 1)
         #    = 1,024 + 1 = 1,025                                          → 412,481
-        ("allconv", 747_521, 412_481),
+        ("allconv", 751_361, 412_481),
         # G: Embedding(10, 100) = 1,000 (z ⊙ embed(y)); Linear(100→6,272, no bias) = 627,200;
         #    then as dcgan 256 + 131,072 + 128 + 1,025                    → 760,681
         # D: dcgan trunk 1,088 + 131,072 + 256 = 132,416; adversarial Linear(6,272→1)
@@ -221,6 +221,19 @@ def test_allconv_generator_takes_more_7x7_layers_and_refuses_fewer_than_three_wi
     assert fakes(deeper).shape == (B, 1, 28, 28)
     with pytest.raises(ConfigError, match="3 or more widths"):
         make_config("allconv", overrides={"model": {"g_channels": [8, 8]}})
+
+
+@pytest.mark.parametrize("kernel", [2, 4, 6, 8])
+def test_allconv_first_kernel_maps_the_noise_image_to_7x7(kernel: int) -> None:
+    recipe = recipe_for("allconv", g_channels=[8, 16, 8], g_first_kernel=kernel)
+    first = recipe.generator[1]
+    assert isinstance(first, nn.Conv2d) and first.kernel_size == (kernel, kernel)
+    assert recipe.generator[:2](torch.randn(B, 64)).shape == (B, 8, 7, 7)
+    # with padding (k − 2)/2 the centre pixel sees k×k of the noise image
+    probe = torch.zeros(1, 64, requires_grad=True)
+    recipe.generator[:2](probe)[0, 0, 3, 3].backward()
+    assert int((probe.grad.view(8, 8) != 0).sum()) == kernel * kernel
+    assert fakes(recipe).shape == (B, 1, 28, 28)
 
 
 def test_gan_without_generator_batch_norm() -> None:

@@ -87,7 +87,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "d_steps": 1,
             },
         ),
-        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 128, 64), "lr_g": 4e-4}),
+        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 128, 64), "g_first_kernel": 8}),
         # a classic preset: Keras-default Adam for G, Adam 2e-4 β1 0.5 for D, one-sided 0.9
         ("conv-d", {"latent_dim": 64, "lr_g": 1e-3, "beta1_g": 0.9, "lr_d": 2e-4, "beta1": 0.5}),
     ],
@@ -224,6 +224,7 @@ def test_wrong_type_names_the_key(section: str, key: str, value) -> None:
         ("dcgan", "model", {"data_range": "0,255"}, "data_range"),
         ("allconv", "model", {"latent_dim": 32}, "latent_dim"),
         ("allconv", "model", {"g_channels": [64, 128]}, "g_channels"),
+        ("allconv", "model", {"g_first_kernel": 3}, "g_first_kernel"),
         ("dcgan", "model", {"beta1": 1.0}, "beta1"),
         ("improved-dcgan", "model", {"real_label": 1.5}, "real_label"),
         ("gan", "model", {"input_noise": -0.1}, "input_noise"),
@@ -308,6 +309,25 @@ def test_config_from_dict_round_trip(recipe: str) -> None:
     # Checkpoints store it as JSON and runs as YAML: tuples come back as lists there.
     assert config_from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     assert config_from_dict(yaml.safe_load(yaml.safe_dump(cfg.to_dict()))) == cfg
+
+
+def test_a_run_saved_before_a_field_existed_loads_as_it_was_trained() -> None:
+    # allconv's first conv was k2 before model.g_first_kernel existed; today's default is k8
+    saved = make_config("allconv", overrides={"model": {"g_channels": [8, 16, 8]}}).to_dict()
+    del saved["model"]["g_first_kernel"]
+    old = config_from_dict(saved)
+    assert old.model.g_first_kernel == 2
+    assert make_config("allconv").model.g_first_kernel == 8
+    k2 = build_recipe(
+        make_config(
+            "allconv", overrides={"model": {"g_channels": [8, 16, 8], "g_first_kernel": 2}}
+        ),
+        10,
+    )
+    build_recipe(old, 10).generator.load_state_dict(k2.generator.state_dict())  # fits
+    # a saved value wins over the fallback
+    saved["model"]["g_first_kernel"] = 6
+    assert config_from_dict(saved).model.g_first_kernel == 6
 
 
 def test_config_from_dict_validates() -> None:

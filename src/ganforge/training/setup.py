@@ -61,8 +61,16 @@ def make_config(
 
 
 def config_from_dict(data: dict[str, Any]) -> RunConfig:
-    """Rebuild a :class:`RunConfig` from its saved dict form (``config.yaml``, checkpoints)."""
-    return make_config(data.get("recipe"), None, {k: v for k, v in data.items() if k != "recipe"})
+    """Rebuild a :class:`RunConfig` from its saved dict form (``config.yaml``, checkpoints).
+
+    A field added to the recipe's config after the run was saved takes the value that the
+    run was trained with (``ModelConfig.saved_before``), not today's default.
+    """
+    saved = {k: v for k, v in data.items() if k != "recipe"}
+    if data.get("recipe") and isinstance(saved.get("model"), dict):
+        added = get_recipe(data.get("recipe")).config_cls.saved_before
+        saved["model"] = {**added, **saved["model"]}
+    return make_config(data.get("recipe"), None, saved)
 
 
 def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu") -> Recipe:
