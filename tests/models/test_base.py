@@ -323,3 +323,38 @@ def test_distribute_wraps_the_step_forwards_but_not_a_frozen_d_in_g_step() -> No
     quirky = recipe_for("acgan-mult", classic_quirks=True)  # D trains in G's step
     quirky.distribute(0, 2, wrap)
     assert quirky.discriminator_in_g_step is quirky.d_forward
+
+
+# -- the weight average's batch-norm statistics --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "nets"),
+    [("gan", {"g_hidden": [16], "d_hidden": [16]}), ("acgan", {"g_channels": 8, "d_channels": 8})],
+)
+def test_sampler_recomputes_the_averages_statistics_after_g_moves(name: str, nets: dict) -> None:
+    recipe = recipe_for(name, ema_decay=0.9, **nets)
+    ema = recipe.ema
+    norm = ema.norms[0]
+    with torch.no_grad():
+        for p in recipe.generator.parameters():
+            p.add_(0.5)
+    recipe.after_generator_step(step=100)
+    assert ema.stale
+    rng = torch.get_rng_state()
+    assert recipe.sampler is ema.model and not ema.stale
+    assert torch.equal(torch.get_rng_state(), rng)  # training's random stream is untouched
+    first = norm.running_mean.clone()
+    assert not torch.equal(first, torch.zeros_like(first))  # its own, not the live G's zeros
+    assert torch.equal(
+        recipe.generator.state_dict()[_buffer_of(recipe, norm)], torch.zeros_like(first)
+    )
+    # the same weights give the same statistics: resumed runs sample the same images
+    ema.stale = True
+    _ = recipe.sampler
+    assert torch.equal(norm.running_mean, first)
+
+
+def _buffer_of(recipe: Recipe, norm: nn.Module) -> str:
+    name = next(n for n, m in recipe.ema.model.named_modules() if m is norm)
+    return f"{name}.running_mean"

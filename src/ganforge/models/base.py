@@ -20,6 +20,11 @@ from ganforge.errors import ConfigError
 from ganforge.models.ema import GeneratorEMA
 from ganforge.models.optimizers import make_optimizer
 
+# Standing statistics of the weight average's batch norms: 100 batches of 64 latents (6,400
+# samples; on the dense gan, 3,200 and 64,000 gave the same FID within 0.05).
+EMA_NORM_BATCH = 64
+EMA_NORM_BATCHES = 100
+
 Stats = dict[str, Tensor]
 
 
@@ -141,8 +146,26 @@ class Recipe:
 
     @property
     def sampler(self) -> nn.Module:
-        """The generator that samples come from: the weight average if on, else G itself."""
-        return self.generator if self.ema is None else self.ema.model
+        """The generator that samples come from: the weight average if on (its batch-norm
+        statistics recomputed first if its weights moved since), else G itself."""
+        if self.ema is None:
+            return self.generator
+        if self.ema.stale:
+            self._recompute_ema_batch_norm()
+        return self.ema.model
+
+    def _recompute_ema_batch_norm(self) -> None:
+        # Latents (and labels) from a stream of their own, the same each time: training's
+        # random stream is untouched, and equal weights get equal statistics (exact resumes).
+        stream = torch.Generator().manual_seed(0)
+
+        def draw() -> tuple[Tensor, ...]:
+            z = self.sample_latent(EMA_NORM_BATCH, generator=stream)
+            if not self.conditional:
+                return (z,)
+            return z, self.sample_labels(EMA_NORM_BATCH, generator=stream)
+
+        self.ema.recompute_batch_norm(draw, EMA_NORM_BATCHES)
 
     def after_generator_step(self, step: int) -> None:
         """Called by the trainer after each G update (``step``: G updates done so far)."""

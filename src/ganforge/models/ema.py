@@ -2,28 +2,40 @@
 
 Averaging the generator's weights over the last steps cancels much of the oscillation of
 adversarial training (Yazıcı et al. 2019, "The Unusual Effectiveness of Averaging in GAN
-Training"); it costs one in-place update per G step and no extra forward pass.
+Training"); it costs one in-place update per G step.
+
+Batch norm needs care: the live generator's running statistics describe the live weights'
+activations, not the average's, and at small batches they are noisy too. Before the average
+samples, its statistics are recomputed on its own activations ("standing statistics", Brock
+et al. 2019, BigGAN §3.1), which bought the dense ``gan`` FID 21.32 → 18.57 and an EMA of
+``dcgan`` 14.19 → 12.84 from the same weights (5 epochs of the MNIST subset, n = 10,000).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 
 class GeneratorEMA:
     """Keeps ``θ_ema ← β_t·θ_ema + (1 − β_t)·θ`` after every G step.
 
     ``β_t = min(decay, (1 + t) / (10 + t))`` at step ``t``: early on the average forgets fast
-    (the first weights are noise), later it settles at ``decay``. Buffers (batch-norm running
-    statistics) are copied, not averaged: they describe the live generator's activations.
+    (the first weights are noise), later it settles at ``decay``. Batch-norm statistics are
+    neither averaged nor copied: :attr:`stale` says that the weights moved since they were
+    last recomputed by :meth:`recompute_batch_norm`.
     """
 
     def __init__(self, generator: nn.Module, decay: float) -> None:
         self.decay = decay
         self.model = copy.deepcopy(generator).eval().requires_grad_(False)
+        self.norms = [
+            m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        ]
+        self.stale = False  # a copy's statistics fit it until the first update
 
     def beta(self, step: int) -> float:
         return min(self.decay, (1 + step) / (10 + step))
@@ -34,5 +46,26 @@ class GeneratorEMA:
         ema_params = list(self.model.parameters())
         params = [p.detach() for p in generator.parameters()]
         torch._foreach_lerp_(ema_params, params, 1.0 - self.beta(step))
-        for ema_buf, buf in zip(self.model.buffers(), generator.buffers(), strict=True):
-            ema_buf.copy_(buf)
+        self.stale = bool(self.norms)
+
+    @torch.no_grad()
+    def recompute_batch_norm(
+        self, draw_inputs: Callable[[], tuple[Tensor, ...]], batches: int
+    ) -> None:
+        """Set each batch norm's running mean and variance to its average over ``batches``
+        forward passes of the averaged weights on ``draw_inputs()`` (momentum ``None``: an
+        equal-weight average, from reset statistics). Only the batch norms run in training
+        mode; dropout and the like stay as they are."""
+        momenta = [m.momentum for m in self.norms]
+        for m in self.norms:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        try:
+            for _ in range(batches):
+                self.model(*draw_inputs())
+        finally:
+            for m, momentum in zip(self.norms, momenta, strict=True):
+                m.momentum = momentum
+                m.train(self.model.training)
+        self.stale = False

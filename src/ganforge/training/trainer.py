@@ -295,6 +295,8 @@ class Trainer:
             optimizers=self._optimizers(),
             extra_modules=self._extra_modules(),
         )
+        if self.recipe.ema is not None:
+            self.recipe.ema.stale = False  # the checkpoint's statistics fit its weights
         _restore_training_device_rng(ckpt, self.device)
         self.step = ckpt.step
         if self.log is not None:
@@ -340,7 +342,7 @@ class Trainer:
             discriminator=self.recipe.discriminator,
             optimizers=self._optimizers(),
             meta=meta,
-            extra_modules=self._extra_modules(),
+            extra_modules=self._extra_modules(to_save=True),
         )
 
     def peak_memory_mib(self) -> float:
@@ -355,9 +357,12 @@ class Trainer:
         """Both optimizers, by their names in a checkpoint."""
         return {"opt_g": self.opt_g, "opt_d": self.opt_d}
 
-    def _extra_modules(self) -> dict[str, torch.nn.Module]:
+    def _extra_modules(self, to_save: bool = False) -> dict[str, torch.nn.Module]:
         ema = self.recipe.ema
-        return {} if ema is None else {"generator_ema": ema.model}
+        if ema is None:
+            return {}
+        # a checkpoint holds the average with its batch-norm statistics recomputed
+        return {"generator_ema": self.recipe.sampler if to_save else ema.model}
 
     def _networks(self) -> dict[str, torch.nn.Module]:
         """Every module a checkpoint stores, by its name there."""
