@@ -18,7 +18,7 @@ from ganforge.generation import (
     slerp,
 )
 from ganforge.reporting.layouts import plan_layout
-from ganforge.training.checkpoint import save_checkpoint
+from ganforge.training.checkpoint import EMA_STANDING_STATS, save_checkpoint
 from ganforge.training.setup import build_recipe, make_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -33,8 +33,9 @@ def model_for(name: str = "dcgan", num_classes: int = 10, **model) -> TrainedMod
     return TrainedModel(recipe, cfg, transform, Path("x"))
 
 
-def save_run(run_dir: Path, name: str, num_classes: int = 10, **model):
-    """A run directory holding checkpoints/last.safetensors of a freshly built recipe."""
+def save_run(run_dir: Path, name: str, num_classes: int = 10, standing: bool = True, **model):
+    """A run directory holding checkpoints/last.safetensors of a freshly built recipe
+    (``standing``: its weight average's batch-norm statistics marked as its own)."""
     torch.manual_seed(1)
     cfg = make_config(name, overrides={"model": model})
     recipe = build_recipe(cfg, num_classes)
@@ -53,7 +54,13 @@ def save_run(run_dir: Path, name: str, num_classes: int = 10, **model):
         generator=recipe.generator,
         discriminator=recipe.discriminator,
         optimizers={},
-        meta={"recipe": name, "step": 5, "config": cfg.to_dict(), "num_classes": num_classes},
+        meta={
+            "recipe": name,
+            "step": 5,
+            "config": cfg.to_dict(),
+            "num_classes": num_classes,
+            **({"ema_batch_norm": EMA_STANDING_STATS} if standing else {}),
+        },
         extra_modules=extra,
     )
     return cfg, recipe, path
@@ -251,6 +258,20 @@ def test_load_model_samples_from_the_weight_average(tmp_path: Path) -> None:
         assert torch.equal(loaded.generate(z), expected)
         assert not torch.equal(loaded.generate(z), recipe.generator.eval()(z))
     assert torch.equal(loaded.recipe.sample_images(z), expected)
+
+
+def test_an_older_checkpoints_average_gets_statistics_of_its_own(tmp_path: Path) -> None:
+    # saved before standing statistics: its average holds the live G's, recomputed on load
+    _, recipe, _ = save_run(
+        tmp_path, "dcgan", standing=False, g_channels=8, d_channels=8, ema_decay=0.99
+    )
+    loaded = load_model(tmp_path)
+    ours, theirs = loaded.recipe.sampler.state_dict(), recipe.ema.model.state_dict()
+    assert not loaded.recipe.ema.stale
+    weights = [k for k in theirs if not k.split(".")[-1].startswith(("running", "num_batches"))]
+    assert weights and all(torch.equal(ours[k], theirs[k]) for k in weights)
+    means = [k for k in theirs if k.endswith("running_mean")]
+    assert means and not any(torch.equal(ours[k], theirs[k]) for k in means)
 
 
 def test_load_model_without_the_average_the_config_promises(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.models import Recipe
 from ganforge.reporting.layouts import GridLayout, GridPage
-from ganforge.training.checkpoint import load_checkpoint
+from ganforge.training.checkpoint import has_standing_stats, load_checkpoint
 from ganforge.training.run_dir import RunLayout
 from ganforge.training.setup import build_recipe, config_from_dict, resolve_device
 
@@ -90,6 +90,8 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
         raise CheckpointError(
             f"{ckpt.path}: generator weights do not fit the recipe: {first}"
         ) from None
+    if recipe.ema is not None:
+        recipe.ema.stale = not has_standing_stats(ckpt)
     recipe.to(resolve_device(device))
     recipe.generator.eval()
     recipe.sampler.eval()

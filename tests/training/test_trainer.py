@@ -111,6 +111,9 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path, mnist_sm
     a, b = generator_weights(straight), generator_weights(pieces)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    if cfg.model.ema_decay:  # the average's batch-norm statistics are its own, not G's
+        means = [k for k in a if k.endswith("running_mean") and not k.startswith("ema.")]
+        assert means and not any(torch.equal(a[k], a[f"ema.{k}"]) for k in means)
 
 
 def test_resume_is_exact_with_sampled_batches_and_soft_labels(tmp_path, mnist_small):

@@ -74,6 +74,16 @@ def _unflatten_optimizer(prefix: str, ckpt: Checkpoint) -> dict[str, Any]:
     return {"state": state, "param_groups": meta["param_groups"]}
 
 
+# The weight average's batch-norm statistics in a checkpoint are its own (standing statistics);
+# older checkpoints hold the live G's, which a loader recomputes before sampling.
+EMA_STANDING_STATS = "standing"
+
+
+def has_standing_stats(ckpt: Checkpoint) -> bool:
+    """Whether ``ckpt``'s weight average carries batch-norm statistics of its own."""
+    return ckpt.meta.get("ema_batch_norm") == EMA_STANDING_STATS
+
+
 def save_checkpoint(
     path: Path,
     *,

@@ -33,7 +33,14 @@ from ganforge.generation import layout_samples
 from ganforge.models.base import Recipe
 from ganforge.reporting import plot_eval_curves, plot_training_curves, save_gif, save_grid
 from ganforge.reporting.layouts import DEFAULT_LAYOUT, plan_layout
-from ganforge.training.checkpoint import Checkpoint, load_checkpoint, restore, save_checkpoint
+from ganforge.training.checkpoint import (
+    EMA_STANDING_STATS,
+    Checkpoint,
+    has_standing_stats,
+    load_checkpoint,
+    restore,
+    save_checkpoint,
+)
 from ganforge.training.distributed import SINGLE, AgreedStop, Distributed, sync_batch_norm
 from ganforge.training.divergence import (
     Divergence,
@@ -296,7 +303,7 @@ class Trainer:
             extra_modules=self._extra_modules(),
         )
         if self.recipe.ema is not None:
-            self.recipe.ema.stale = False  # the checkpoint's statistics fit its weights
+            self.recipe.ema.stale = not has_standing_stats(ckpt)
         _restore_training_device_rng(ckpt, self.device)
         self.step = ckpt.step
         if self.log is not None:
@@ -334,6 +341,7 @@ class Trainer:
             "data_fingerprint": self.data.fingerprint,
             "world_size": self.dist.world_size,  # for the record: any number resumes it
             "cuda_rng_device": _cuda_index(self.device),  # whose CUDA RNG state is training's
+            "ema_batch_norm": EMA_STANDING_STATS,
             **(self.eval.state() if self.eval is not None else {}),
         }
         save_checkpoint(
