@@ -39,7 +39,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "beta2": 0.999,
                 "lr_g": 8e-4,
                 "lr_d": 8e-4,
-                "ema_decay": 0.0,
+                "ema_decay": 0.999,
             },
         ),
         (
@@ -53,6 +53,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "input_noise_anneal": True,
                 "g_activation": "lrelu",
                 "beta1": 0.5,
+                "ema_decay": 0.0,
             },
         ),
         (
@@ -87,7 +88,15 @@ def write(tmp_path: Path, text: str) -> Path:
                 "d_steps": 1,
             },
         ),
-        ("allconv", {"latent_dim": 64, "g_channels": (64, 128, 128, 64), "g_first_kernel": 8}),
+        (
+            "allconv",
+            {
+                "latent_dim": 64,
+                "g_channels": (64, 128, 128, 64),
+                "g_first_kernel": 8,
+                "ema_decay": 0.999,
+            },
+        ),
         # a classic preset: Keras-default Adam for G, Adam 2e-4 β1 0.5 for D, one-sided 0.9
         ("conv-d", {"latent_dim": 64, "lr_g": 1e-3, "beta1_g": 0.9, "lr_d": 2e-4, "beta1": 0.5}),
     ],

@@ -64,11 +64,14 @@ class AllConvConfig(ConvDiscriminatorConfig):
     function of 2×2 noise values, at k8 (padding 3; 751,361 parameters) the centre ones see all
     64. k8 against k2, seeds 0 and 1: 15.17 and 16.76 against 17.27 and 17.79 (class KL 0.048
     and 0.100 against 0.087 and 0.142); k6 gave 18.56, and spectral norm in D did not help
-    (17.93 at k2; 18.72 at k8).
+    (17.93 at k2; 18.72 at k8). An EMA of G (0.999, sampled with batch-norm statistics of
+    its own) then did: 14.12 and 13.29 with seeds 0 and 1 against 15.17 and 16.76 (class KL
+    0.073 and 0.061 against 0.048 and 0.100), so it is on.
     """
 
     lr_g: float = 4e-4
     lr_d: float = 4e-4
+    ema_decay: float = 0.999
 
     g_channels: tuple[int, ...] = (64, 128, 128, 64)
     g_first_kernel: int = 8  # the first conv's kernel (even; padding (k − 2)/2 keeps 8 → 7)
