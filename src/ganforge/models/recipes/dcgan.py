@@ -29,7 +29,7 @@ class DCGANConfig(BCEConfig):
     20.65 without), and with these defaults (``ema_decay`` 0.999: 14.50, class KL 0.093,
     against 13.48 and 0.066 in the same code's run without). That EMA sampled with the live
     G's batch-norm statistics; with statistics of its own (standing statistics, see
-    :mod:`ganforge.models.ema`) the same weights scored 12.84 (class KL 0.055), and seed 1
+    :mod:`ganforge.models.ema`) the same checkpoint scores 13.08 (class KL 0.062), and seed 1
     13.00 (0.058) against 13.41 (0.052) without: below the σ = 1 blur line (13.48) with both
     seeds, so the EMA (0.999) is on.
     """

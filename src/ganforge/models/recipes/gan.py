@@ -35,9 +35,9 @@ class GANConfig(BCEConfig):
 
     Those EMA figures sampled with the live G's batch-norm statistics, noisy at batch 8 and
     not the average's own. With standing statistics (:mod:`ganforge.models.ema`) the same
-    weights scored 18.57 (class KL 0.109, recall 0.200) instead of 21.33, and seed 1 19.26
-    instead of 22.93; re-scored that way, G at 4e-4 gave 18.36 (within seed noise, not kept)
-    and an EMA decay of 0.998 22.28.
+    defaults score 18.65 (class KL 0.106, recall 0.198) instead of 21.33, and seed 1's
+    checkpoint 19.26 instead of 22.93; re-scored that way, G at 4e-4 gave 18.36 (within
+    seed noise, not kept) and an EMA decay of 0.998 22.28.
     """
 
     latent_dim: int = 64
