@@ -1,10 +1,12 @@
-"""Layers: GaussianNoise (train-only instance noise), MinibatchStd, Reshape, activations."""
+"""Layers: GaussianNoise (train-only instance noise), MinibatchStd, ClassBatchNorm2d, Reshape,
+activations."""
 
 import pytest
 import torch
 from torch import nn
 
 from ganforge.models.layers import (
+    ClassBatchNorm2d,
     GaussianNoise,
     MinibatchStd,
     Reshape,
@@ -106,3 +108,31 @@ def test_minibatch_std_passes_gradient_through_the_spread() -> None:
     MinibatchStd()(x)[:, -1].sum().backward()
     # the column sums to 2·std = |x₁ − x₀|, whose gradient is −1 for x₀ and +1 for x₁
     assert torch.allclose(x.grad, torch.tensor([[-1.0], [1.0]]))
+
+
+def test_class_batch_norm_starts_as_plain_batch_norm() -> None:
+    torch.manual_seed(0)
+    x, e = torch.randn(6, 3, 4, 4) * 2 + 1, torch.randn(6, 5)
+    norm = ClassBatchNorm2d(3, 5)
+    plain = nn.BatchNorm2d(3, affine=False)
+    assert torch.allclose(norm(x, e), plain(x), atol=1e-6)
+    assert torch.allclose(norm.norm.running_mean, plain.running_mean)
+
+
+def test_class_batch_norm_scales_and_shifts_by_the_embedding_by_hand() -> None:
+    norm = ClassBatchNorm2d(2, 1).eval()  # running mean 0, variance 1, and ε 0: BN(x) = x
+    norm.norm.eps = 0.0
+    with torch.no_grad():
+        norm.gain.weight.copy_(torch.tensor([[1.0], [0.0]]))  # γ = 1 + e, 1
+        norm.shift.weight.copy_(torch.tensor([[0.0], [2.0]]))  # β = 0, 2e
+    x = torch.ones(2, 2, 1, 1)
+    e = torch.tensor([[1.0], [3.0]])
+    # e = 1: (1·2 + 0, 1·1 + 2); e = 3: (1·4 + 0, 1·1 + 6)
+    assert torch.allclose(norm(x, e).flatten(1), torch.tensor([[2.0, 3.0], [4.0, 7.0]]))
+
+
+def test_class_batch_norm_learns_its_projections() -> None:
+    norm = ClassBatchNorm2d(3, 4)
+    norm(torch.randn(5, 3, 2, 2), torch.randn(5, 4)).pow(2).sum().backward()
+    assert norm.gain.weight.grad.abs().sum() > 0
+    assert norm.shift.weight.grad.abs().sum() > 0

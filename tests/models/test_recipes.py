@@ -116,13 +116,15 @@ def test_acgan_label_changes_the_image() -> None:
         #    ConvT(64→1, k4) = 1,025                                      → 751,361
         # D: Conv(1→64, k5) = 1,600 + 64 = 1,664; Conv(64→128, k5) = 204,800 + 128 = 204,928;
         #    Conv(128→64, k5) = 204,800 + 64 = 204,864; 28→14→7→4: Linear(64·4·4 → 1)
-        #    = 1,024 + 1 = 1,025                                          → 412,481
-        ("allconv", 751_361, 412_481),
+        #    = 1,024 + 1 = 1,025, and one weight for the batch spread     → 412,482
+        ("allconv", 751_361, 412_482),
         # G: Embedding(10, 100) = 1,000 (z ⊙ embed(y)); Linear(100→6,272, no bias) = 627,200;
-        #    then as dcgan 256 + 131,072 + 128 + 1,025                    → 760,681
+        #    class batch norm (128): 2 × Linear(100→128) = 2 × 12,928 = 25,856;
+        #    ConvT(128→64, k4, no bias) = 131,072; class batch norm (64): 2 × 6,464 = 12,928;
+        #    ConvT(64→1, k4) = 1,025                                      → 799,081
         # D: dcgan trunk 1,088 + 131,072 + 256 = 132,416; adversarial Linear(6,272→1)
         #    = 6,273; classifier Linear(6,272→10) = 62,720 + 10 = 62,730  → 201,419
-        ("acgan", 760_681, 201_419),
+        ("acgan", 799_081, 201_419),
     ],
 )
 def test_parameter_counts_by_hand(name: str, g: int, d: int) -> None:

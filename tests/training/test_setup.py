@@ -86,6 +86,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "fake_class_loss": False,
                 "ema_decay": 0.999,
                 "d_steps": 1,
+                "class_batch_norm": True,
             },
         ),
         (
@@ -95,6 +96,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "g_channels": (64, 128, 128, 64),
                 "g_first_kernel": 8,
                 "ema_decay": 0.999,
+                "minibatch_std": True,
             },
         ),
         # a classic preset: Keras-default Adam for G, Adam 2e-4 β1 0.5 for D, one-sided 0.9
@@ -337,6 +339,22 @@ def test_a_run_saved_before_a_field_existed_loads_as_it_was_trained() -> None:
     # a saved value wins over the fallback
     saved["model"]["g_first_kernel"] = 6
     assert config_from_dict(saved).model.g_first_kernel == 6
+
+
+@pytest.mark.parametrize(
+    ("recipe", "field", "then", "now"),
+    [("allconv", "minibatch_std", False, True), ("acgan", "class_batch_norm", False, True)],
+)
+def test_older_runs_keep_their_networks(recipe: str, field: str, then: bool, now: bool) -> None:
+    saved = make_config(recipe).to_dict()
+    del saved["model"][field]
+    old = config_from_dict(saved)
+    assert getattr(old.model, field) is then
+    assert getattr(make_config(recipe).model, field) is now
+    trained_then = build_recipe(make_config(recipe, overrides={"model": {field: then}}), 10)
+    recipe_now = build_recipe(old, 10)
+    recipe_now.generator.load_state_dict(trained_then.generator.state_dict())  # both fit
+    recipe_now.discriminator.load_state_dict(trained_then.discriminator.state_dict())
 
 
 def test_config_from_dict_validates() -> None:

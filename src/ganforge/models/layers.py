@@ -39,6 +39,29 @@ class MinibatchStd(nn.Module):
         return torch.cat([x, spread.expand(x.shape[0], 1)], dim=1)
 
 
+class ClassBatchNorm2d(nn.Module):
+    """Batch norm whose scale and shift come from a class embedding ("conditional batch
+    norm", de Vries et al. 2017; Miyato & Koyama 2018): ``BN(x) · (1 + W_γ·e) + W_β·e``.
+
+    The projections start at zero, so at initialisation it is a plain batch norm (γ = 1,
+    β = 0). Taking an embedding rather than a class index lets a mix of two classes'
+    embeddings draw a digit between them.
+    """
+
+    def __init__(self, num_features: int, embedding_dim: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(num_features, affine=False)
+        self.gain = nn.Linear(embedding_dim, num_features)
+        self.shift = nn.Linear(embedding_dim, num_features)
+        for layer in (self.gain, self.shift):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: Tensor, embedding: Tensor) -> Tensor:
+        gain = 1 + self.gain(embedding)[:, :, None, None]
+        return self.norm(x) * gain + self.shift(embedding)[:, :, None, None]
+
+
 class Reshape(nn.Module):
     """Reshape the non-batch dimensions, e.g. a dense layer's output into C×H×W."""
 

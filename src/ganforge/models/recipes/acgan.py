@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.errors import ConfigError
 from ganforge.models.base import dcgan_init, register, schedule
+from ganforge.models.layers import ClassBatchNorm2d
 from ganforge.models.nets import dcgan_generator, dcgan_trunk
 from ganforge.models.objectives import AuxClassifierConfig, AuxClassifierRecipe
 
@@ -16,7 +18,7 @@ from ganforge.models.objectives import AuxClassifierConfig, AuxClassifierRecipe
 @dataclass
 class ACGANConfig(AuxClassifierConfig):
     """DCGAN-shaped AC-GAN. The class enters G multiplied into z (z ⊙ embed(y), as Odena et
-    al.'s code does).
+    al.'s code does) and, through class-conditional batch norm, every layer of G.
 
     Measured on the 10k MNIST subset, 2 epochs: concatenating [z, embed(y)] instead made G
     ignore z, each class collapsing to one image (within-class pixel variance 0.015 against
@@ -39,6 +41,18 @@ class ACGANConfig(AuxClassifierConfig):
     (4.37, 2.89, 2.29, 1.70 and 1.62 at epochs 5, 10, 15, 25 and 29). Re-scored with the
     EMA's own batch-norm statistics: 1.39 (class accuracy 0.995). At batch 32 the fix changed
     little: 5 epochs gave 4.37 and 4.62 (1 and 2 threads) against 4.26 before it.
+
+    Those defaults stayed under the 0.95 class accuracy of the evaluation issue: 0.945 and
+    0.949 with seed 0 (2 and 1 threads), 0.929 with seed 1; a class weight of 7 (0.933), a
+    wider D (``d_channels`` 128: 0.927) and a shorter EMA warm-up did not help. What did is
+    class-conditional batch norm in G (``class_batch_norm``, as in SNGAN's and BigGAN's
+    generators): each of G's batch norms takes its scale and shift from the class embedding,
+    so the class steers every layer, not only the input. FID 4.62 → 2.28 and class accuracy
+    0.945 → 0.985 with seed 0, 4.79 → 2.56 and 0.929 → 0.976 with seed 1 (recall 0.456 and
+    0.465 against 0.533 and 0.524; 38,400 more parameters in G). It does not bring the longer
+    budget nearer real digits blurred with σ = 0.5: the same 20-minute run (one thread, beside
+    a two-thread comparison for most of it) trained 24.6 epochs to FID 1.66, class accuracy
+    0.996, recall 0.374 (FID at n = 2,000: 2.38, 1.95, 1.84 and 1.80 at epochs 5 to 20).
     """
 
     latent_dim: int = 100
@@ -52,6 +66,8 @@ class ACGANConfig(AuxClassifierConfig):
     fake_class_loss: bool = False
     ema_decay: float = 0.999
     conditioning: str = "multiply"  # z ⊙ embed(y) (Odena); "concat" is [z, embed(y)]
+    class_batch_norm: bool = True  # G's batch norms take scale and shift from embed(y)
+    saved_before: ClassVar[dict[str, Any]] = {"class_batch_norm": False}
 
     def validate(self) -> None:
         super().validate()
@@ -62,15 +78,24 @@ class ACGANConfig(AuxClassifierConfig):
 
 
 class ConditionalGenerator(nn.Module):
-    """G(z, y): embeds the class, concatenates it with z, and runs a DCGAN generator."""
+    """G(z, y): embeds the class, multiplies it into z (or concatenates it), and runs a DCGAN
+    generator whose :class:`ClassBatchNorm2d` layers also take the embedding."""
 
     def __init__(
-        self, num_classes: int, embedding_dim: int, body: nn.Module, multiply: bool = False
+        self, num_classes: int, embedding_dim: int, body: nn.Sequential, multiply: bool = False
     ) -> None:
         super().__init__()
         self.embed = nn.Embedding(num_classes, embedding_dim)
         self.body = body
         self.multiply = multiply
+
+    def condition_batch_norms(self) -> None:
+        """Replace the body's batch norms with class-conditional ones (scale and shift from the
+        class embedding; they start as plain batch norms)."""
+        width = self.embed.embedding_dim
+        for i, layer in enumerate(self.body):
+            if isinstance(layer, nn.BatchNorm2d):
+                self.body[i] = ClassBatchNorm2d(layer.num_features, width)
 
     def forward(self, z: Tensor, labels: Tensor) -> Tensor:
         return self.from_embedding(z, self.class_embedding(labels))
@@ -82,9 +107,10 @@ class ConditionalGenerator(nn.Module):
     def from_embedding(self, z: Tensor, embedding: Tensor) -> Tensor:
         """G(z, e) for class embeddings ``e`` given directly: a mix of two classes' embeddings
         draws a digit between them (``ganforge.generation.class_interpolation``)."""
-        if self.multiply:
-            return self.body(z * embedding)
-        return self.body(torch.cat([z, embedding], dim=1))
+        h = z * embedding if self.multiply else torch.cat([z, embedding], dim=1)
+        for layer in self.body:
+            h = layer(h, embedding) if isinstance(layer, ClassBatchNorm2d) else layer(h)
+        return h
 
 
 class TwoHeadDiscriminator(nn.Module):
@@ -119,6 +145,8 @@ class ACGAN(AuxClassifierRecipe):
             self.num_classes, c.latent_dim if multiply else c.embedding_dim, body, multiply
         )
         g.apply(dcgan_init)
+        if c.class_batch_norm:  # after the init, which would draw its zero projections anew
+            g.condition_batch_norms()
         return g
 
     def build_discriminator(self) -> nn.Module:

@@ -37,7 +37,9 @@ class GANConfig(BCEConfig):
     not the average's own. With standing statistics (:mod:`ganforge.models.ema`) the same
     defaults score 18.65 (class KL 0.106, recall 0.198) instead of 21.33, and seed 1's
     checkpoint 19.26 instead of 22.93; re-scored that way, G at 4e-4 gave 18.36 (within
-    seed noise, not kept) and an EMA decay of 0.998 22.28.
+    seed noise, not kept) and an EMA decay of 0.998 22.28. Later, also not kept: ReLU in G in
+    place of LeakyReLU (20.15) and the batch-spread feature in D again (20.00, recall 0.263,
+    class KL 0.114).
     """
 
     latent_dim: int = 64
