@@ -10,10 +10,12 @@ import sys
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from ganforge.cli import main
 from ganforge.models import RECIPES
+from ganforge.safefile import read_safetensors, write_safetensors
 
 
 def ganforge(*args, env=None, check=True, process=False):
@@ -125,6 +127,28 @@ def test_offline_without_data_says_how_to_provide_it(tmp_path):
     )
     assert proc.returncode == 2
     assert "--data-dir" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.mnist
+def test_a_run_saved_before_a_model_field_existed_resumes(tmp_path, mnist_dir, one_thread):
+    # allconv's D gained minibatch_std (default on) after runs were saved without the field;
+    # such a run trained without it and must resume as it was trained, not be refused.
+    run = tmp_path / "old"
+    common = ["--data-dir", str(mnist_dir), "--out", str(run), "--batch-size", "8"]
+    small = ["--set", "model.g_channels=[8,16,8]", "--set", "model.d_channels=[8,8,8]"]
+    ganforge("train", "allconv", "--steps", "2", *common, *small, "--set",
+             "model.minibatch_std=false")  # fmt: skip
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    del config["model"]["minibatch_std"]
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    last = run / "checkpoints" / "last.safetensors"
+    tensors, meta = read_safetensors(last, "checkpoint")
+    del meta["config"]["model"]["minibatch_std"]
+    write_safetensors(last, tensors, meta, "checkpoint")
+
+    out = ganforge("train", "--resume", "--steps", "4", *common)
+    assert "done: 4 steps" in out.stderr
+    assert yaml.safe_load((run / "config.yaml").read_text())["model"]["minibatch_std"] is False
 
 
 @pytest.mark.mnist

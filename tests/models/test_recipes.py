@@ -7,7 +7,7 @@ from torch import nn
 
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe
-from ganforge.models.layers import GaussianNoise
+from ganforge.models.layers import ClassBatchNorm2d, GaussianNoise
 from ganforge.training.setup import build_recipe, make_config
 
 ALL_RECIPES = sorted(n for n, c in RECIPES.items() if c.preset_of is None)
@@ -85,6 +85,17 @@ def test_acgan_label_changes_the_image() -> None:
     with torch.no_grad():
         x = recipe.generate(z, torch.tensor([1, 7]))
     assert not torch.allclose(x[0], x[1])
+
+
+def test_acgan_class_batch_norm_starts_as_plain_batch_norm() -> None:
+    # built after dcgan_init, which would otherwise draw the projections anew
+    norms = [m for m in recipe_for("acgan").generator.modules() if isinstance(m, ClassBatchNorm2d)]
+    assert len(norms) == 2
+    for norm in norms:
+        for layer in (norm.gain, norm.shift):
+            assert not layer.weight.any() and not layer.bias.any()
+    off = recipe_for("acgan", class_batch_norm=False).generator
+    assert not any(isinstance(m, ClassBatchNorm2d) for m in off.modules())
 
 
 # -- parameter counts by hand ----------------------------------------------------------------

@@ -242,6 +242,9 @@ def test_wrong_type_names_the_key(section: str, key: str, value) -> None:
         ("wgan-gp", "model", {"gp_weight": -1}, "gp_weight"),
         ("wgan-gp", "model", {"gp_mix": "beta"}, "gp_mix"),
         ("acgan", "model", {"class_weight": -1.0}, "class_weight"),
+        # the batch spread over a joint [fake; real] batch would not tell them apart
+        ("allconv", "model", {"joint_batch": True}, "minibatch_std"),
+        ("gan", "model", {"joint_batch": True, "minibatch_std": True}, "minibatch_std"),
     ],
 )
 def test_impossible_values(recipe: str, section: str, values: dict, key: str) -> None:

@@ -14,7 +14,7 @@ from ganforge.errors import ConfigError
 from ganforge.reporting.layouts import GRID_LAYOUTS
 from ganforge.training.distributed import process_group
 from ganforge.training.run_dir import RunLayout, default_run_dir
-from ganforge.training.setup import make_config
+from ganforge.training.setup import as_trained, make_config
 from ganforge.training.trainer import Trainer
 
 EXAMPLES = """
@@ -209,7 +209,7 @@ def train(
             raise ConfigError("--resume needs --out RUN_DIR, the run to continue")
         if config is not None:
             raise ConfigError("--config cannot be combined with --resume: the run's config is used")
-        saved = load_yaml(RunLayout(out).config)
+        saved = as_trained(load_yaml(RunLayout(out).config))
         recipe = recipe or saved.get("recipe")
         if epochs is not None and steps is None:
             overrides["train"]["steps"] = None  # a new --epochs replaces an earlier --steps

@@ -9,6 +9,7 @@ from ganforge.config import RunConfig
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.training.checkpoint import Checkpoint, load_checkpoint
 from ganforge.training.run_dir import RunLayout
+from ganforge.training.setup import as_trained
 
 # Settings a resumed run may change; any other difference would change what the saved step
 # means (batch size, d_steps, data order) or what the weights are (the model config).
@@ -55,7 +56,7 @@ def checkpoint_to_resume(layout: RunLayout, cfg: RunConfig) -> Checkpoint:
         raise GanforgeError(
             f"{ckpt.path} is a {ckpt.recipe!r} checkpoint; cannot resume it as {cfg.recipe!r}"
         )
-    saved, now = flatten(ckpt.config), flatten(cfg.to_dict())
+    saved, now = flatten(as_trained(ckpt.config)), flatten(cfg.to_dict())
     for key in sorted(saved.keys() | now.keys()):
         if key.split(".")[-1] in RESUMABLE and key.startswith("train."):
             continue

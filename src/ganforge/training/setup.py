@@ -66,11 +66,23 @@ def config_from_dict(data: dict[str, Any]) -> RunConfig:
     A field added to the recipe's config after the run was saved takes the value that the
     run was trained with (``ModelConfig.saved_before``), not today's default.
     """
-    saved = {k: v for k, v in data.items() if k != "recipe"}
-    if data.get("recipe") and isinstance(saved.get("model"), dict):
-        added = get_recipe(data.get("recipe")).config_cls.saved_before
-        saved["model"] = {**added, **saved["model"]}
+    saved = {k: v for k, v in as_trained(data).items() if k != "recipe"}
     return make_config(data.get("recipe"), None, saved)
+
+
+def as_trained(data: dict[str, Any]) -> dict[str, Any]:
+    """A saved config's dict with the model fields added since it was saved filled in with
+    the values the run was trained with (``ModelConfig.saved_before``), so that resuming
+    and comparing it against today's config sees what it really used. An unknown recipe is
+    left as it is, for the caller's own error."""
+    recipe, model = data.get("recipe"), data.get("model")
+    if not recipe or not isinstance(model, dict):
+        return data
+    try:
+        added = get_recipe(recipe).config_cls.saved_before
+    except ConfigError:
+        return data
+    return {**data, "model": {**added, **model}}
 
 
 def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu") -> Recipe:

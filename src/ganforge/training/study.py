@@ -20,6 +20,7 @@ from ganforge.data import ImageData
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.training.resume import flatten
 from ganforge.training.run_dir import RunLayout
+from ganforge.training.setup import as_trained
 from ganforge.training.trainer import RunComplete, Trainer, TrainingInterrupted
 
 # Settings a reused run may differ in: where it trains and what it measures along the way,
@@ -50,7 +51,7 @@ def check_existing(run: StudyRun) -> None:
     path = RunLayout(run.dir).config
     if not path.exists():
         return
-    saved = flatten(load_yaml(path))
+    saved = flatten(as_trained(load_yaml(path)))
     now = flatten(run.cfg.to_dict())
     for key in sorted(saved.keys() | now.keys()):
         if key not in NOT_DEFINING and saved.get(key) != now.get(key):

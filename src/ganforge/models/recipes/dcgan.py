@@ -36,9 +36,10 @@ class DCGANConfig(BCEConfig):
     The class KL stays above 0.05 (the evaluation issue's target) with every change tried
     since, seed 0 unless said (FID, class KL): batch 16 at 4e-4 (13.46, 0.065), dropout 0.1 in
     D (13.41, 0.059), label smoothing 0.9 (13.25, 0.065), a wider D (``d_channels`` 96: 13.10,
-    0.061; 128: 12.84, 0.053, at about 1.7 times the step's arithmetic), D judging pairs of
-    images (PacGAN's packing: 14.73, 0.061), the batch's feature spread before D's output
-    (minibatch std: 12.67 and 0.053 with seed 0, 13.24 and 0.066 with seed 1), and the EMA's
+    0.061; 128: 12.84, 0.053, at about 1.7 times the step's arithmetic), and, in a patched D
+    (not a config switch here), D judging pairs of images (PacGAN's packing: 14.73, 0.061)
+    or the batch's feature spread before D's output (minibatch std: 12.67 and 0.053 with
+    seed 0, 13.24 and 0.066 with seed 1), and the EMA's
     warm-up (see :class:`~ganforge.models.ema.GeneratorEMA`). The 0s and 9s are drawn too
     often, 4s and 2s too rarely.
     """
