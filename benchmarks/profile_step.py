@@ -39,9 +39,7 @@ def main() -> None:
         trainer = Trainer(cfg, Path(tmp) / "run", data=data, display=False)
         with contextlib.redirect_stderr(None), contextlib.redirect_stdout(None):
             trainer.run()  # warm-up, through the real entry point
-        batches = trainer.stream.epoch(0, 0)
-        drawn = [next(batches) for _ in range(cfg.model.batches_per_step)]
-        drawn = drawn * cfg.model.d_steps if cfg.model.batches_per_step == 1 else drawn
+        drawn = trainer.step_batches(trainer.stream.epoch(0, 0))
 
         def steps(n: int) -> float:
             start = time.perf_counter()

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
-
-from ganforge.errors import ConfigError
 
 
 class GaussianNoise(nn.Module):
@@ -41,16 +37,6 @@ class MinibatchStd(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         spread = x.std(dim=0, unbiased=False).mean() if x.shape[0] > 1 else x.new_zeros(())
         return torch.cat([x, spread.expand(x.shape[0], 1)], dim=1)
-
-
-def refuse_joint_batch_spread(cfg: Any) -> None:
-    """A D with :class:`MinibatchStd` must see real and fake batches apart: over the joint
-    ``[fake; real]`` batch (``joint_batch``) the spread no longer tells them apart."""
-    if getattr(cfg, "minibatch_std", False) and getattr(cfg, "joint_batch", False):
-        raise ConfigError(
-            "model.minibatch_std needs D to see real and fake batches apart; "
-            "turn off model.joint_batch or model.minibatch_std"
-        )
 
 
 class ClassBatchNorm2d(nn.Module):

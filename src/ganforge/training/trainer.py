@@ -18,6 +18,7 @@ import contextlib
 import json
 import shlex
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -382,6 +383,13 @@ class Trainer:
         }
 
     # -- one step ------------------------------------------------------------------------------
+    def step_batches(self, batches: Iterator[tuple[Tensor, Tensor]]) -> list[tuple[Tensor, Tensor]]:
+        """The real batches of one step, one per D update: drawn one each, or one batch for
+        all of them (``model.d_steps_same_batch``)."""
+        model = self.cfg.model
+        drawn = [next(batches) for _ in range(model.batches_per_step)]
+        return drawn * model.d_steps if model.batches_per_step == 1 else drawn
+
     def train_step(self, batches: list[tuple[Tensor, Tensor]]) -> Tensor:
         """``d_steps`` D updates (one per batch) then one G update; stats as one device vector."""
         recipe = self.recipe
@@ -616,17 +624,14 @@ class Trainer:
 
         Returns False if a divergence rolled the run back to its last checkpoint.
         """
-        model = self.cfg.model
         epoch = self.step // self.steps_per_epoch
         end = min((epoch + 1) * self.steps_per_epoch, stop_step)
-        per_step = model.batches_per_step
+        per_step = self.cfg.model.batches_per_step
         batches = self.stream.epoch(epoch, (self.step % self.steps_per_epoch) * per_step)
         pending: list[Tensor] = []
         first, then = self.step, self.elapsed
         while self.step < end:
-            drawn = [next(batches) for _ in range(per_step)]
-            # One real batch for every D update, or one each.
-            pending.append(self.train_step(drawn * model.d_steps if per_step == 1 else drawn))
+            pending.append(self.train_step(self.step_batches(batches)))
             self.step += 1
             self._steps_run += 1
             if len(pending) == self.cfg.train.log_every or self.step == end or stop.requested:

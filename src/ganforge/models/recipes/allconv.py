@@ -11,13 +11,7 @@ from torch import nn
 
 from ganforge.errors import ConfigError
 from ganforge.models.base import dcgan_init, register, schedule
-from ganforge.models.layers import (
-    GaussianNoise,
-    MinibatchStd,
-    Reshape,
-    output_activation,
-    refuse_joint_batch_spread,
-)
+from ganforge.models.layers import GaussianNoise, MinibatchStd, Reshape, output_activation
 from ganforge.models.objectives import BCEConfig, BCERecipe
 
 
@@ -52,7 +46,7 @@ def conv_discriminator(
     layers.append(nn.Flatten())
     if minibatch_std:
         layers.append(MinibatchStd())
-    layers.append(nn.Linear(features + minibatch_std, outputs))
+    layers.append(nn.Linear(features + int(minibatch_std), outputs))  # the spread: 1 more
     return nn.Sequential(*layers)
 
 
@@ -108,7 +102,6 @@ class AllConvConfig(ConvDiscriminatorConfig):
                 f"model.g_first_kernel must be 2, 4, 6 or 8 (it maps the 8×8 noise image "
                 f"to 7×7), got {self.g_first_kernel}"
             )
-        refuse_joint_batch_spread(self)
         if len(self.g_channels) < 3:
             raise ConfigError(
                 f"model.g_channels must list 3 or more widths (the 7×7 layers, then the "

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from torch import nn
 
 from ganforge.models.base import register, schedule
-from ganforge.models.layers import refuse_joint_batch_spread
 from ganforge.models.nets import mlp_discriminator, mlp_generator
 from ganforge.models.objectives import BCEConfig, BCERecipe
 
@@ -51,10 +50,6 @@ class GANConfig(BCEConfig):
     leaky_slope: float = 0.2
     ema_decay: float = 0.999
     minibatch_std: bool = False  # append the batch's feature spread before D's output
-
-    def validate(self) -> None:
-        super().validate()
-        refuse_joint_batch_spread(self)
 
 
 @register
