@@ -1,10 +1,10 @@
-"""WGAN-GP gradient penalty: hand-computed values, per-sample ε, double backward."""
+"""WGAN-GP gradient penalty and R1: hand-computed values, per-sample ε, double backward."""
 
 import pytest
 import torch
 from torch import Tensor, nn
 
-from ganforge.losses import gradient_penalty
+from ganforge.losses import gradient_penalty, r1_penalty
 
 
 def linear_critic(w: Tensor):
@@ -120,3 +120,36 @@ def test_input_validation() -> None:
         gradient_penalty(critic, torch.zeros(3), torch.zeros(3))
     with pytest.raises(ValueError, match="same shape"):
         gradient_penalty(critic, torch.zeros(2, 3), torch.zeros(3, 3))
+
+
+# -- R1 ------------------------------------------------------------------------------------------
+def test_r1_of_a_linear_d_is_its_squared_weight_norm() -> None:
+    # ∇ₓ (x·w + b) = w for every sample, so R1 = ‖w‖² = 3² + 4² = 25.
+    w = torch.tensor([3.0, 0.0, 4.0], dtype=torch.float64)
+    real = torch.randn(5, 1, 3, dtype=torch.float64).requires_grad_(True)
+    scores = real.flatten(1) @ w + 2.0
+    assert r1_penalty(real, scores).item() == pytest.approx(25.0)
+
+
+def test_r1_averages_per_sample_squared_norms() -> None:
+    # D(x) = Σ x²: ∇ = 2x, so sample (1, 2) gives 4·5 = 20 and (0, 3) gives 4·9 = 36 → 28.
+    real = torch.tensor([[1.0, 2.0], [0.0, 3.0]], dtype=torch.float64).requires_grad_(True)
+    scores = (real**2).sum(1, keepdim=True)
+    assert r1_penalty(real, scores).item() == pytest.approx(28.0)
+
+
+def test_r1_reaches_d_parameters_through_double_backward() -> None:
+    # D(x) = (x·w)²/2: ∇ₓ = (x·w) w, R1 = mean (x·w)² ‖w‖²; ∂R1/∂w by hand for one sample.
+    w = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([[3.0, -1.0]], dtype=torch.float64, requires_grad=True)
+    r1 = r1_penalty(x, (x @ w) ** 2 / 2)
+    r1.backward()
+    s, n2 = 3.0 - 2.0, 1.0 + 4.0  # x·w and ‖w‖²
+    expected = [2 * s * xi * n2 + 2 * s**2 * wi for xi, wi in ((3.0, 1.0), (-1.0, 2.0))]
+    assert w.grad.tolist() == pytest.approx(expected)
+
+
+def test_r1_refuses_a_batch_that_records_no_gradient() -> None:
+    real = torch.randn(2, 3)
+    with pytest.raises(ValueError, match="requires_grad"):
+        r1_penalty(real, real.sum(1))

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from ganforge.errors import ConfigError
+from ganforge.losses import r1_penalty
 from ganforge.models import RECIPES, Recipe
 from ganforge.models.layers import GaussianNoise
 from ganforge.models.objectives import (
@@ -69,6 +70,7 @@ def constant_head(linear: nn.Linear, bias: float) -> None:
         (BCEConfig(real_label=1.1), "real_label"),
         (BCEConfig(fake_label=-0.1), "fake_label"),
         (BCEConfig(input_noise=-0.01), "input_noise"),
+        (BCEConfig(r1_weight=-1.0), "r1_weight"),
         (WassersteinConfig(gp_weight=-1.0), "gp_weight"),
         (WassersteinConfig(gp_mix="beta"), "gp_mix"),
         (AuxClassifierConfig(class_weight=-0.5), "class_weight"),
@@ -275,3 +277,61 @@ def test_acgan_class_loss_is_cross_entropy_on_logits() -> None:
     _, stats = recipe.discriminator_step_loss(real, torch.zeros(B, dtype=torch.long))
     assert stats["cls_loss"].item() == pytest.approx(math.log1p(9 * math.exp(-10)), rel=1e-3)
     assert stats["cls_acc"].item() == 1.0
+
+
+# -- R1 on D's real images ---------------------------------------------------------------------
+
+
+def twins(name: str, **model) -> tuple[Recipe, Recipe]:
+    """The recipe without and with R1 (γ = 4), with the same G and D weights."""
+    plain = recipe_for(name, r1_weight=0.0, **model)
+    penalized = recipe_for(name, r1_weight=4.0, **model)
+    penalized.generator.load_state_dict(plain.generator.state_dict())
+    penalized.discriminator.load_state_dict(plain.discriminator.state_dict())
+    return plain, penalized
+
+
+@pytest.mark.parametrize(
+    ("name", "d_output"), [("dcgan", "logit"), ("dcgan", "pair"), ("acgan", "logit")]
+)
+def test_r1_adds_half_gamma_times_the_penalty(name: str, d_output: str) -> None:
+    plain, penalized = twins(name, d_output=d_output)
+    real, labels = real_batch()
+    torch.manual_seed(5)
+    without, _ = plain.discriminator_step_loss(real, labels)
+    torch.manual_seed(5)
+    with_r1, stats = penalized.discriminator_step_loss(real, labels)
+
+    # D's slope at the real batch, worked out apart: the logit, or the pair head's
+    # real-minus-fake logit, which plays the logit's part in the softmax.
+    x = real.clone().requires_grad_(True)
+    out = penalized.discriminator(x)
+    out = out[0] if isinstance(out, tuple) else out
+    scores = out if d_output == "logit" else out[:, 1] - out[:, 0]
+    r1 = r1_penalty(x, scores).item()
+
+    assert r1 > 0
+    assert stats["r1"].item() == pytest.approx(r1, rel=1e-4)
+    assert (with_r1 - without).item() == pytest.approx(2.0 * r1, rel=1e-4)
+    assert stats["d_loss"].item() == pytest.approx(with_r1.item())
+
+
+def test_r1_of_a_constant_d_is_zero() -> None:
+    recipe = recipe_for("dcgan", r1_weight=10.0, input_noise=0.0)
+    constant_head(last_linear(recipe.discriminator), 1.0)
+    loss, stats = recipe.discriminator_step_loss(*real_batch())
+    assert stats["r1"].item() == 0.0
+    assert loss.item() == pytest.approx(2 * softplus(1.0) - 1.0, rel=1e-5)
+
+
+def test_r1_reaches_d_weights_and_is_logged_only_when_on() -> None:
+    plain, penalized = twins("dcgan")
+    assert "r1" in penalized.extra_stats and penalized.double_backward
+    assert "r1" not in plain.extra_stats and not plain.double_backward
+    grads = []
+    for recipe in (plain, penalized):
+        torch.manual_seed(5)
+        loss, _ = recipe.discriminator_step_loss(*real_batch())
+        loss.backward()
+        grads.append(recipe.discriminator[-1].weight.grad.clone())
+    assert not torch.allclose(grads[0], grads[1])

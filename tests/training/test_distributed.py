@@ -84,7 +84,7 @@ def test_sync_bn_needs_cuda_and_no_double_backward() -> None:
     train = make_config("dcgan", overrides={"train": {"sync_bn": True}}).train
     with pytest.raises(ConfigError, match="--sync-bn needs GPUs"):
         check_sync_bn(train, torch.device("cpu"))
-    dcgan = build_recipe(make_config("dcgan"), 10)
+    dcgan = build_recipe(make_config("dcgan", overrides={"model": {"r1_weight": 0.0}}), 10)
     names = {name for name, _ in dcgan.generator.state_dict().items()}
     sync_batch_norm(dcgan)
     layers = [*dcgan.generator.modules(), *dcgan.discriminator.modules()]
@@ -93,6 +93,8 @@ def test_sync_bn_needs_cuda_and_no_double_backward() -> None:
     assert set(dcgan.generator.state_dict()) == names  # checkpoints unchanged
     with pytest.raises(ConfigError, match="no double backward"):
         sync_batch_norm(build_recipe(make_config("wgan-gp-classic"), 10))
+    with pytest.raises(ConfigError, match="no double backward"):  # dcgan's R1, on by default
+        sync_batch_norm(build_recipe(make_config("dcgan"), 10))
 
 
 def test_the_global_batch_must_split_over_the_processes(tiny_config, tiny_data, tmp_path) -> None:
@@ -272,9 +274,10 @@ def test_two_processes_write_one_set_of_outputs_and_resume_on_any_number(
     )  # fmt: skip
     assert third.returncode == 0, third.stderr[-3000:]
     one_process("dcgan", tmp_path / "straight", small_mnist, {**train, "epochs": 3})
-    # Rounding differences of the 2-process epochs grow over 24 steps (to ~4e-5 here, most
-    # in the last epoch); a resume that lost the data position or the random stream would
-    # differ from its first step on by orders of magnitude more.
+    # Rounding differences of the 2-process epochs grow over 24 steps (to ~2e-4 here, most
+    # in the last epoch: dcgan's R1 penalty differentiates D's gradient, which amplifies
+    # them; ~4e-5 without it); a resume that lost the data position or the random stream
+    # would differ from its first step on by orders of magnitude more.
     resumed = networks(run / "checkpoints/last.safetensors")
     straight = networks(tmp_path / "straight/checkpoints/last.safetensors")
     assert max((resumed[k] - straight[k]).abs().max().item() for k in straight) < 5e-4
@@ -285,7 +288,7 @@ def test_two_processes_write_one_set_of_outputs_and_resume_on_any_number(
     assert [row["step"] for row in rows] == list(range(1, 25))
     for row, twin in zip(rows, same, strict=True):
         for k in ("d_loss", "g_loss", "d_real", "d_fake"):
-            assert row[k] == pytest.approx(twin[k], rel=1e-4), (row["step"], k)
+            assert row[k] == pytest.approx(twin[k], rel=5e-4), (row["step"], k)
     assert len((run / "metrics/epochs.csv").read_text().splitlines()) == 1 + 3
 
 

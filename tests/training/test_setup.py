@@ -40,6 +40,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "lr_g": 8e-4,
                 "lr_d": 8e-4,
                 "ema_decay": 0.999,
+                "r1_weight": 1.0,
             },
         ),
         (
@@ -54,6 +55,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "g_activation": "lrelu",
                 "beta1": 0.5,
                 "ema_decay": 0.0,
+                "r1_weight": 0.0,
             },
         ),
         (
@@ -358,6 +360,14 @@ def test_older_runs_keep_their_networks(recipe: str, field: str, then: bool, now
     recipe_now = build_recipe(old, 10)
     recipe_now.generator.load_state_dict(trained_then.generator.state_dict())  # both fit
     recipe_now.discriminator.load_state_dict(trained_then.discriminator.state_dict())
+
+
+def test_an_older_dcgan_run_trains_on_without_the_r1_penalty() -> None:
+    saved = make_config("dcgan").to_dict()
+    del saved["model"]["r1_weight"]
+    assert config_from_dict(saved).model.r1_weight == 0.0
+    assert make_config("dcgan").model.r1_weight == 1.0
+    assert not build_recipe(config_from_dict(saved), 10).double_backward
 
 
 def test_config_from_dict_validates() -> None:

@@ -63,13 +63,16 @@ def test_compiled_networks_train_as_eager_ones(tmp_path, tiny_data, one_thread, 
 
 
 def test_a_gradient_penalty_keeps_d_eager():
-    """Compiled graphs have no double backward: WGAN-GP compiles only G."""
-    cfg = make_config("wgan-gp")
-    recipe = build_recipe(cfg, 10)
-    speed.compile_networks(recipe)
-    assert recipe.generator._compiled_call_impl is not None
-    assert recipe.discriminator._compiled_call_impl is None
-    dcgan = build_recipe(make_config("dcgan"), 10)
+    """Compiled graphs have no double backward: WGAN-GP, and dcgan with its R1 penalty,
+    compile only G; without the penalty dcgan compiles D too."""
+    for recipe in (
+        build_recipe(make_config("wgan-gp"), 10),
+        build_recipe(make_config("dcgan"), 10),
+    ):
+        speed.compile_networks(recipe)
+        assert recipe.generator._compiled_call_impl is not None
+        assert recipe.discriminator._compiled_call_impl is None
+    dcgan = build_recipe(make_config("dcgan", overrides={"model": {"r1_weight": 0.0}}), 10)
     speed.compile_networks(dcgan)
     assert dcgan.discriminator._compiled_call_impl is not None
 

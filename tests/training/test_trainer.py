@@ -200,6 +200,21 @@ def test_steps_limit_stops_mid_epoch_with_a_checkpoint(tmp_path, mnist_small):
     assert {"gp", "w_dist"} <= set(read_csv_rows(run / "metrics" / "batches.csv")[0])
 
 
+def test_r1_penalty_is_logged_when_on(tmp_path, mnist_small):
+    for r1_weight, logged in ((2.0, True), (0.0, False)):
+        run = tmp_path / f"r1-{r1_weight}"
+        train(
+            small_config("dcgan", {"r1_weight": r1_weight}, steps=2),
+            run,
+            data=mnist_small,
+            display=False,
+        )
+        rows = read_csv_rows(run / "metrics" / "batches.csv")
+        assert ("r1" in rows[0]) is logged
+        if logged:
+            assert all(float(r["r1"]) > 0 for r in rows)
+
+
 def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(
     tmp_path, mnist_small, monkeypatch
 ):

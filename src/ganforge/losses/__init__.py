@@ -10,7 +10,7 @@ from ganforge.losses.adversarial import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from ganforge.losses.penalties import MIX_DISTRIBUTIONS, gradient_penalty, mix_weights
+from ganforge.losses.penalties import MIX_DISTRIBUTIONS, gradient_penalty, mix_weights, r1_penalty
 
 __all__ = [
     "MIX_DISTRIBUTIONS",
@@ -22,6 +22,7 @@ __all__ = [
     "noisy_soft_targets",
     "pair_softmax_discriminator_loss",
     "pair_softmax_generator_loss",
+    "r1_penalty",
     "wasserstein_critic_loss",
     "wasserstein_generator_loss",
 ]

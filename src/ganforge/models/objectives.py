@@ -23,6 +23,7 @@ from ganforge.losses import (
     noisy_soft_targets,
     pair_softmax_discriminator_loss,
     pair_softmax_generator_loss,
+    r1_penalty,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
@@ -39,6 +40,10 @@ class BCEConfig(ModelConfig):
     ``d_output`` "logit" is one logit per image (a sigmoid gives D(x)); "pair" is a 2-way
     ``[fake, real]`` softmax, as the Keras 1 DCGANs used, with targets
     ``[1 - label, label]`` or, with ``soft_labels``, noisy soft targets drawn per image.
+
+    ``r1_weight`` γ adds ``γ/2 · R1`` to D's loss, R1 being D's squared gradient norm on the
+    real batch (:func:`~ganforge.losses.r1_penalty`; for the pair head, of the real-minus-fake
+    logit). It costs a second backward through D in every D step.
     """
 
     real_label: float = 1.0  # 0.9 is one-sided label smoothing
@@ -47,6 +52,7 @@ class BCEConfig(ModelConfig):
     input_noise_anneal: bool = False  # decay σ linearly to 0 over the run
     d_output: str = "logit"  # "logit" or "pair" (see the class docstring)
     soft_labels: bool = False  # "pair" head only: real ≈ [U(0,.3), U(.7,1.2)], fakes reversed
+    r1_weight: float = 0.0  # γ of the R1 penalty on D's gradient at real images (0: off)
 
     def validate(self) -> None:
         super().validate()
@@ -55,6 +61,8 @@ class BCEConfig(ModelConfig):
                 raise ConfigError(f"model.{name} must be in [0, 1], got {getattr(self, name)}")
         if self.input_noise < 0:
             raise ConfigError(f"model.input_noise must be >= 0, got {self.input_noise}")
+        if self.r1_weight < 0:
+            raise ConfigError(f"model.r1_weight must be >= 0, got {self.r1_weight}")
         if self.d_output not in D_OUTPUTS:
             raise ConfigError(f"model.d_output must be 'logit' or 'pair', got {self.d_output!r}")
         if self.soft_labels and self.d_output != "pair":
@@ -68,6 +76,12 @@ class BCERecipe(Recipe):
     cfg: BCEConfig
     probability_outputs = True  # d_real and d_fake are sigmoid(logit) means
 
+    def __init__(self, cfg: BCEConfig, num_classes: int = 10) -> None:
+        super().__init__(cfg, num_classes)
+        if cfg.r1_weight > 0:  # this run's D loss has the R1 penalty: log it, and say so
+            self.extra_stats = (*type(self).extra_stats, "r1")
+            self.double_backward = True
+
     def set_progress(self, fraction: float) -> None:
         """Anneal D's input noise: σ(t) = σ₀·(1 − t) when ``input_noise_anneal`` is on."""
         self.progress = fraction
@@ -79,13 +93,18 @@ class BCERecipe(Recipe):
     def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
         with torch.no_grad():
             fake, _ = self.fresh_fakes(real.shape[0])
+        real = self.recording_gradients(real)
         real_logits, fake_logits = self.discriminate(real, fake)
         loss = self.adversarial_d_loss(real_logits, fake_logits)
-        return loss, {
-            "d_loss": loss.detach(),
-            "d_real": self.prob_real(real_logits.detach()).mean(),
-            "d_fake": self.prob_real(fake_logits.detach()).mean(),
-        }
+        return self.with_r1(
+            loss,
+            {
+                "d_real": self.prob_real(real_logits.detach()).mean(),
+                "d_fake": self.prob_real(fake_logits.detach()).mean(),
+            },
+            real,
+            real_logits,
+        )
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
         fake, _ = self.fresh_fakes(batch_size)
@@ -93,6 +112,22 @@ class BCERecipe(Recipe):
         return loss, {"g_loss": loss.detach()}
 
     # -- the adversarial head, shared with AC-GAN ----------------------------------------------
+    def recording_gradients(self, real: Tensor) -> Tensor:
+        """The real batch, as a leaf that records gradients when R1 needs D's slope on it."""
+        return real.detach().requires_grad_(True) if self.cfg.r1_weight > 0 else real
+
+    def with_r1(
+        self, loss: Tensor, stats: Stats, real: Tensor, real_logits: Tensor
+    ) -> tuple[Tensor, Stats]:
+        """D's step loss plus ``γ/2 · R1`` when ``r1_weight`` γ is on, and its statistics
+        (``d_loss`` is the total, as WGAN-GP's includes its penalty)."""
+        if self.cfg.r1_weight > 0:
+            scores = real_logits if self.cfg.d_output == "logit" else real_logits.diff(dim=1)
+            r1 = r1_penalty(real, scores)
+            loss = loss + self.cfg.r1_weight / 2 * r1
+            stats = {**stats, "r1": r1.detach()}
+        return loss, {"d_loss": loss.detach(), **stats}
+
     @property
     def adversarial_outputs(self) -> int:
         """Width of D's real/fake output: 1 logit, or 2 for the ``[fake, real]`` pair head."""
@@ -227,6 +262,7 @@ class AuxClassifierRecipe(BCERecipe):
     def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
         with torch.no_grad():
             fake, fake_labels = self.fresh_fakes(real.shape[0], self._fake_labels_for(labels))
+        real = self.recording_gradients(real)
         (real_adv, real_cls), (fake_adv, fake_cls) = self.discriminate(real, fake)
         adv = self.adversarial_d_loss(real_adv, fake_adv)
         cls = classification_loss(real_cls, labels)
@@ -235,13 +271,13 @@ class AuxClassifierRecipe(BCERecipe):
         if self.cfg.joint_batch:  # one mean over the joint batch, as for the adversarial head
             cls = cls / 2
         loss = adv + self.cfg.class_weight * cls
-        return loss, {
-            "d_loss": loss.detach(),
+        stats = {
             "d_real": self.prob_real(real_adv.detach()).mean(),
             "d_fake": self.prob_real(fake_adv.detach()).mean(),
             "cls_loss": cls.detach(),
             "cls_acc": (real_cls.detach().argmax(1) == labels).float().mean(),
         }
+        return self.with_r1(loss, stats, real, real_adv)
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
         labels = self._last_labels if self.cfg.fake_labels == "real" else None
