@@ -178,6 +178,8 @@ class ModelConfig:
     quirks: ClassVar[tuple[str, ...]] = ()
     # Fields added after runs were saved with this config, and the value that a saved config
     # without them meant, so that an old run's checkpoint still loads and resumes as trained.
+    # Each class lists its own; a recipe's config gets those of every class it extends too
+    # (``training.setup.fields_added_since``).
     saved_before: ClassVar[dict[str, Any]] = {}
 
     @property

@@ -78,5 +78,5 @@ def test_missing_empty_or_unknown_files_skip(tmp_path: Path) -> None:
 
 
 def test_loss_column_rule() -> None:
-    assert is_loss_column("gp") and is_loss_column("cls_loss")
+    assert is_loss_column("gp") and is_loss_column("r1") and is_loss_column("cls_loss")
     assert not is_loss_column("lr") and not is_loss_column("d_real")

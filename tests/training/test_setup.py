@@ -12,7 +12,14 @@ from ganforge.config import TrainConfig
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES
-from ganforge.training.setup import build_recipe, config_from_dict, make_config, resolve_device
+from ganforge.training.setup import (
+    as_trained,
+    build_recipe,
+    config_from_dict,
+    fields_added_since,
+    make_config,
+    resolve_device,
+)
 
 ALL_RECIPES = sorted(RECIPES)
 
@@ -368,6 +375,34 @@ def test_an_older_dcgan_run_trains_on_without_the_r1_penalty() -> None:
     assert config_from_dict(saved).model.r1_weight == 0.0
     assert make_config("dcgan").model.r1_weight == 1.0
     assert not build_recipe(config_from_dict(saved), 10).double_backward
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_every_recipe_fills_in_the_fields_added_since_its_runs(recipe: str) -> None:
+    """A config saved before any of the recipe's later fields (its own or a base class's,
+    such as BCEConfig's r1_weight) reads back as it was trained, and, where those fields'
+    defaults did not change, as today's config, so resume and --reuse accept it."""
+    added = fields_added_since(RECIPES[recipe].config_cls)
+    today = make_config(recipe).to_dict()
+    saved = {**today, "model": {k: v for k, v in today["model"].items() if k not in added}}
+    old = config_from_dict(saved)
+    assert {k: getattr(old.model, k) for k in added} == added
+    unchanged = all(today["model"].get(k) == v for k, v in added.items())
+    assert (as_trained(saved) == today) is unchanged
+
+
+R1_RECIPES = sorted(
+    n for n, c in RECIPES.items() if "r1_weight" in c.config_cls.__dataclass_fields__
+)
+
+
+@pytest.mark.parametrize("recipe", R1_RECIPES)
+def test_runs_saved_before_r1_weight_existed_trained_without_it(recipe: str) -> None:
+    today = make_config(recipe).to_dict()
+    saved = {**today, "model": {k: v for k, v in today["model"].items() if k != "r1_weight"}}
+    assert as_trained(saved)["model"]["r1_weight"] == 0.0
+    # today's default is 0 for all but dcgan: such a run resumes and is reused as it is
+    assert (as_trained(saved) == today) is (today["model"]["r1_weight"] == 0.0)
 
 
 def test_config_from_dict_validates() -> None:

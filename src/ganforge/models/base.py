@@ -41,9 +41,10 @@ class Recipe:
     summary: ClassVar[str]
     config_cls: ClassVar[type[ModelConfig]] = ModelConfig
     conditional: ClassVar[bool] = False
-    extra_stats: ClassVar[tuple[str, ...]] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
+    # Both per class, and per instance where a config switch adds a penalty (BCERecipe's R1).
+    extra_stats: tuple[str, ...] = ()  # logged besides d_loss, g_loss, D(x), D(G(z))
     resolutions: ClassVar[tuple[int, ...]] = (28,)  # image sizes its networks are built for
-    double_backward: ClassVar[bool] = False  # D's loss differentiates D's gradient (a penalty)
+    double_backward: bool = False  # D's loss differentiates D's gradient (a penalty)
     # Classic presets (ganforge.models.presets): the ganforge recipe this is a classic
     # configuration of, where it comes from, what of it the source leaves undocumented (and
     # ganforge assumed), and the source's parameter counts (G, D), which Keras sources count

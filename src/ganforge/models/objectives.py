@@ -7,6 +7,7 @@ and only builds its networks. The loss math lives in :mod:`ganforge.losses` as p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -43,7 +44,9 @@ class BCEConfig(ModelConfig):
 
     ``r1_weight`` γ adds ``γ/2 · R1`` to D's loss, R1 being D's squared gradient norm on the
     real batch (:func:`~ganforge.losses.r1_penalty`; for the pair head, of the real-minus-fake
-    logit). It costs a second backward through D in every D step.
+    logit). It costs a second backward through D in every D step. With ``joint_batch`` the
+    adversarial loss is halved (one mean over 2B images) but R1, a mean over the B real
+    images, is not.
     """
 
     real_label: float = 1.0  # 0.9 is one-sided label smoothing
@@ -53,6 +56,8 @@ class BCEConfig(ModelConfig):
     d_output: str = "logit"  # "logit" or "pair" (see the class docstring)
     soft_labels: bool = False  # "pair" head only: real ≈ [U(0,.3), U(.7,1.2)], fakes reversed
     r1_weight: float = 0.0  # γ of the R1 penalty on D's gradient at real images (0: off)
+    # Runs saved before r1_weight existed trained without the penalty (dcgan's default is 1).
+    saved_before: ClassVar[dict[str, Any]] = {"r1_weight": 0.0}
 
     def validate(self) -> None:
         super().validate()

@@ -30,8 +30,9 @@ _SMOOTH_FROM = 50
 
 
 def is_loss_column(name: str) -> bool:
-    """Columns drawn in the loss panel besides d_loss/g_loss: ``gp`` and ``*_loss``."""
-    return name == "gp" or name.endswith("_loss")
+    """Columns drawn in the loss panel besides d_loss/g_loss: the penalties ``gp`` and
+    ``r1``, and ``*_loss``."""
+    return name in ("gp", "r1") or name.endswith("_loss")
 
 
 def _columns(rows: list[dict[str, float]], x_key: str) -> dict[str, np.ndarray]:

@@ -79,10 +79,20 @@ def as_trained(data: dict[str, Any]) -> dict[str, Any]:
     if not recipe or not isinstance(model, dict):
         return data
     try:
-        added = get_recipe(recipe).config_cls.saved_before
+        config_cls = get_recipe(recipe).config_cls
     except ConfigError:
         return data
-    return {**data, "model": {**added, **model}}
+    return {**data, "model": {**fields_added_since(config_cls), **model}}
+
+
+def fields_added_since(config_cls: type) -> dict[str, Any]:
+    """Every ``saved_before`` entry of ``config_cls`` and the config classes it extends (a
+    subclass's entry wins), so that a field added to a shared base such as ``BCEConfig``
+    counts for every recipe built on it."""
+    added: dict[str, Any] = {}
+    for cls in reversed(config_cls.__mro__):
+        added.update(vars(cls).get("saved_before", {}))
+    return added
 
 
 def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu") -> Recipe:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
 
 from torch import nn
 
@@ -69,8 +68,7 @@ class DCGANConfig(BCEConfig):
     leaky_slope: float = 0.2
     ema_decay: float = 0.999
     g_activation: str = "relu"
-    r1_weight: float = 1.0
-    saved_before: ClassVar[dict[str, Any]] = {"r1_weight": 0.0}
+    r1_weight: float = 1.0  # runs saved before the field trained without it (BCEConfig)
 
 
 class DCGANBase(BCERecipe):
