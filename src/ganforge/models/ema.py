@@ -27,12 +27,12 @@ class GeneratorEMA:
     ``β_t = min(decay, (1 + t) / (10 + t))`` at step ``t``: early on the average forgets fast
     (the first weights are noise), later it settles at ``decay``. The warm-up reaches 0.999
     only at t = 8,991, so in short runs it alone sets the average, a half-life of about 8 % of
-    the steps so far: 5 epochs of ``dcgan`` on the 10k subset (1,560 G steps) train the same
-    with decay 0.999 or 0.9995 (FID 13.08 both). Its constant is no lever there either: 4 in
-    place of 10 (a longer average) gave 14.01, 30 gave 12.90, within the spread between seeds
-    (13.08 and 13.00; ``ganforge evaluate``, n = 10,000). Batch-norm statistics are
-    neither averaged nor copied: :attr:`stale` says that the weights moved since they were
-    last recomputed by :meth:`recompute_batch_norm`.
+    the steps so far: 5 epochs of ``dcgan`` (before its R1 penalty) on the 10k subset (1,560
+    G steps) train the same with decay 0.999 or 0.9995 (FID 13.08 both). Its constant is no
+    lever there either: 4 in place of 10 (a longer average) gave 14.01, 30 gave 12.90, within
+    the spread between seeds (13.08 and 13.00; ``ganforge evaluate``, n = 10,000).
+    Batch-norm statistics are neither averaged nor copied: :attr:`stale` says that the
+    weights moved since they were last recomputed by :meth:`recompute_batch_norm`.
     """
 
     def __init__(self, generator: nn.Module, decay: float) -> None:
