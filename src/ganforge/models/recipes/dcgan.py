@@ -48,9 +48,10 @@ class DCGANConfig(BCEConfig):
     What did is the R1 penalty (Mescheder et al. 2018; ``r1_weight`` γ = 1): D's squared
     gradient norm at the real images, γ/2 · E‖∇ₓD(x)‖², added to D's loss. D can no longer
     carve a steep wall around each real digit, so G's gradients lead it to the digits it
-    neglects. Seed 0: FID 11.69, class KL 0.030, recall 0.752 (against 13.08, 0.062, 0.708);
-    seed 1, with a patched copy before it was code (it ran D a second time on the real
-    batch): 11.66, 0.027, 0.732 (against 13.00, 0.058), and seed 0 that way 12.00, 0.035.
+    neglects. Seeds 0 and 1: FID 11.69 and 11.94, class KL 0.030 and 0.029, recall 0.752 and
+    0.733 (against 13.08 and 13.00, class KL 0.062 and 0.058, recall 0.708 and 0.745); a
+    patched copy before it was code (it ran D a second time on the real batch) gave 12.00
+    and 11.66 (class KL 0.035 and 0.027).
     Applying it every 4th D step with 4γ (StyleGAN2's lazy regularisation, patched) gave the
     same (12.08, 0.031); on every step it costs about 1.2× the step's time (batch 32, one
     thread), and that is what runs. The same penalty did not help ``gan`` (20.62 against
