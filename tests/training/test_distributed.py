@@ -176,10 +176,13 @@ def networks(path: Path) -> dict[str, torch.Tensor]:
 # far more than the tolerance.
 SMOOTH_ADAM = {"eps": 1e-3}
 SMOOTH_FLAGS = ("--set", "model.eps=0.001")
+NO_R1 = {"r1_weight": 0.0}
 
 
-def one_process(recipe: str, run: Path, data_dir: Path, train: dict, resume=False) -> None:
-    cfg = make_config(recipe, overrides={"train": train, "model": SMOOTH_ADAM})
+def one_process(
+    recipe: str, run: Path, data_dir: Path, train: dict, resume=False, model: dict | None = None
+) -> None:
+    cfg = make_config(recipe, overrides={"train": train, "model": {**SMOOTH_ADAM, **(model or {})}})
     Trainer(cfg, run, data_dir=data_dir, resume=resume, display=False).run()
 
 
@@ -189,8 +192,9 @@ def test_two_processes_train_as_one_on_the_global_batch(
 ) -> None:
     """2 processes × batch/2 for 4 steps = 1 process × batch: the same data, latents and
     penalty weights (slices of the global draws), gradients averaged by DDP, the same
-    weights up to float rounding. Batch norm in its eval form (see bn_eval_cli.py); wgan-gp
-    takes 2 critic steps with a gradient penalty per G step."""
+    weights up to float rounding. Batch norm in its eval form (see bn_eval_cli.py); dcgan's
+    D loss has its R1 penalty, and wgan-gp takes 2 critic steps with a gradient penalty per
+    G step."""
     train = {"steps": 4, "batch_size": batch, "seed": 3, "log_every": 2}
     flags = ["--steps", "4", "--batch-size", str(batch), "--seed", "3", "--log-every", "2"]
     flags += SMOOTH_FLAGS
@@ -240,7 +244,11 @@ def test_two_processes_write_one_set_of_outputs_and_resume_on_any_number(
     """Epoch 1 on 2 processes, epoch 2 resumed on 1, epoch 3 resumed on 2 again: rank 0
     alone wrote, and the run ends where 3 uninterrupted epochs on 1 process end."""
     run, data = tmp_path / "run", str(small_mnist)
+    # Without dcgan's R1 penalty: differentiating D's gradient amplifies the 2-process
+    # rounding over 24 steps past the tolerance below (to ~1e-3); that R1 trains the same on
+    # 2 processes as on one is the test above's.
     flags = ["--batch-size", "32", "--seed", "1", "--log-every", "4", "--plain", *SMOOTH_FLAGS]
+    flags += ["--set", "model.r1_weight=0"]
     first = torchrun(
         str(HERE / "bn_eval_cli.py"), "train", "dcgan", "--data-dir", data, "--out", str(run),
         "--epochs", "1", *flags,
@@ -267,17 +275,16 @@ def test_two_processes_write_one_set_of_outputs_and_resume_on_any_number(
     assert [int(row.split(",")[0]) for row in steps] == list(range(1, 9))
 
     train = {"batch_size": 32, "seed": 1, "log_every": 4}
-    one_process("dcgan", run, small_mnist, {**train, "epochs": 2}, resume=True)
+    one_process("dcgan", run, small_mnist, {**train, "epochs": 2}, resume=True, model=NO_R1)
     third = torchrun(
         str(HERE / "bn_eval_cli.py"), "train", "--resume", "--out", str(run), "--data-dir", data,
         "--epochs", "3", "--plain",
     )  # fmt: skip
     assert third.returncode == 0, third.stderr[-3000:]
-    one_process("dcgan", tmp_path / "straight", small_mnist, {**train, "epochs": 3})
-    # Rounding differences of the 2-process epochs grow over 24 steps (to ~2e-4 here, most
-    # in the last epoch: dcgan's R1 penalty differentiates D's gradient, which amplifies
-    # them; ~4e-5 without it); a resume that lost the data position or the random stream
-    # would differ from its first step on by orders of magnitude more.
+    one_process("dcgan", tmp_path / "straight", small_mnist, {**train, "epochs": 3}, model=NO_R1)
+    # Rounding differences of the 2-process epochs grow over 24 steps (to ~4e-5 here, most
+    # in the last epoch); a resume that lost the data position or the random stream would
+    # differ from its first step on by orders of magnitude more.
     resumed = networks(run / "checkpoints/last.safetensors")
     straight = networks(tmp_path / "straight/checkpoints/last.safetensors")
     assert max((resumed[k] - straight[k]).abs().max().item() for k in straight) < 5e-4
@@ -288,7 +295,7 @@ def test_two_processes_write_one_set_of_outputs_and_resume_on_any_number(
     assert [row["step"] for row in rows] == list(range(1, 25))
     for row, twin in zip(rows, same, strict=True):
         for k in ("d_loss", "g_loss", "d_real", "d_fake"):
-            assert row[k] == pytest.approx(twin[k], rel=5e-4), (row["step"], k)
+            assert row[k] == pytest.approx(twin[k], rel=1e-4), (row["step"], k)
     assert len((run / "metrics/epochs.csv").read_text().splitlines()) == 1 + 3
 
 
