@@ -316,6 +316,23 @@ def test_r1_adds_half_gamma_times_the_penalty(name: str, d_output: str) -> None:
     assert stats["d_loss"].item() == pytest.approx(with_r1.item())
 
 
+def test_r1_with_a_joint_batch_is_taken_on_its_real_half(monkeypatch) -> None:
+    # One D forward over [fake; real] (batch norm sees both): R1 differentiates the real
+    # rows' logits of that forward, and is not halved as the joint adversarial loss is.
+    plain, penalized = twins("dcgan", joint_batch=True)
+    real, labels = real_batch()
+    fake = torch.rand(B, 1, 28, 28, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    for recipe in (plain, penalized):
+        monkeypatch.setattr(recipe, "fresh_fakes", lambda n, labels=None: (fake, None))
+    without, _ = plain.discriminator_step_loss(real, labels)
+    with_r1, stats = penalized.discriminator_step_loss(real, labels)
+    x = real.clone().requires_grad_(True)
+    r1 = r1_penalty(x, penalized.discriminator(torch.cat([fake, x]))[B:]).item()
+    assert r1 > 0
+    assert stats["r1"].item() == pytest.approx(r1, rel=1e-4)
+    assert (with_r1 - without).item() == pytest.approx(2.0 * r1, rel=1e-4)
+
+
 def test_r1_of_a_constant_d_is_zero() -> None:
     recipe = recipe_for("dcgan", r1_weight=10.0, input_noise=0.0)
     constant_head(last_linear(recipe.discriminator), 1.0)
