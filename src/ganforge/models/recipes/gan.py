@@ -40,13 +40,13 @@ class GANConfig(BCEConfig):
     seed noise, not kept) and an EMA decay of 0.998 22.28. Later, also not kept: ReLU in G in
     place of LeakyReLU (20.15) and the batch-spread feature in D again (20.00, recall 0.263,
     class KL 0.114). Nor, later: D at 4e-4 (19.68, class KL 0.130), Adam β2 0.99 (24.36),
-    the R1 penalty that helps ``dcgan`` (``r1_weight`` 1: 20.62), and, in a patched loss
-    (not a switch here: the vanilla GAN is the BCE one), the hinge loss (23.06, class KL
-    0.185) and the least-squares loss (18.55, recall 0.317, class KL 0.107; with D at 4e-4
-    17.73, recall 0.396, class KL 0.091); nor 2 D steps per G step (21.83), both rates at
-    1e-4 (30.80, class KL 0.302) or latent 100 (19.16). The dense G's digits stay blotchy
-    after 50,000 images; the evaluator puts about 2,000 of the defaults' 10,000 samples under
-    3 and 1,700 under 8, and only 330 under 6.
+    the R1 penalty that helps ``dcgan`` (γ = 1, patched before it was code: 20.62), and, in
+    a patched loss (not a switch here: the vanilla GAN is the BCE one), the hinge loss
+    (23.06, class KL 0.185) and the least-squares loss (18.55, recall 0.317, class KL 0.107;
+    with D at 4e-4 17.73, recall 0.396, class KL 0.091); nor 2 D steps per G step (21.83),
+    both rates at 1e-4 (30.80, class KL 0.302) or latent 100 (19.16). The dense G's digits
+    stay blotchy after 50,000 images; the evaluator puts about 2,000 of the defaults' 10,000
+    samples under 3 and 1,700 under 8, and only 330 under 6.
     """
 
     latent_dim: int = 64
