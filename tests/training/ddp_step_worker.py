@@ -39,11 +39,9 @@ def check(name: str, model: dict, out: Path, data, dist: Distributed) -> None:
     try:
         before = weights(trainer)
         trainer.recipe.train()
-        per_step = cfg.model.batches_per_step
         batches = trainer.stream.epoch(0)
-        for _ in range(STEPS):  # as Trainer._run_epoch_part draws them
-            drawn = [next(batches) for _ in range(per_step)]
-            trainer.train_step(drawn * cfg.model.d_steps if per_step == 1 else drawn)
+        for _ in range(STEPS):
+            trainer.train_step(trainer.step_batches(batches))
             trainer.step += 1
         after = weights(trainer)
     finally:

@@ -17,8 +17,7 @@ at the end. What the N processes share and what each does:
   N processes train as one process on the global batch would (up to float rounding, and up
   to batch norm's per-process statistics, which ``--sync-bn`` shares, and to D's minibatch
   standard deviation, ``allconv``'s by default, taken over each process's slice), and a
-  checkpoint's one
-  RNG state resumes any number of processes exactly;
+  checkpoint's one RNG state resumes any number of processes exactly;
 - **gradients**: DDP averages them across processes in the backward of every D and G update;
 - **decisions**: the logged statistics, the finiteness flags, a stop request and the training
   clock are summed across processes once per log interval (:meth:`Distributed.all_sum`), so
