@@ -84,6 +84,9 @@ def write(tmp_path: Path, text: str) -> Path:
                 "d_hidden": (512, 256),
                 "dropout": 0.3,
                 "ema_decay": 0.999,
+                "beta1": 0.0,
+                "lr_g": 2e-4,
+                "lr_d": 4e-4,
             },
         ),
         (
@@ -106,6 +109,7 @@ def write(tmp_path: Path, text: str) -> Path:
                 "g_first_kernel": 8,
                 "ema_decay": 0.999,
                 "minibatch_std": True,
+                "beta1": 0.0,
             },
         ),
         # a classic preset: Keras-default Adam for G, Adam 2e-4 β1 0.5 for D, one-sided 0.9

@@ -47,9 +47,24 @@ class GANConfig(BCEConfig):
     both rates at 1e-4 (30.80, class KL 0.302) or latent 100 (19.16). The dense G's digits
     stay blotchy after 50,000 images; the evaluator puts about 2,000 of the defaults' 10,000
     samples under 3 and 1,700 under 8, and only 330 under 6.
+
+    Then Adam without momentum (β1 0, as StyleGAN2 and BigGAN train) with D at 4e-4, now the
+    defaults. One thread, seed 0 (FID, class KL, recall): β1 0.5 and D at 2e-4, the defaults
+    before (the 18.65 above is from a two-thread run), 21.65, 0.172, 0.185; β1 0 alone
+    18.14, 0.093, 0.245 (seed 1: 19.55); β1 0 with D at 4e-4 16.01, 0.075, 0.280 (seed 1:
+    15.01, 0.075, 0.282); ``ganforge compare`` on two threads 16.20, 0.086, 0.239.
+    β1 0.9 collapsed (49.43, recall 0). On top of those defaults, none of these moved it out
+    of seed noise: D at 8e-4 (16.00, recall 0.317), G at 4e-4 too (15.85), Adam β2 0.99
+    (15.49, class KL 0.065), batch 16 at 4e-4 and 8e-4 (15.08, 0.070), G's output bias
+    started at −2, i.e. a dark page (patched: 15.35), the batch spread in D (16.12), a
+    deeper D of 1024-512-256 (15.83, class KL 0.090); D dropout 0.5 was worse (19.11); a
+    longer EMA (its warm-up constant 3 in place of 10, patched: 18.09 with β1 0 and D at
+    2e-4). Still above the σ = 1 blur line (13.48) and the class-KL target.
     """
 
     latent_dim: int = 64
+    beta1: float = 0.0  # Adam without momentum (see the docstring's last paragraph)
+    lr_d: float = 4e-4
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (512, 256)
     g_batch_norm: bool = True
