@@ -18,20 +18,19 @@ class GANConfig(BCEConfig):
     Batch norm in G's hidden layers is what keeps this small MLP from collapsing onto a few
     digits early on; dropout in D keeps D from winning outright on a 10k-image training set.
 
-    Tuned for 5 epochs of the 10k MNIST subset (FID by ganforge-eval/1, n = 10,000): batch 8
-    (the recipe's ``train_defaults``), Adam 2e-4, and samples from an EMA of G's weights
-    (``ema_decay`` 0.999). The dense G's samples are speckled, and the evaluator files
-    speckled digits under a few classes, which reads as mode collapse (batch 64: FID 99.68,
-    3 classes) although the grids show most digits. Averaging G's weights removes much of the
-    speckle (so it is largely step-to-step noise), and many small steps suit the MLP: batch
-    32 at 8e-4 gave 53.11 (9 classes), with the EMA 33.87 (10 classes); with the EMA, batch
-    16 at 4e-4 28.21, batch 8 at 4e-4
-    22.30 and batch 8 at 2e-4 19.38 (10 classes, class KL 0.089, recall 0.176). A batch-spread
-    feature in D (``minibatch_std``) did not help (62.93 against 53.11) and stays off. Nor did,
-    from a later run of these defaults at 21.33 (class KL 0.141, recall 0.143): batch 4
-    (29.30), D dropout 0.1 (22.98, class KL 0.177) or a wider D of 1024-512 (23.36, class KL
-    0.187, recall 0.243). Nor spectral norm in D (21.72), label smoothing 0.9 (24.05), input
-    noise 0.1 (24.44), or G without batch norm (38.21, 9 classes).
+    Tuned for 5 epochs of the 10k MNIST subset (FID by ganforge-eval/1, n = 10,000): batch 8 (the
+    recipe's ``train_defaults``), Adam 2e-4 with β1 0.5 (since then β1 0 and D at 4e-4: see the last
+    paragraph), and samples from an EMA of G's weights (``ema_decay`` 0.999). The dense G's samples
+    are speckled, and the evaluator files speckled digits under a few classes, which reads as mode
+    collapse (batch 64: FID 99.68, 3 classes) although the grids show most digits. Averaging G's
+    weights removes much of the speckle (so it is largely step-to-step noise), and many small steps
+    suit the MLP: batch 32 at 8e-4 gave 53.11 (9 classes), with the EMA 33.87 (10 classes); with the
+    EMA, batch 16 at 4e-4 28.21, batch 8 at 4e-4 22.30 and batch 8 at 2e-4 19.38 (10 classes, class
+    KL 0.089, recall 0.176). A batch-spread feature in D (``minibatch_std``) did not help (62.93
+    against 53.11) and stays off. Nor did, from a later run of these defaults at 21.33 (class KL
+    0.141, recall 0.143): batch 4 (29.30), D dropout 0.1 (22.98, class KL 0.177) or a wider D of
+    1024-512 (23.36, class KL 0.187, recall 0.243). Nor spectral norm in D (21.72), label smoothing
+    0.9 (24.05), input noise 0.1 (24.44), or G without batch norm (38.21, 9 classes).
 
     Those EMA figures sampled with the live G's batch-norm statistics, noisy at batch 8 and
     not the average's own. With standing statistics (:mod:`ganforge.models.ema`) the same
