@@ -399,6 +399,10 @@ def test_summarize_conditional_is_json_and_matches_the_parts() -> None:
     assert summary["class_accuracy"] == pytest.approx(2 / 3)
     assert summary["class_accuracy_per_class"] == [1.0, 1.0, 0.0]
     assert len(summary["per_class_fid"]) == 3
+    # One shared k-NN pass (summarize's) gives exactly what the two functions give alone.
+    real, fake = inputs["real_features"], inputs["fake_features"]
+    assert (summary["precision"], summary["recall"]) == precision_recall(real, fake)
+    assert (summary["density"], summary["coverage"]) == density_coverage(real, fake)
     expected_keys = {
         "precision", "recall", "density", "coverage", "kid_mean", "kid_std", "class_kl",
         "inception_score_mean", "inception_score_std",

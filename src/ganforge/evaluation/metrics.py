@@ -40,6 +40,9 @@ __all__ = [
 # Rows of one block of pairwise distances: a 1,000 × 10,000 float64 block is 80 MB, where
 # the whole 10,000 × 10,000 matrix would be 800 MB.
 _CHUNK_ROWS = 1000
+# The neighbour that sets each ball's radius: precision/recall (Kynkäänniemi et al.) and
+# density/coverage (Naeem et al.), as their authors chose them.
+PR_K, DC_K = 3, 5
 
 # Logits are floored at this log-probability before the Inception Score: a logit gap over
 # ~745 makes softmax exactly 0 in float64, and a class with zero probability in a whole split
@@ -292,12 +295,20 @@ def _kth_neighbour_distance(x: Tensor, k: int, chunk_size: int) -> Tensor:
     Self-distances are excluded by index, not by value, so a duplicated point still counts as
     a neighbour at distance 0.
     """
+    return _kth_neighbour_distances(x, (k,), chunk_size)[0]
+
+
+def _kth_neighbour_distances(x: Tensor, ks: tuple[int, ...], chunk_size: int) -> list[Tensor]:
+    """:func:`_kth_neighbour_distance` for each of ``ks``, from one pass over the distances
+    (the ``k``-th smallest of a row is the same whether ``k`` or more are taken)."""
     n = x.shape[0]
-    radii = torch.empty(n, dtype=x.dtype, device=x.device)
+    radii = [torch.empty(n, dtype=x.dtype, device=x.device) for _ in ks]
     for start, block in _distance_blocks(x, x, chunk_size):
         rows = torch.arange(block.shape[0], device=x.device)
         block[rows, start + rows] = math.inf
-        radii[start : start + block.shape[0]] = block.topk(k, dim=1, largest=False).values[:, -1]
+        nearest = block.topk(max(ks), dim=1, largest=False).values
+        for r, k in zip(radii, ks, strict=True):
+            r[start : start + block.shape[0]] = nearest[:, k - 1]
     return radii
 
 
@@ -312,7 +323,7 @@ def _check_k(k: int, n_real: int, n_fake: int, need_fake: bool) -> None:
 
 
 def precision_recall(
-    real_features: Tensor, fake_features: Tensor, k: int = 3, chunk_size: int = _CHUNK_ROWS
+    real_features: Tensor, fake_features: Tensor, k: int = PR_K, chunk_size: int = _CHUNK_ROWS
 ) -> tuple[float, float]:
     r"""Improved precision and recall via k-NN balls (Kynkäänniemi et al. 2019).
 
@@ -345,20 +356,12 @@ def precision_recall(
     """
     real, fake = _check_pair(real_features, fake_features)
     _check_k(k, real.shape[0], fake.shape[0], need_fake=True)
-    real_radii = _kth_neighbour_distance(real, k, chunk_size)
-    fake_radii = _kth_neighbour_distance(fake, k, chunk_size)
-    fake_in_real = torch.zeros(fake.shape[0], dtype=torch.bool, device=real.device)
-    real_in_fake = torch.zeros(real.shape[0], dtype=torch.bool, device=real.device)
-    # One pass over real×fake distances serves both directions.
-    for start, block in _distance_blocks(real, fake, chunk_size):
-        stop = start + block.shape[0]
-        fake_in_real |= (block < real_radii[start:stop, None]).any(dim=0)
-        real_in_fake[start:stop] = (block < fake_radii[None, :]).any(dim=1)
-    return float(fake_in_real.double().mean()), float(real_in_fake.double().mean())
+    precision, recall, _, _ = _ball_metrics(real, fake, k, None, chunk_size)
+    return precision, recall
 
 
 def density_coverage(
-    real_features: Tensor, fake_features: Tensor, k: int = 5, chunk_size: int = _CHUNK_ROWS
+    real_features: Tensor, fake_features: Tensor, k: int = DC_K, chunk_size: int = _CHUNK_ROWS
 ) -> tuple[float, float]:
     r"""Density and coverage: k-NN balls around real samples only (Naeem et al. 2020).
 
@@ -390,18 +393,41 @@ def density_coverage(
     """
     real, fake = _check_pair(real_features, fake_features)
     _check_k(k, real.shape[0], fake.shape[0], need_fake=False)
-    real_radii = _kth_neighbour_distance(real, k, chunk_size)
+    _, _, density, coverage = _ball_metrics(real, fake, None, k, chunk_size)
+    return density, coverage
+
+
+def _ball_metrics(
+    real: Tensor, fake: Tensor, k_pr: int | None, k_dc: int | None, chunk_size: int
+) -> tuple[float, float, float, float]:
+    """Precision and recall with ``k_pr``, density and coverage with ``k_dc`` (``None``:
+    skipped, NaN), from one k-NN pass over the reals and one over real×fake distances: the
+    two pairs share both, which :func:`summarize` would otherwise compute twice."""
+    ks = tuple(k for k in (k_pr, k_dc) if k is not None)
+    real_radii = dict(zip(ks, _kth_neighbour_distances(real, ks, chunk_size), strict=True))
+    fake_in_real = torch.zeros(fake.shape[0], dtype=torch.bool, device=real.device)
+    real_in_fake = torch.zeros(real.shape[0], dtype=torch.bool, device=real.device)
     balls_per_fake = torch.zeros(fake.shape[0], dtype=torch.float64, device=real.device)
     covered = torch.zeros(real.shape[0], dtype=torch.bool, device=real.device)
+    fake_radii = _kth_neighbour_distance(fake, k_pr, chunk_size) if k_pr else None
     for start, block in _distance_blocks(real, fake, chunk_size):
         stop = start + block.shape[0]
-        # Open balls, as in the authors' code: a ball then holds its centre and k - 1 other
-        # reals, so density is exactly 1 for fakes identical to the reals (closed balls: 1+1/k).
-        inside = block < real_radii[start:stop, None]
-        balls_per_fake += inside.sum(dim=0)
-        covered[start:stop] = inside.any(dim=1)
-    density = float(balls_per_fake.sum()) / (k * fake.shape[0])
-    return density, float(covered.double().mean())
+        if k_pr is not None:
+            fake_in_real |= (block < real_radii[k_pr][start:stop, None]).any(dim=0)
+            real_in_fake[start:stop] = (block < fake_radii[None, :]).any(dim=1)
+        if k_dc is not None:
+            # Open balls, as in the authors' code: a ball then holds its centre and k - 1 other
+            # reals, so density is exactly 1 for fakes identical to the reals (closed: 1+1/k).
+            inside = block < real_radii[k_dc][start:stop, None]
+            balls_per_fake += inside.sum(dim=0)
+            covered[start:stop] = inside.any(dim=1)
+    nan = math.nan
+    return (
+        float(fake_in_real.double().mean()) if k_pr else nan,
+        float(real_in_fake.double().mean()) if k_pr else nan,
+        float(balls_per_fake.sum()) / (k_dc * fake.shape[0]) if k_dc else nan,
+        float(covered.double().mean()) if k_dc else nan,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,8 +632,9 @@ def summarize(
     real_labels = _check_labels("real_labels", real_labels.to(real.device), n_real, num_classes)
 
     kid_mean, kid_std = kid(real, fake, kid_subsets, kid_subset_size, seed)
-    precision, recall = precision_recall(real, fake)
-    density, coverage = density_coverage(real, fake)
+    _check_k(PR_K, n_real, n_fake, need_fake=True)
+    _check_k(DC_K, n_real, n_fake, need_fake=False)
+    precision, recall, density, coverage = _ball_metrics(real, fake, PR_K, DC_K, _CHUNK_ROWS)
     is_mean, is_std = inception_score(fake_logits, seed=seed)
     real_is_mean, real_is_std = inception_score(real_logits, seed=seed)
     real_accuracy, _ = conditional_accuracy(real_logits, real_labels, num_classes)
