@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ganforge.data.idx import MAX_PAYLOAD_BYTES, read_idx, write_idx
@@ -137,6 +137,9 @@ def test_fuzz_truncations_are_rejected(tmp_path_factory, gz, cut):
     payload=st.binary(max_size=64),
     gz=st.booleans(),
 )
+# Found by this test: an empty array whose other dimensions overflow numpy's size arithmetic
+# escaped as numpy's ValueError.
+@example(type_byte=0x08, dims=[0, 2**32 - 1, 2**32 - 1], payload=b"", gz=False)
 def test_fuzz_random_header_dims(tmp_path_factory, type_byte, dims, payload, gz):
     data = _header(dims, type_byte) + payload
     path = tmp_path_factory.mktemp("dims") / "f"

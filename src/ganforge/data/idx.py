@@ -115,7 +115,9 @@ def _parse(stream: BinaryIO, path: str | os.PathLike[str]) -> np.ndarray:
     dims = struct.unpack(f">{ndim}I", raw_dims)
     total = math.prod(dims)
     # Refuse before reading: a corrupt header must not make us decompress or allocate more.
-    if total > MAX_PAYLOAD_BYTES:
+    # The other dimensions of an empty array count too: numpy refuses a shape such as
+    # (0, 2³², 2³²) whose other dimensions overflow its size arithmetic.
+    if math.prod(d for d in dims if d) > MAX_PAYLOAD_BYTES:
         raise DataError(
             f"{path} declares dimensions {dims} ({total} bytes); "
             f"expected at most {MAX_PAYLOAD_BYTES} bytes"
