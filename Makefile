@@ -8,7 +8,8 @@ DEMO_RECIPE ?= dcgan
 DEMO_EPOCHS ?= 5
 DEMO_OUT ?= runs/demo-$(DEMO_RECIPE)
 # Test processes (pytest-xdist), one torch thread each; a test file stays in one process, so
-# a module's expensive fixture (the calibration sets) is computed once. TEST_WORKERS=0: serial.
+# a module's expensive fixture (the calibration sets) is computed once, and files go out in
+# collection order, the slowest first (tests/conftest.py). TEST_WORKERS=0: serial.
 TEST_WORKERS ?= 2
 
 .PHONY: venv demo test lint bench bench-quality clean
@@ -27,7 +28,7 @@ demo: venv
 
 test: venv
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks

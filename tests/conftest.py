@@ -1,6 +1,11 @@
 """Shared fixtures: where the real MNIST test data lives, if this machine has it."""
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,82 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # intra-op thread each, or the two processes' thread pools fight over the cores (torch
     # then runs several times slower than on one thread).
     torch.set_num_threads(1)
+
+
+TESTS = Path(__file__).parent
+# The slowest files, slowest first. pytest-xdist (`make test`: --dist loadfile
+# --no-loadscope-reorder) hands out whole files in collection order, and tests/training sorts
+# last: a slow file handed out at the end keeps one process busy while the other has nothing
+# left to do. Seconds of their tests in a `make test` with the real data, on 2 cores:
+SLOWEST_FILES = (
+    "training/test_distributed.py",  # 205
+    "training/test_trainer.py",  # 205
+    "test_end_to_end.py",  # 125
+    "evaluation/test_calibration.py",  # 97
+    "cli/test_cli.py",  # 52
+    "training/test_kill_resume.py",  # 44; every other file under 35
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run :data:`SLOWEST_FILES` first, in that order; the rest keep theirs."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.relative_to(TESTS).as_posix()
+        return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)
+
+
+# Trains the evaluator in the background (see pytest_configure), then marks it done, even on
+# failure: the waiting workers then train it themselves and report the error.
+_TRAIN_EVALUATOR = """
+import sys
+from pathlib import Path
+from ganforge.evaluation.classifier import load_evaluator
+try:
+    load_evaluator("mnist", Path(sys.argv[1]), display=False)
+finally:
+    Path(sys.argv[2]).touch()
+"""
+EVALUATOR_DONE = "GANFORGE_TEST_EVALUATOR_DONE"  # the file that marks the background one done
+
+
+@pytest.hookimpl(trylast=True)  # after the terminal reporter exists, to say what it does
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, train the MNIST evaluator once, in a background process of one
+    thread, while the workers run the slowest files (which need no evaluator). Otherwise each
+    worker trains its own, on one thread, when its first test needs it: twice the work, and
+    about 100 s of each worker. The ``mnist_evaluator`` fixture waits for it.
+
+    The workers inherit ``GANFORGE_HOME`` from here: the caller's, or a temporary folder
+    (removed at the end) so that tests never write the user's cache.
+    """
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return  # a worker, or no workers: the mnist_evaluator fixture trains it on first use
+    data = os.environ.get("GANFORGE_TEST_MNIST_DIR")
+    if not data:
+        return
+    if not os.environ.get("GANFORGE_HOME"):
+        home = tempfile.mkdtemp(prefix="ganforge-test-home-")
+        os.environ["GANFORGE_HOME"] = home
+        config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+    done = Path(tempfile.mkdtemp(prefix="ganforge-test-evaluator-")) / "done"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    trainer = subprocess.Popen([sys.executable, "-c", _TRAIN_EVALUATOR, data, str(done)], env=env)
+    os.environ[EVALUATOR_DONE] = str(done)
+
+    def stop() -> None:
+        trainer.kill()
+        trainer.wait()
+        shutil.rmtree(done.parent, ignore_errors=True)
+
+    config.add_cleanup(stop)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            "the MNIST evaluator for the tests: loading, or training in the background"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +154,10 @@ def mnist_evaluator(mnist_dir: Path, tmp_path_factory):
     a session temp folder when that is unset, so the user's cache is not written by tests."""
     from ganforge.evaluation.classifier import load_evaluator
 
+    if marker := os.environ.get(EVALUATOR_DONE):  # being trained in the background: wait
+        deadline = time.monotonic() + 900
+        while not Path(marker).exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
     with pytest.MonkeyPatch.context() as mp:
         if not os.environ.get("GANFORGE_HOME"):
             mp.setenv("GANFORGE_HOME", str(tmp_path_factory.mktemp("ganforge-home")))
