@@ -58,7 +58,12 @@ class GANConfig(BCEConfig):
     started at −2, i.e. a dark page (patched: 15.35), the batch spread in D (16.12), a
     deeper D of 1024-512-256 (15.83, class KL 0.090); D dropout 0.5 was worse (19.11); a
     longer EMA (its warm-up constant 3 in place of 10, patched: 18.09 with β1 0 and D at
-    2e-4). Still above the σ = 1 blur line (13.48) and the class-KL target.
+    2e-4). Nor, later: a wider G of 512-1024-2048 (17.65) or a deeper one of
+    256-512-1024-1024 (17.43, recall 0.139); both learning rates decayed linearly to 0
+    (patched: 40.04, class KL 0.558; over the second half only 23.62), so what is left is not
+    step noise that annealing removes; batch 16 at 4e-4 and 8e-4 with β2 0.99 stacked (16.85
+    and 16.78 with seeds 0 and 1). Still above the σ = 1 blur line (13.48) and the class-KL
+    target.
     """
 
     latent_dim: int = 64
