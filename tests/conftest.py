@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,38 +38,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run :data:`SLOWEST_FILES` first, in that order; the rest keep theirs."""
 
     def rank(item: pytest.Item) -> int:
-        name = item.path.relative_to(TESTS).as_posix()
+        name = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
         return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
 
     items.sort(key=rank)
 
 
-# Trains the evaluator in the background (see pytest_configure), then marks it done, even on
-# failure: the waiting workers then train it themselves and report the error.
+# Trains the evaluator in the background (see pytest_configure).
 _TRAIN_EVALUATOR = """
 import sys
 from pathlib import Path
 from ganforge.evaluation.classifier import load_evaluator
-try:
-    load_evaluator("mnist", Path(sys.argv[1]), display=False)
-finally:
-    Path(sys.argv[2]).touch()
+load_evaluator("mnist", Path(sys.argv[1]), display=False)
 """
 EVALUATOR_DONE = "GANFORGE_TEST_EVALUATOR_DONE"  # the file that marks the background one done
+EVALUATOR_WAIT = 600  # seconds a worker waits for it (pytest's timeout, 900, counts set-up too)
 
 
 @pytest.hookimpl(trylast=True)  # after the terminal reporter exists, to say what it does
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist, train the MNIST evaluator once, in a background process of one
-    thread, while the workers run the slowest files (which need no evaluator). Otherwise each
-    worker trains its own, on one thread, when its first test needs it: twice the work, and
-    about 100 s of each worker. The ``mnist_evaluator`` fixture waits for it.
+    thread, while the workers start on the slowest files (few of whose tests need it).
+    Otherwise each worker trains its own, on one thread, when its first test needs it: twice
+    the work, and about 100 s of each worker. The ``mnist_evaluator`` fixture waits for it;
+    when the process ends, however it ends, a thread here marks it done, so a failed training
+    is retried and reported by the fixture. (It starts whatever tests were selected: on 2
+    cores a small ``-n 2`` run with the data set pays for it.)
 
     The workers inherit ``GANFORGE_HOME`` from here: the caller's, or a temporary folder
     (removed at the end) so that tests never write the user's cache.
     """
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         return  # a worker, or no workers: the mnist_evaluator fixture trains it on first use
+    if config.option.collectonly:
+        return
     data = os.environ.get("GANFORGE_TEST_MNIST_DIR")
     if not data:
         return
@@ -78,7 +81,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
     done = Path(tempfile.mkdtemp(prefix="ganforge-test-evaluator-")) / "done"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    trainer = subprocess.Popen([sys.executable, "-c", _TRAIN_EVALUATOR, data, str(done)], env=env)
+    trainer = subprocess.Popen([sys.executable, "-c", _TRAIN_EVALUATOR, data], env=env)
+    threading.Thread(target=lambda: (trainer.wait(), done.touch()), daemon=True).start()
     os.environ[EVALUATOR_DONE] = str(done)
 
     def stop() -> None:
@@ -155,7 +159,7 @@ def mnist_evaluator(mnist_dir: Path, tmp_path_factory):
     from ganforge.evaluation.classifier import load_evaluator
 
     if marker := os.environ.get(EVALUATOR_DONE):  # being trained in the background: wait
-        deadline = time.monotonic() + 900
+        deadline = time.monotonic() + EVALUATOR_WAIT
         while not Path(marker).exists() and time.monotonic() < deadline:
             time.sleep(0.5)
     with pytest.MonkeyPatch.context() as mp:

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from ganforge.evaluation.metrics import (
+    _ball_metrics,
     _kth_neighbour_distance,
     class_histogram,
     class_kl_from_uniform,
@@ -291,6 +292,11 @@ def test_chunked_distances_match_brute_force(chunk_size: int) -> None:
     )
     assert density_coverage(real, fake, k=3, chunk_size=chunk_size) == pytest.approx(
         (density, coverage)
+    )
+    # summarize's shared pass, with a different k for each pair (its radii from one top-k)
+    _, _, density_k5, coverage_k5 = _reference_nn_metrics(real, fake, k=5)
+    assert _ball_metrics(real, fake, 3, 5, chunk_size) == pytest.approx(
+        (precision, recall, density_k5, coverage_k5)
     )
 
 

@@ -117,9 +117,9 @@ def _parse(stream: BinaryIO, path: str | os.PathLike[str]) -> np.ndarray:
     # Refuse before reading: a corrupt header must not make us decompress or allocate more.
     # The other dimensions of an empty array count too: numpy refuses a shape such as
     # (0, 2³², 2³²) whose other dimensions overflow its size arithmetic.
-    if math.prod(d for d in dims if d) > MAX_PAYLOAD_BYTES:
+    if (size := math.prod(d for d in dims if d)) > MAX_PAYLOAD_BYTES:
         raise DataError(
-            f"{path} declares dimensions {dims} ({total} bytes); "
+            f"{path} declares dimensions {dims} ({size} bytes, zero dimensions left out); "
             f"expected at most {MAX_PAYLOAD_BYTES} bytes"
         )
     # One byte more than declared tells "exactly right" from "trailing bytes".

@@ -404,12 +404,14 @@ def _ball_metrics(
     skipped, NaN), from one k-NN pass over the reals and one over real×fake distances: the
     two pairs share both, which :func:`summarize` would otherwise compute twice."""
     ks = tuple(k for k in (k_pr, k_dc) if k is not None)
+    if not ks:
+        raise ValueError("_ball_metrics needs k_pr, k_dc or both")
     real_radii = dict(zip(ks, _kth_neighbour_distances(real, ks, chunk_size), strict=True))
     fake_in_real = torch.zeros(fake.shape[0], dtype=torch.bool, device=real.device)
     real_in_fake = torch.zeros(real.shape[0], dtype=torch.bool, device=real.device)
     balls_per_fake = torch.zeros(fake.shape[0], dtype=torch.float64, device=real.device)
     covered = torch.zeros(real.shape[0], dtype=torch.bool, device=real.device)
-    fake_radii = _kth_neighbour_distance(fake, k_pr, chunk_size) if k_pr else None
+    fake_radii = None if k_pr is None else _kth_neighbour_distance(fake, k_pr, chunk_size)
     for start, block in _distance_blocks(real, fake, chunk_size):
         stop = start + block.shape[0]
         if k_pr is not None:
@@ -423,10 +425,10 @@ def _ball_metrics(
             covered[start:stop] = inside.any(dim=1)
     nan = math.nan
     return (
-        float(fake_in_real.double().mean()) if k_pr else nan,
-        float(real_in_fake.double().mean()) if k_pr else nan,
-        float(balls_per_fake.sum()) / (k_dc * fake.shape[0]) if k_dc else nan,
-        float(covered.double().mean()) if k_dc else nan,
+        nan if k_pr is None else float(fake_in_real.double().mean()),
+        nan if k_pr is None else float(real_in_fake.double().mean()),
+        nan if k_dc is None else float(balls_per_fake.sum()) / (k_dc * fake.shape[0]),
+        nan if k_dc is None else float(covered.double().mean()),
     )
 
 
