@@ -68,10 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
     The workers inherit ``GANFORGE_HOME`` from here: the caller's, or a temporary folder
     (removed at the end) so that tests never write the user's cache.
     """
-    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
-        return  # a worker, or no workers: the mnist_evaluator fixture trains it on first use
-    if config.option.collectonly:
-        return
+    workers = getattr(config.option, "numprocesses", None)
+    if hasattr(config, "workerinput") or not workers or config.option.collectonly:
+        return  # a worker, no workers (the fixture trains it on first use), or no tests run
     data = os.environ.get("GANFORGE_TEST_MNIST_DIR")
     if not data:
         return

@@ -355,7 +355,6 @@ def precision_recall(
         ``(precision, recall)``, each in ``[0, 1]``.
     """
     real, fake = _check_pair(real_features, fake_features)
-    _check_k(k, real.shape[0], fake.shape[0], need_fake=True)
     precision, recall, _, _ = _ball_metrics(real, fake, k, None, chunk_size)
     return precision, recall
 
@@ -392,7 +391,6 @@ def density_coverage(
         ``(density, coverage)``; coverage in ``[0, 1]``, density in ``[0, N/k]``.
     """
     real, fake = _check_pair(real_features, fake_features)
-    _check_k(k, real.shape[0], fake.shape[0], need_fake=False)
     _, _, density, coverage = _ball_metrics(real, fake, None, k, chunk_size)
     return density, coverage
 
@@ -406,6 +404,10 @@ def _ball_metrics(
     ks = tuple(k for k in (k_pr, k_dc) if k is not None)
     if not ks:
         raise ValueError("_ball_metrics needs k_pr, k_dc or both")
+    if k_pr is not None:  # fake balls too: both sets need more than k points
+        _check_k(k_pr, real.shape[0], fake.shape[0], need_fake=True)
+    if k_dc is not None:
+        _check_k(k_dc, real.shape[0], fake.shape[0], need_fake=False)
     real_radii = dict(zip(ks, _kth_neighbour_distances(real, ks, chunk_size), strict=True))
     fake_in_real = torch.zeros(fake.shape[0], dtype=torch.bool, device=real.device)
     real_in_fake = torch.zeros(real.shape[0], dtype=torch.bool, device=real.device)
@@ -634,8 +636,6 @@ def summarize(
     real_labels = _check_labels("real_labels", real_labels.to(real.device), n_real, num_classes)
 
     kid_mean, kid_std = kid(real, fake, kid_subsets, kid_subset_size, seed)
-    _check_k(PR_K, n_real, n_fake, need_fake=True)
-    _check_k(DC_K, n_real, n_fake, need_fake=False)
     precision, recall, density, coverage = _ball_metrics(real, fake, PR_K, DC_K, _CHUNK_ROWS)
     is_mean, is_std = inception_score(fake_logits, seed=seed)
     real_is_mean, real_is_std = inception_score(real_logits, seed=seed)
