@@ -85,8 +85,10 @@ def write(tmp_path: Path, text: str) -> Path:
                 "dropout": 0.3,
                 "ema_decay": 0.999,
                 "beta1": 0.0,
-                "lr_g": 2e-4,
-                "lr_d": 4e-4,
+                "lr_g": 4e-4,
+                "lr_d": 8e-4,
+                "d_steps": 2,
+                "d_steps_same_batch": True,
             },
         ),
         (
