@@ -112,6 +112,8 @@ def write(tmp_path: Path, text: str) -> Path:
                 "ema_decay": 0.999,
                 "minibatch_std": True,
                 "beta1": 0.0,
+                "lr_g": 4e-4,
+                "lr_d": 2e-4,
             },
         ),
         # a classic preset: Keras-default Adam for G, Adam 2e-4 β1 0.5 for D, one-sided 0.9
