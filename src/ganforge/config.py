@@ -51,6 +51,9 @@ class TrainConfig:
     epochs: int = 5
     steps: int | None = None  # stop after this many steps (G updates) in total, if set
     time_limit: float = 0.0  # stop once this many training seconds have passed (0: no limit)
+    # Both learning rates fall linearly to 0 from this fraction of the run (of its steps, or
+    # of time_limit where nearer its end) to its end; 1: constant (training/lr_decay.py).
+    lr_decay_from: float = 1.0
     batch_size: int = 64
     seed: int = 0
     sample_every: int = 1  # epochs between sample grids and plot redraws (0: only sample_at)
@@ -92,6 +95,11 @@ class TrainConfig:
             raise ConfigError(
                 f"train.time_limit must be a number of seconds >= 0 (0: none), got "
                 f"{self.time_limit}"
+            )
+        if not (0.0 <= self.lr_decay_from <= 1.0):
+            raise ConfigError(
+                "train.lr_decay_from must be a fraction of the run from 0 to 1 (1: no decay), "
+                f"got {self.lr_decay_from}"
             )
         if self.steps is not None and self.steps < 1:
             raise ConfigError(f"train.steps must be a positive integer or null, got {self.steps}")

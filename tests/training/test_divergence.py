@@ -16,10 +16,12 @@ from ganforge.training.checkpoint import load_checkpoint
 from ganforge.training.divergence import (
     DWinsDetector,
     FiniteCheck,
+    learning_rates,
     lower_learning_rates,
     non_finite,
 )
 from ganforge.training.event_log import EventLog
+from ganforge.training.lr_decay import apply_lr_decay
 from ganforge.training.trainer import Trainer, TrainingDiverged
 
 
@@ -76,6 +78,18 @@ def test_lower_learning_rates_halves_each_groups_own_rate():
     opt = torch.optim.Adam([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=1.0)
     assert lower_learning_rates([opt], [[4e-4, 1e-3]]) == [[2e-4, 5e-4]]
     assert [g["lr"] for g in opt.param_groups] == [2e-4, 5e-4]
+
+
+def test_under_a_decay_the_rates_are_the_peaks_and_a_rollback_lowers_them():
+    """The rate in use is the peak × the decay's factor: what the summary reports and what a
+    rollback halves is the peak, or the next step's decay would undo the halving."""
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=4e-4)
+    apply_lr_decay([opt], progress=0.75, decay_from=0.5)
+    assert opt.param_groups[0]["lr"] == pytest.approx(2e-4)
+    assert learning_rates(opt) == [4e-4]
+    assert lower_learning_rates([opt], [learning_rates(opt)]) == [[2e-4]]
+    apply_lr_decay([opt], progress=0.75, decay_from=0.5)
+    assert opt.param_groups[0]["lr"] == pytest.approx(1e-4)
 
 
 # -- in the trainer -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from torch import Tensor
 from ganforge.errors import GanforgeError
 from ganforge.training.checkpoint import Checkpoint
 from ganforge.training.event_log import EventLog
+from ganforge.training.lr_decay import PEAK_LR
 
 MAX_ROLLBACKS = 3  # a run that diverges a fourth time is not going to be saved by lower rates
 ROLLBACK_LR_FACTOR = 0.5
@@ -145,8 +146,9 @@ class DWinsDetector:
 
 
 def learning_rates(opt: torch.optim.Optimizer) -> list[float]:
-    """The optimizer's current learning rate, one per parameter group."""
-    return [float(group["lr"]) for group in opt.param_groups]
+    """The optimizer's learning rate, one per parameter group: the rate in use, or under
+    ``train.lr_decay_from`` the peak that the decay scales."""
+    return [float(group.get(PEAK_LR, group["lr"])) for group in opt.param_groups]
 
 
 def lower_learning_rates(
@@ -156,13 +158,16 @@ def lower_learning_rates(
     rates, per optimizer and group.
 
     ``rates`` are the rates in use when the run diverged, not the restored checkpoint's, so
-    two rollbacks to the same checkpoint halve twice.
+    two rollbacks to the same checkpoint halve twice. Under a decay they are the peaks (see
+    :func:`learning_rates`), and the peaks are what is lowered.
     """
     new = []
     for opt, group_rates in zip(optimizers, rates, strict=True):
         lowered = [rate * ROLLBACK_LR_FACTOR for rate in group_rates]
         for group, rate in zip(opt.param_groups, lowered, strict=True):
             group["lr"] = rate
+            if PEAK_LR in group:
+                group[PEAK_LR] = rate
         new.append(lowered)
     return new
 

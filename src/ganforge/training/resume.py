@@ -17,6 +17,7 @@ RESUMABLE = (
     "epochs",
     "steps",
     "time_limit",
+    "lr_decay_from",  # like epochs, it changes the schedule ahead, not the steps saved
     "device",
     "precision",
     "compile",

@@ -52,6 +52,7 @@ from ganforge.training.divergence import (
 )
 from ganforge.training.event_log import EventLog
 from ganforge.training.interrupt import StopRequest, graceful_stop
+from ganforge.training.lr_decay import apply_lr_decay
 from ganforge.training.memory import PeakMemory
 from ganforge.training.progress import ProgressDisplay, format_stats
 from ganforge.training.provenance import provenance
@@ -393,7 +394,10 @@ class Trainer:
     def train_step(self, batches: list[tuple[Tensor, Tensor]]) -> Tensor:
         """``d_steps`` D updates (one per batch) then one G update; stats as one device vector."""
         recipe = self.recipe
-        recipe.set_progress(self.progress())
+        progress = self.progress()
+        recipe.set_progress(progress)
+        if self.cfg.train.lr_decay_from < 1.0:
+            apply_lr_decay((self.opt_g, self.opt_d), progress, self.cfg.train.lr_decay_from)
         d_stats: dict[str, Tensor] = {}
         for real, labels in batches:
             with autocast(self.precision, self.device):
@@ -753,7 +757,7 @@ class Trainer:
             "peak_memory_mib": round(peak_memory_mib, 1),
             "peak_memory_kind": self.memory.kind,
             "rollbacks": self.guard.rollbacks,
-            # In effect at the end: lower than the config's after a rollback.
+            # The config's, lowered by any rollback (under a decay: the peaks it scaled).
             "learning_rates": {k: learning_rates(o) for k, o in self._optimizers().items()},
             "final": self.last_row,
             **({"evaluation": self.eval.state()} if self.eval is not None else {}),
