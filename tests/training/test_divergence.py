@@ -156,6 +156,21 @@ def test_rollback_reloads_the_last_checkpoint_halves_the_rates_and_continues(
     assert "rollback 1 of 3" in capsys.readouterr().err  # and on the progress display
 
 
+def test_rollback_under_a_decay_halves_the_peaks_the_next_steps_decay_from(
+    tmp_path, tiny_data, tiny_config, monkeypatch
+):
+    run = tmp_path / "run"
+    cfg = tiny_config(epochs=3, on_diverge="rollback", lr_decay_from=0.5)  # 12 steps
+    trainer = Trainer(cfg, run, data=tiny_data, display=False)
+    nan_at(trainer, monkeypatch, lambda step, calls: step == 10 and calls == 0)
+    trainer.run()
+    group = load_checkpoint(run / "checkpoints" / "last.safetensors").meta["optimizers"]["opt_g"]
+    assert group["param_groups"][0]["peak_lr"] == pytest.approx(1e-4)
+    assert group["param_groups"][0]["lr"] == pytest.approx(1e-4 / 6)  # step 12 of 12
+    (event,) = EventLog(run / "events.log").lines()
+    assert "halved to lr_g 0.0001, lr_d 0.0002 (the peaks of the decay)" in event
+
+
 def lr_of(ckpt) -> list[float]:
     """The first group's learning rate of G's and D's optimizer in a checkpoint."""
     return [ckpt.meta["optimizers"][k]["param_groups"][0]["lr"] for k in ("opt_g", "opt_d")]

@@ -108,3 +108,21 @@ def test_a_decaying_run_resumes_bit_for_bit(tmp_path, tiny_data, tiny_config):
         for run in (tmp_path / "straight", pieces)
     )
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resumed_with_the_decay_off_the_run_goes_back_to_its_peak(
+    tmp_path, tiny_data, tiny_config, monkeypatch
+):
+    """Extending a decayed run with ``lr_decay_from`` 1 trains at the configured rates, not
+    at the last decayed ones, and its checkpoint and summary say so."""
+    run = tmp_path / "run"
+    Trainer(tiny_config(epochs=3, lr_decay_from=0.0), run, data=tiny_data, display=False).run()
+    trainer = Trainer(tiny_config(epochs=4), run, data=tiny_data, resume=True, display=False)
+    seen = rates_used(trainer, monkeypatch)
+    trainer.run()
+    assert seen == [2e-4] * 4
+    groups = load_checkpoint(run / "checkpoints" / "last.safetensors").meta["optimizers"]
+    assert groups["opt_d"]["param_groups"][0]["lr"] == 4e-4
+    assert PEAK_LR not in groups["opt_d"]["param_groups"][0]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["learning_rates"] == {"opt_g": [2e-4], "opt_d": [4e-4]}

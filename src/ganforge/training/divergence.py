@@ -259,8 +259,9 @@ class DivergenceGuard:
         optimizers: dict[str, torch.optim.Optimizer],
         reload: Callable[[], Checkpoint],
     ) -> str:
-        """Reload the last checkpoint with ``reload`` and halve every rate that was in use;
-        returns the event's text (already in ``events.log``) for the progress display."""
+        """Reload the last checkpoint with ``reload`` and halve every rate that was in use
+        (under ``lr_decay_from``, the peaks the decay scales); returns the event's text
+        (already in ``events.log``) for the progress display."""
         rates = [learning_rates(opt) for opt in optimizers.values()]  # reload overwrites them
         ckpt = reload()
         lowered = lower_learning_rates(optimizers.values(), rates)
@@ -271,9 +272,11 @@ class DivergenceGuard:
             f"{name} {'/'.join(f'{r:.3g}' for r in group)}"
             for name, group in zip(names, lowered, strict=True)
         )
+        decayed = any(PEAK_LR in g for opt in optimizers.values() for g in opt.param_groups)
         text = (
             f"{divergence}; rolled back to step {ckpt.step} ({ckpt.path}) with learning rates "
-            f"halved to {halved} (rollback {self.rollbacks} of {MAX_ROLLBACKS})"
+            f"halved to {halved}{' (the peaks of the decay)' if decayed else ''} "
+            f"(rollback {self.rollbacks} of {MAX_ROLLBACKS})"
         )
         self.events.write(divergence.step, text)
         return text

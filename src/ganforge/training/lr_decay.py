@@ -6,7 +6,8 @@ runs: large steps while G has much to learn, small ones to settle where it has g
 
 The peak rate lives in each parameter group (``group["peak_lr"]``) beside the rate in use,
 so it is saved with the optimizer's state in every checkpoint, a resumed run decays from
-the same peak, and a divergence rollback, which halves the rates, halves the peak.
+the same peak, and a divergence rollback, which halves the rates, halves the peak. A run
+resumed with the decay switched off goes back to the peak (:func:`end_lr_decay`).
 """
 
 from __future__ import annotations
@@ -40,3 +41,12 @@ def apply_lr_decay(
     for opt in optimizers:
         for group in opt.param_groups:
             group["lr"] = group.setdefault(PEAK_LR, group["lr"]) * factor
+
+
+def end_lr_decay(optimizers: Iterable[torch.optim.Optimizer]) -> None:
+    """Back to constant rates: each group that a decay scaled runs at its peak again, and
+    keeps no peak (for a run resumed from a decayed checkpoint with ``lr_decay_from`` 1)."""
+    for opt in optimizers:
+        for group in opt.param_groups:
+            if PEAK_LR in group:
+                group["lr"] = group.pop(PEAK_LR)

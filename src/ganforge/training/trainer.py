@@ -52,7 +52,7 @@ from ganforge.training.divergence import (
 )
 from ganforge.training.event_log import EventLog
 from ganforge.training.interrupt import StopRequest, graceful_stop
-from ganforge.training.lr_decay import apply_lr_decay
+from ganforge.training.lr_decay import apply_lr_decay, end_lr_decay
 from ganforge.training.memory import PeakMemory
 from ganforge.training.progress import ProgressDisplay, format_stats
 from ganforge.training.provenance import provenance
@@ -304,6 +304,8 @@ class Trainer:
             optimizers=self._optimizers(),
             extra_modules=self._extra_modules(),
         )
+        if self.cfg.train.lr_decay_from >= 1.0:  # resumed with the decay switched off
+            end_lr_decay(self._optimizers().values())
         if self.recipe.ema is not None:
             self.recipe.ema.stale = not has_standing_stats(ckpt)
         _restore_training_device_rng(ckpt, self.device)
@@ -517,7 +519,9 @@ class Trainer:
         """Back to the last checkpoint with halved learning rates, as the guard decided.
 
         Batches.csv and epochs.csv lose the abandoned steps' rows. The RNG state comes back
-        too, so a rollback is reproducible: only the lower rates differ from the first try.
+        too, so a rollback is reproducible: only the lower rates differ from the first try
+        (and under a time limit, the training clock, which is not wound back, so the redone
+        steps count as further on for annealing and ``lr_decay_from``).
         """
         text = self.guard.roll_back(
             divergence,
