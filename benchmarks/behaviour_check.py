@@ -104,9 +104,8 @@ def main() -> int:
     for line in moved:
         print(line)
     total = sum(1 + len(v["grids"]) + len(v["tensors"]) for v in result.values())  # type: ignore[arg-type]
-    print(
-        f"{len(result)} runs, {total} values compared: {'all identical' if not moved else f'{len(moved)} differ'}"
-    )
+    verdict = f"{len(moved)} differ" if moved else "all identical"
+    print(f"{len(result)} runs, {total} values compared: {verdict}")
     return 1 if moved else 0
 
 

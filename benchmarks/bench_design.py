@@ -15,7 +15,7 @@ from collections.abc import Callable
 import torch
 
 from ganforge.models.base import frozen
-from ganforge.training.setup import build_recipe, make_config
+from ganforge.setup.build import build_recipe, make_config
 
 
 def images_per_s(

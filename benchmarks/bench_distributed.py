@@ -36,8 +36,8 @@ from typing import Any
 
 import torch
 
-from ganforge.reporting.metrics_log import read_csv_rows
-from ganforge.training.setup import make_config
+from ganforge.rundir.metrics_log import read_csv_rows
+from ganforge.setup.build import make_config
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -30,11 +30,11 @@ from typing import Any
 import torch
 
 from ganforge.data import load_dataset
+from ganforge.engine.trainer import Trainer
 from ganforge.evaluation.calibration import blurred
 from ganforge.evaluation.evaluate import evaluate_images, evaluator_for, real_reference
-from ganforge.reporting import read_csv_rows
-from ganforge.training.setup import make_config
-from ganforge.training.trainer import Trainer
+from ganforge.rundir.metrics_log import read_csv_rows
+from ganforge.setup.build import make_config
 
 RESULTS = Path(__file__).parent / "results"
 SIGMAS = (1.0, 2.0)

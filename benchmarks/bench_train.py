@@ -7,7 +7,7 @@ machine drift, a ratio of interleaved runs much less).
 
 Per recipe and device:
 
-- **ganforge**: the real :class:`~ganforge.training.trainer.Trainer` — the dataset as one
+- **ganforge**: the real :class:`~ganforge.engine.trainer.Trainer` — the dataset as one
   tensor on the device, batches by index, fused Adam, D frozen in G's step, statistics read
   once per log interval — timed from its own ``batches.csv`` after a warm-up.
 - **reference**: the same networks and losses (the recipe's own step losses) in the loop of
@@ -50,12 +50,12 @@ from torchvision import transforms
 
 from ganforge.config import RunConfig
 from ganforge.data import ImageData, load_dataset
+from ganforge.engine.memory import peak_cuda_mib, peak_rss_mib, reset_peak_rss
+from ganforge.engine.speed import native_bf16
+from ganforge.engine.trainer import Trainer
 from ganforge.models.recipes import DEFAULT_RECIPES
-from ganforge.reporting.metrics_log import read_csv_rows
-from ganforge.training.memory import peak_cuda_mib, peak_rss_mib, reset_peak_rss
-from ganforge.training.setup import build_recipe, make_config
-from ganforge.training.speed import native_bf16
-from ganforge.training.trainer import Trainer
+from ganforge.rundir.metrics_log import read_csv_rows
+from ganforge.setup.build import build_recipe, make_config
 
 RESULTS = Path(__file__).parent / "results"
 WARMUP_STEPS = 10

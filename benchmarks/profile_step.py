@@ -18,8 +18,8 @@ from pathlib import Path
 from torch.profiler import ProfilerActivity, profile
 
 from ganforge.data import load_dataset
-from ganforge.training.setup import make_config
-from ganforge.training.trainer import Trainer
+from ganforge.engine.trainer import Trainer
+from ganforge.setup.build import make_config
 
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::convolution", "aten::mkldnn_convolution",
             "aten::convolution_backward")  # fmt: skip

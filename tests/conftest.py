@@ -19,18 +19,27 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 
+from collections.abc import Callable
+
+import torch
+
+from ganforge.config import RunConfig
+from ganforge.data import ImageData
+from ganforge.engine.trainer import Trainer
+from ganforge.setup.build import make_config
+
 TESTS = Path(__file__).parent
 # The slowest files, slowest first. pytest-xdist (`make test`: --dist loadfile
-# --no-loadscope-reorder) hands out whole files in collection order, and tests/training sorts
-# last: a slow file handed out at the end keeps one process busy while the other has nothing
+# --no-loadscope-reorder) hands out whole files in collection order, and tests/engine sorts
+# early: a slow file handed out at the end keeps one process busy while the other has nothing
 # left to do. Seconds of their tests in a `make test` with the real data, on 2 cores:
 SLOWEST_FILES = (
-    "training/test_distributed.py",  # 205
-    "training/test_trainer.py",  # 205
+    "engine/test_distributed.py",  # 205
+    "engine/test_trainer.py",  # 205
     "test_end_to_end.py",  # 125
     "evaluation/test_calibration.py",  # 97
     "cli/test_cli.py",  # 52
-    "training/test_kill_resume.py",  # 44; every other file under 35
+    "engine/test_kill_resume.py",  # 44; every other file under 35
 )
 
 
@@ -218,3 +227,48 @@ def study_recipes(monkeypatch):
     for cls in (TinyA, TinyB, TinyBroken):
         monkeypatch.setitem(RECIPES, cls.name, cls)
     return ("tiny-a", "tiny-b", "tiny-broken")
+
+
+# Trainer fixtures that need no real dataset: tiny random images, tiny networks.
+@pytest.fixture(scope="session")
+def tiny_data() -> ImageData:
+    """128 random 28×28 images in 10 classes: 4 batches of 32, so an epoch is 4 steps."""
+    g = torch.Generator().manual_seed(0)
+    return ImageData(
+        images=torch.randint(0, 256, (128, 28, 28), dtype=torch.uint8, generator=g),
+        labels=torch.arange(128) % 10,
+        class_names=tuple(str(c) for c in range(10)),
+        source="random test images",
+        fingerprint="tiny-random-0000",
+    )
+
+
+@pytest.fixture
+def tiny_config(one_thread) -> Callable[..., RunConfig]:
+    """``tiny_config(model=None, **train)``: the ``gan`` recipe with small dense nets (a step
+    takes about a millisecond), batch 32, a log line per step, grids only at the start and the
+    end, G at 2e-4 and D at 4e-4 (fixed here: the rollback tests check them halved); ``model``
+    adds model settings."""
+
+    def make(model: dict[str, object] | None = None, **train: object) -> RunConfig:
+        settings = {"batch_size": 32, "log_every": 1, "epochs": 3, "sample_every": 100, **train}
+        nets = {"latent_dim": 8, "g_hidden": [32], "d_hidden": [32], "lr_g": 2e-4, "lr_d": 4e-4}
+        nets.update(model or {})
+        return make_config("gan", overrides={"train": settings, "model": nets})
+
+    return make
+
+
+@pytest.fixture
+def trainers(monkeypatch) -> list[tuple[Path, bool]]:
+    """Every Trainer made from now on, as (run directory, whether it resumes); their progress
+    is shown as plain lines."""
+    made = []
+    init = Trainer.__init__
+
+    def spy(self, cfg, run_dir, data=None, data_dir=None, resume=False, display=None, **more):
+        made.append((Path(run_dir), resume))
+        init(self, cfg, run_dir, data, data_dir, resume, False, **more)
+
+    monkeypatch.setattr(Trainer, "__init__", spy)
+    return made

@@ -5,11 +5,11 @@ import math
 import pytest
 import torch
 
+from ganforge.engine.trainer import train
 from ganforge.generation import load_model
 from ganforge.models import RECIPES
-from ganforge.reporting import read_csv_rows
-from ganforge.training.setup import build_recipe, make_config
-from ganforge.training.trainer import train
+from ganforge.rundir.metrics_log import read_csv_rows
+from ganforge.setup.build import build_recipe, make_config
 
 pytestmark = [pytest.mark.mnist, pytest.mark.slow]
 # ganforge's tuned recipes; every classic preset trains a few steps in tests/models/presets/

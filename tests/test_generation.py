@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from ganforge.config.layouts import plan_layout
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.generation import (
@@ -17,9 +18,8 @@ from ganforge.generation import (
     sample_labels,
     slerp,
 )
-from ganforge.reporting.layouts import plan_layout
-from ganforge.training.checkpoint import EMA_STANDING_STATS, save_checkpoint
-from ganforge.training.setup import build_recipe, make_config
+from ganforge.rundir.checkpoint import EMA_STANDING_STATS, save_checkpoint
+from ganforge.setup.build import build_recipe, make_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -15,12 +15,12 @@ import pytest
 import torch
 
 from ganforge.cli import main
+from ganforge.engine.trainer import Trainer
 from ganforge.errors import CheckpointError, DataError
 from ganforge.evaluation.evaluate import load_sample_files
 from ganforge.generation import load_model
-from ganforge.training.checkpoint import load_checkpoint
-from ganforge.training.setup import make_config
-from ganforge.training.trainer import Trainer
+from ganforge.rundir.checkpoint import load_checkpoint
+from ganforge.setup.build import make_config
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "ganforge"
 

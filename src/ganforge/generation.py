@@ -13,13 +13,13 @@ import torch
 from torch import Tensor
 
 from ganforge.config import RunConfig
+from ganforge.config.layouts import GridLayout, GridPage
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.models import Recipe
-from ganforge.reporting.layouts import GridLayout, GridPage
-from ganforge.training.checkpoint import has_standing_stats, load_checkpoint
-from ganforge.training.run_dir import RunLayout
-from ganforge.training.setup import build_recipe, config_from_dict, resolve_device
+from ganforge.rundir.checkpoint import has_standing_stats, load_checkpoint
+from ganforge.rundir.layout import RunLayout
+from ganforge.setup.build import build_recipe, config_from_dict, resolve_device
 
 
 @dataclass

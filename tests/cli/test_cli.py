@@ -15,7 +15,7 @@ from PIL import Image
 
 from ganforge.cli import main
 from ganforge.models import RECIPES
-from ganforge.safefile import read_safetensors, write_safetensors
+from ganforge.rundir.atomic import read_safetensors, write_safetensors
 
 
 def ganforge(*args, env=None, check=True, process=False):

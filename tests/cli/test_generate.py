@@ -5,8 +5,8 @@ import torch
 from PIL import Image
 
 from ganforge.data import ImageData
-from ganforge.training.setup import make_config
-from ganforge.training.trainer import FIXED_SEED_OFFSET, train
+from ganforge.engine.trainer import FIXED_SEED_OFFSET, train
+from ganforge.setup.build import make_config
 
 SMALL_NETS = {
     "gan": {"latent_dim": 8, "g_hidden": [16], "d_hidden": [16]},

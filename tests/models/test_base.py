@@ -8,7 +8,7 @@ from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe, register
 from ganforge.models.base import dcgan_init, frozen
 from ganforge.models.recipes import DEFAULT_RECIPES
-from ganforge.training.setup import build_recipe, make_config
+from ganforge.setup.build import build_recipe, make_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -18,7 +18,7 @@ from ganforge.models.objectives import (
     WassersteinConfig,
     WassersteinRecipe,
 )
-from ganforge.training.setup import build_recipe, make_config
+from ganforge.setup.build import build_recipe, make_config
 
 # ganforge's tuned recipes; the classic presets have their own tests (tests/models/presets/)
 ALL_RECIPES = sorted(n for n, c in RECIPES.items() if c.preset_of is None)

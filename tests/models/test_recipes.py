@@ -8,7 +8,7 @@ from torch import nn
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe
 from ganforge.models.layers import ClassBatchNorm2d, GaussianNoise
-from ganforge.training.setup import build_recipe, make_config
+from ganforge.setup.build import build_recipe, make_config
 
 ALL_RECIPES = sorted(n for n, c in RECIPES.items() if c.preset_of is None)
 B = 3

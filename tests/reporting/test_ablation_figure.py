@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ganforge.reporting import save_grid
+from ganforge.figures.images import save_grid
 from ganforge.reporting.ablation_figure import PANEL_GAP, save_ablation_figure
 
 

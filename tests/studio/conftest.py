@@ -19,9 +19,9 @@ def studio_root(tmp_path_factory, mnist_dir, mnist_short_test_dir, mnist_evaluat
     ``cmp/gan/seed0`` and ``cmp/acgan/seed0``, results.json, report.html) and
     ``solo/gan-tiny`` (a run of a small gan outside any study)."""
     from ganforge.data import load_dataset
-    from ganforge.training.comparison_results import run_compare
-    from ganforge.training.setup import make_config
-    from ganforge.training.trainer import train
+    from ganforge.engine.trainer import train
+    from ganforge.experiments.comparison_results import run_compare
+    from ganforge.setup.build import make_config
 
     root = tmp_path_factory.mktemp("studio-runs")
     threads = torch.get_num_threads()

@@ -22,8 +22,8 @@ from ganforge.cli import generate as _generate
 from ganforge.cli import recipes as _recipes
 from ganforge.cli import studio as _studio
 from ganforge.cli import train as _train
+from ganforge.engine.trainer import RunComplete, TrainingInterrupted
 from ganforge.errors import GanforgeError
-from ganforge.training.trainer import RunComplete, TrainingInterrupted
 
 app = typer.Typer(
     name="ganforge",

@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ganforge.cli.evaluate import COLUMNS
-from ganforge.training.ablation_results import run_ablation
-from ganforge.training.fid_curve import CURVE_SAMPLES, check_curve_samples
-from ganforge.training.run_dir import default_run_dir
-from ganforge.training.study_results import METRICS
+from ganforge.experiments.ablation_results import run_ablation
+from ganforge.experiments.fid_curve import CURVE_SAMPLES, check_curve_samples
+from ganforge.experiments.study_results import METRICS
+from ganforge.rundir.layout import default_run_dir
 
 SHOWN = [c for c in COLUMNS if c[0] in METRICS]
 

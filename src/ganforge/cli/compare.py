@@ -11,12 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from ganforge.config import parse_assignments
+from ganforge.experiments.comparison import DEFAULT_BUDGET_MINUTES
+from ganforge.experiments.comparison_results import count, run_compare
+from ganforge.experiments.fid_curve import CURVE_SAMPLES, check_curve_samples
 from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.reporting.report_table import table_cells, verdicts
-from ganforge.training.comparison import DEFAULT_BUDGET_MINUTES
-from ganforge.training.comparison_results import count, run_compare
-from ganforge.training.fid_curve import CURVE_SAMPLES, check_curve_samples
-from ganforge.training.run_dir import default_run_dir
+from ganforge.rundir.layout import default_run_dir
 
 
 def results_table(arms: list[dict], title: str) -> Table:

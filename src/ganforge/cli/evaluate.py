@@ -24,7 +24,7 @@ from ganforge.evaluation.evaluate import (
 )
 from ganforge.evaluation.inception import InceptionFID, load_inception, real_cache_path
 from ganforge.generation import load_model
-from ganforge.training.setup import resolve_device
+from ganforge.setup.build import resolve_device
 
 COLUMNS = (
     ("fid", "FID↓", "{:.2f}"),

@@ -11,9 +11,10 @@ from PIL import Image
 from rich.console import Console
 
 from ganforge.cli.train import GridLayoutChoice
-from ganforge.config import check_grid_layout
+from ganforge.config.layouts import plan_layout
 from ganforge.data import DATASETS
 from ganforge.errors import ConfigError
+from ganforge.figures.images import grid_image, save_gif, save_grid, save_strip
 from ganforge.generation import (
     TrainedModel,
     interpolation_latents,
@@ -21,8 +22,7 @@ from ganforge.generation import (
     load_model,
     sample_labels,
 )
-from ganforge.reporting import grid_image, save_gif, save_grid, save_strip
-from ganforge.reporting.layouts import plan_layout
+from ganforge.setup import check_grid_layout
 
 RunArg = Annotated[Path, typer.Argument(help="Run directory (or a checkpoint .safetensors file).")]
 CheckpointOpt = Annotated[Path | None, typer.Option(help="A checkpoint other than the run's last.")]

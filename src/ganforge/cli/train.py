@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 
 from ganforge.config import DIST_BACKENDS, ON_DIVERGE, PRECISIONS, load_yaml, parse_assignments
+from ganforge.config.layouts import GRID_LAYOUTS
+from ganforge.engine.distributed import process_group
+from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError
-from ganforge.reporting.layouts import GRID_LAYOUTS
-from ganforge.training.distributed import process_group
-from ganforge.training.run_dir import RunLayout, default_run_dir
-from ganforge.training.setup import as_trained, make_config
-from ganforge.training.trainer import Trainer
+from ganforge.rundir.layout import RunLayout, default_run_dir
+from ganforge.setup.build import as_trained, make_config
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -221,7 +221,7 @@ def train(
     # All checks happen here. --plain is how this session shows progress, not part of the run.
     display = False if plain else None
     # Under torchrun: this process's place among the data-parallel ones (see
-    # ganforge.training.distributed); outside it, one process and no process group.
+    # ganforge.engine.distributed); outside it, one process and no process group.
     with process_group(cfg.train) as dist:
         # Rank 0's clock names a default run directory for all processes.
         run_dir = Path(dist.broadcast_text(str(out or default_run_dir(cfg.recipe))))

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ganforge.data import ImageData, ganforge_home, load_dataset
 from ganforge.errors import CheckpointError, GanforgeError
-from ganforge.safefile import read_safetensors, write_safetensors
+from ganforge.rundir.atomic import read_safetensors, write_safetensors
 
 __all__ = [
     "Evaluator",

@@ -53,7 +53,7 @@ from torch import Tensor
 from ganforge.data import ganforge_home
 from ganforge.errors import CheckpointError, DataError, DependencyError
 from ganforge.evaluation.classifier import _Display
-from ganforge.safefile import read_safetensors, write_safetensors
+from ganforge.rundir.atomic import read_safetensors, write_safetensors
 
 __all__ = [
     "CHUNK",

@@ -76,9 +76,6 @@ class Reshape(nn.Module):
         return "shape=" + "×".join(map(str, self.shape))
 
 
-ACTIVATIONS = ("relu", "lrelu", "selu", "gelu", "tanh", "sigmoid", "identity")
-
-
 def activation(name: str, slope: float = 0.2) -> nn.Module:
     """An activation by name: relu, lrelu (with ``slope``), selu, gelu, tanh, sigmoid, identity."""
     table = {

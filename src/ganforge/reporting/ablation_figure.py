@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from ganforge.reporting._text import add_text_strip
-from ganforge.reporting.images import _pad_all, _title_size, _write_png
+from ganforge.figures.images import _pad_all, _title_size, _write_png
+from ganforge.figures.text import add_text_strip
 
 __all__ = ["PANEL_GAP", "save_ablation_figure"]
 

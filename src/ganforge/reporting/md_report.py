@@ -8,9 +8,9 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from ganforge.reporting._atomic import atomic_path
 from ganforge.reporting.report import Picture, Report
 from ganforge.reporting.report_table import run_cells, table_cells, verdicts
+from ganforge.rundir.atomic import atomic_path
 
 __all__ = ["FILES", "render_markdown", "write_markdown"]
 

@@ -25,7 +25,7 @@ class Report:
     """Everything a report shows, in its order.
 
     ``arms`` are per-arm results (``name``, ``mean``, ``sd``, ``runs``, ``finished``) and
-    ``rows`` per-run rows, as :mod:`ganforge.training.study_results` makes them.
+    ``rows`` per-run rows, as :mod:`ganforge.experiments.study_results` makes them.
     """
 
     title: str

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ganforge.reporting._atomic import atomic_path
-from ganforge.reporting.metrics_log import read_csv_rows
-from ganforge.reporting.plots import LOSS_COLUMNS, _plot_series, is_loss_column
+from ganforge.figures.plots import LOSS_COLUMNS, _plot_series, is_loss_column
+from ganforge.rundir.atomic import atomic_path
+from ganforge.rundir.metrics_log import read_csv_rows
 
 __all__ = ["plot_fid_curves", "plot_loss_panels"]
 

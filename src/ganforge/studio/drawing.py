@@ -1,7 +1,7 @@
 """Drawing digits for a request: a grid, an interpolation strip and its GIF, as bytes.
 
 Sampling, labels, latents and the pictures themselves are ``ganforge sample`` and
-``ganforge interpolate``'s (:mod:`ganforge.generation`, :mod:`ganforge.reporting.images`);
+``ganforge interpolate``'s (:mod:`ganforge.generation`, :mod:`ganforge.figures.images`);
 this only turns them into PNG and GIF bytes, on the CPU, under ``torch.inference_mode``.
 """
 
@@ -20,13 +20,13 @@ import torchvision.utils  # noqa: F401
 from PIL import Image
 from torch import Tensor
 
+from ganforge.figures.images import grid_image, save_gif
 from ganforge.generation import (
     TrainedModel,
     class_interpolation,
     interpolation_latents,
     sample_labels,
 )
-from ganforge.reporting import grid_image, save_gif
 
 GIF_FRAME_MS = 120  # as `ganforge interpolate`'s GIF
 

@@ -1,7 +1,7 @@
 """Finding runs under the runs folder and reading what they wrote, for the page.
 
 A run is a folder with ``config.yaml`` and a ``summary.json`` or ``checkpoints/`` (see
-:class:`~ganforge.training.run_dir.RunLayout`); a study is a ``ganforge compare`` or
+:class:`~ganforge.rundir.layout.RunLayout`); a study is a ``ganforge compare`` or
 ``ganforge ablate`` output folder, known by its ``results.json``, whose runs
 (``OUT/<recipe>/seed<k>/``) are found like any other. Everything is read from disk on each
 request, so a run that is still training shows its latest files.
@@ -18,13 +18,13 @@ from typing import Any
 import yaml
 
 from ganforge.data import DATASETS
+from ganforge.experiments.fid_curve import curve_path
+from ganforge.experiments.study_results import METRICS, final_grid
 from ganforge.models import RECIPES
-from ganforge.reporting.metrics_log import read_csv_rows
+from ganforge.rundir.layout import RunLayout
+from ganforge.rundir.metrics_log import read_csv_rows
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
-from ganforge.training.fid_curve import curve_path
-from ganforge.training.run_dir import RunLayout
-from ganforge.training.study_results import METRICS, final_grid
 
 MAX_DEPTH = 6  # folders below the runs folder searched for runs
 MAX_FOLDERS = 20_000  # folders looked at in one listing, so a huge tree cannot stall it

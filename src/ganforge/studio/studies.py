@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ganforge.experiments.study_results import METRICS, RUN_FACTS
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
 from ganforge.studio.runs import finite, is_run, is_study, read_json
-from ganforge.training.study_results import METRICS, RUN_FACTS
 
 # Per run, besides arm, seed and status: the metrics, the run's facts and its length.
 ROW_KEYS = (*METRICS, *RUN_FACTS, "steps", "epochs", "error")

@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
+from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES
 from ganforge.models import objectives as objectives_module
-from ganforge.training.setup import build_recipe, make_config
-from ganforge.training.trainer import Trainer
+from ganforge.setup.build import build_recipe, make_config
 
 PRESETS = sorted(n for n, c in RECIPES.items() if c.preset_of is not None)
 

@@ -1,6 +1,6 @@
 """``allconv``: the all-convolutional GAN. G starts from the latent as an 8×8 noise image and
 has no dense layer; D has none but its output. (``conv-d``, the step between the dense GAN and
-this one, is the classic preset in :mod:`ganforge.models.presets.family_c`.)"""
+this one, is the classic preset in :mod:`ganforge.models.presets.keras_dense_to_allconv`.)"""
 
 from __future__ import annotations
 

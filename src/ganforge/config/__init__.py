@@ -1,0 +1,35 @@
+"""Configuration, the lowest layer: the typed run config (:mod:`.schema`), how YAML and
+``--set`` flags fill it in (:mod:`.overrides`), and the grid layouts its fields name
+(:mod:`.layouts`). It imports nothing of ganforge's but its errors; building a recipe's config
+from its name is :mod:`ganforge.setup`'s.
+"""
+
+from ganforge.config.overrides import apply_overrides, load_yaml, parse_assignments
+from ganforge.config.schema import (
+    ACTIVATIONS,
+    DATA_RANGES,
+    DIST_BACKENDS,
+    ON_DIVERGE,
+    OPTIMIZERS,
+    PRECISIONS,
+    SAMPLINGS,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "DATA_RANGES",
+    "DIST_BACKENDS",
+    "ON_DIVERGE",
+    "OPTIMIZERS",
+    "PRECISIONS",
+    "SAMPLINGS",
+    "ModelConfig",
+    "RunConfig",
+    "TrainConfig",
+    "apply_overrides",
+    "load_yaml",
+    "parse_assignments",
+]

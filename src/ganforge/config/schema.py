@@ -1,0 +1,278 @@
+"""Typed run configuration: dataclasses filled in from defaults, a YAML diff, and CLI flags.
+
+A run is described by :class:`RunConfig`: the recipe's name, the dataset, the recipe's own
+typed model config (a dataclass registered with the recipe) and the :class:`TrainConfig`
+schedule. A YAML file is a small diff over the defaults::
+
+    recipe: dcgan
+    model:
+      latent_dim: 64
+    train:
+      epochs: 10
+
+Every key and value is checked before any work starts: unknown keys get a "did you mean",
+wrong types and impossible values a one-line :class:`~ganforge.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ganforge.config.layouts import GRID_LAYOUTS
+from ganforge.errors import ConfigError
+
+DATA_RANGES = ("-1,1", "0,1")
+# train.sampling: what an epoch is. "shuffle": one pass in a fresh random order; "replacement":
+# ``epoch_steps`` steps of batches drawn at random with replacement; "class": the same, each
+# batch all of one (random) class, as class-homogeneous AC-GAN loops train.
+SAMPLINGS = ("shuffle", "replacement", "class")
+OPTIMIZERS = ("adam", "sgd", "yogi")  # model.optimizer_g / optimizer_d
+ON_DIVERGE = ("stop", "rollback")  # train.on_diverge; the CLI offers the same choices
+# train.precision: "fp32", "bf16" (autocast of the D and G steps), or "auto": bf16 where the
+# device computes it natively (a CUDA GPU with bf16, a CPU with AVX-512 BF16 or AMX), else fp32.
+PRECISIONS = ("fp32", "bf16", "auto")
+# train.dist_backend under torchrun: "auto" is NCCL on CUDA devices and gloo on CPUs.
+DIST_BACKENDS = ("auto", "gloo", "nccl")
+# Activation names a recipe's ``*activation`` field takes (``models.layers.activation``).
+ACTIVATIONS = ("relu", "lrelu", "selu", "gelu", "tanh", "sigmoid", "identity")
+
+
+@dataclass
+class TrainConfig:
+    """The schedule of a run: how long, in what batches, and what it writes when."""
+
+    epochs: int = 5
+    steps: int | None = None  # stop after this many steps (G updates) in total, if set
+    time_limit: float = 0.0  # stop once this many training seconds have passed (0: no limit)
+    # Both learning rates fall linearly to 0 from this fraction of the run (of its steps, or
+    # of time_limit where nearer its end) to its end; 1: constant (training/lr_decay.py).
+    lr_decay_from: float = 1.0
+    batch_size: int = 64
+    seed: int = 0
+    sample_every: int = 1  # epochs between sample grids and plot redraws (0: only sample_at)
+    sample_at: tuple[int, ...] = ()  # epochs that get a grid too, e.g. (5, 25, 50, 75, 100)
+    grid_layout: str = "8x8"  # the final figure in samples/ (see reporting/layouts.py)
+    checkpoint_every: int = 1  # epochs between numbered checkpoints (the last one always kept)
+    log_every: int = 20  # steps between reads of the device-side statistics and log lines
+    tensorboard: bool = False
+    eval_every: int = 0  # epochs between evaluations during training (0: off)
+    eval_samples: int = 2000  # samples per evaluation during training
+    device: str = "auto"
+    on_diverge: str = "stop"  # on a NaN/inf loss: "stop", or "rollback" to the last checkpoint
+    d_wins_intervals: int = 5  # warn when D wins outright for this many log intervals in a row
+    sampling: str = "shuffle"  # "shuffle", "replacement" or "class" (see SAMPLINGS)
+    epoch_steps: int = 0  # steps per epoch with replacement/class sampling (0: one pass's worth)
+    precision: str = "fp32"  # see PRECISIONS
+    compile: bool = False  # torch.compile G and D (measured slower on a 2-core CPU: opt-in)
+    # Under torchrun (see ganforge.engine.distributed); a single process ignores them.
+    sync_bn: bool = False  # batch norm statistics over all processes' batches (SyncBatchNorm)
+    dist_backend: str = "auto"  # see DIST_BACKENDS
+    dist_timeout: float = 300.0  # seconds a collective waits for the other processes
+
+    def validate(self) -> None:
+        _positive(
+            self,
+            "epochs",
+            "batch_size",
+            "checkpoint_every",
+            "log_every",
+            "d_wins_intervals",
+        )
+        self._validate_outputs()
+        if self.eval_every < 0 or self.eval_samples < 100:
+            raise ConfigError(
+                "train.eval_every must be >= 0 and train.eval_samples >= 100, got "
+                f"{self.eval_every} and {self.eval_samples}"
+            )
+        if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
+            raise ConfigError(
+                f"train.time_limit must be a number of seconds >= 0 (0: none), got "
+                f"{self.time_limit}"
+            )
+        if not (0.0 <= self.lr_decay_from <= 1.0):
+            raise ConfigError(
+                "train.lr_decay_from must be a fraction of the run from 0 to 1 (1: no decay), "
+                f"got {self.lr_decay_from}"
+            )
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError(f"train.steps must be a positive integer or null, got {self.steps}")
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
+            raise ConfigError(
+                f"train.device must be 'auto', 'cpu', 'cuda[:N]' or 'mps', got {self.device!r}"
+            )
+        if self.sampling not in SAMPLINGS:
+            choices = ", ".join(repr(c) for c in SAMPLINGS)
+            raise ConfigError(f"train.sampling must be one of {choices}, got {self.sampling!r}")
+        if self.epoch_steps < 0 or (self.epoch_steps and self.sampling == "shuffle"):
+            raise ConfigError(
+                "train.epoch_steps must be >= 0, and is for sampling 'replacement' or 'class' "
+                f"(a shuffled epoch is one pass), got {self.epoch_steps} with {self.sampling!r}"
+            )
+        if self.precision not in PRECISIONS:
+            choices = ", ".join(repr(c) for c in PRECISIONS)
+            raise ConfigError(f"train.precision must be one of {choices}, got {self.precision!r}")
+        if self.on_diverge not in ON_DIVERGE:
+            choices = " or ".join(repr(c) for c in ON_DIVERGE)
+            raise ConfigError(f"train.on_diverge must be {choices}, got {self.on_diverge!r}")
+        if self.dist_backend not in DIST_BACKENDS:
+            choices = ", ".join(repr(c) for c in DIST_BACKENDS)
+            raise ConfigError(
+                f"train.dist_backend must be one of {choices}, got {self.dist_backend!r}"
+            )
+        if not (math.isfinite(self.dist_timeout) and self.dist_timeout > 0):
+            raise ConfigError(
+                f"train.dist_timeout must be a number of seconds > 0, got {self.dist_timeout}"
+            )
+
+    def _validate_outputs(self) -> None:
+        """The grid schedule and the final figure's layout."""
+        if self.sample_every < 0:
+            raise ConfigError(
+                f"train.sample_every must be >= 0 (0: grids only at train.sample_at), "
+                f"got {self.sample_every}"
+            )
+        if any(epoch < 1 for epoch in self.sample_at):
+            raise ConfigError(
+                f"train.sample_at must be a list of positive epochs, got {list(self.sample_at)}"
+            )
+        if self.grid_layout not in GRID_LAYOUTS:
+            raise ConfigError(
+                f"train.grid_layout must be one of {', '.join(GRID_LAYOUTS)}, "
+                f"got {self.grid_layout!r}"
+            )
+
+    def grid_at(self, epoch: int) -> bool:
+        """Whether the end of ``epoch`` gets a sample grid by the schedule (the trainer adds
+        the last epoch, which always gets one)."""
+        every = self.sample_every > 0 and epoch % self.sample_every == 0
+        return every or epoch in self.sample_at
+
+
+@dataclass
+class ModelConfig:
+    """Fields every recipe has; each recipe subclasses this with its own architecture knobs."""
+
+    latent_dim: int = 100
+    latent_distribution: str = "normal"  # "normal" N(0,1) or "uniform" U(-1,1)
+    data_range: str = "-1,1"  # "-1,1" for tanh outputs, "0,1" for sigmoid outputs
+    resolution: int = 28  # 28 as stored, 32 zero-padded, 64 resized
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    d_steps: int = 1  # D steps (each on its own real batch) per G step
+    d_steps_same_batch: bool = False  # all d_steps on one real batch (fresh fakes each), as
+    # Keras loops that train D k times per batch do: an epoch is then one pass in n/B steps
+    joint_batch: bool = False  # D sees [fake; real] in one forward, as Keras loops train it
+    frozen_d_batch_norm: bool = False  # in the G step D's batch norm uses running statistics,
+    # as Keras' frozen (trainable = False) batch norm does
+    ema_decay: float = 0.0  # samples come from an EMA of G's weights with this decay (0: off)
+    optimizer_g: str = "adam"  # "adam", "sgd" or "yogi"
+    optimizer_d: str = "adam"
+    beta1_g: float | None = None  # G's β1 where it differs from D's (``beta1``)
+    eps: float | None = None  # Adam/Yogi epsilon; null: the optimizer's default
+    classic_quirks: bool = False  # bring back the classic code's documented bugs (presets)
+    # The bugs ``classic_quirks`` brings back; a config class with none refuses the switch.
+    quirks: ClassVar[tuple[str, ...]] = ()
+    # Fields added after runs were saved with this config, and the value that a saved config
+    # without them meant, so that an old run's checkpoint still loads and resumes as trained.
+    # Each class lists its own; a recipe's config gets those of every class it extends too
+    # (``training.setup.fields_added_since``).
+    saved_before: ClassVar[dict[str, Any]] = {}
+
+    @property
+    def batches_per_step(self) -> int:
+        """Real batches one step consumes: one per D update, or one for all of them."""
+        return 1 if self.d_steps_same_batch else self.d_steps
+
+    def quirk(self, name: str) -> bool:
+        """Whether the classic bug ``name`` is reproduced in this run."""
+        return self.classic_quirks and name in self.quirks
+
+    def validate(self) -> None:
+        _check_generic_fields(self)
+        if self.lr_g <= 0 or self.lr_d <= 0:
+            raise ConfigError(f"learning rates must be > 0, got lr_g={self.lr_g}, lr_d={self.lr_d}")
+        for name in ("beta1", "beta2", "ema_decay", "beta1_g"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value < 1.0:
+                raise ConfigError(f"model.{name} must be in [0, 1), got {value}")
+        for name in ("optimizer_g", "optimizer_d"):
+            if getattr(self, name) not in OPTIMIZERS:
+                raise ConfigError(
+                    f"model.{name} must be one of {', '.join(OPTIMIZERS)}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        if self.eps is not None and self.eps <= 0:
+            raise ConfigError(f"model.eps must be > 0 or null, got {self.eps}")
+        # Recipes whose D can append the batch's feature spread (MinibatchStd) need D to see
+        # real and fake batches apart: over a joint [fake; real] batch the spread is shared.
+        if getattr(self, "minibatch_std", False) and self.joint_batch:
+            raise ConfigError(
+                "model.minibatch_std needs D to see real and fake batches apart; "
+                "turn off model.joint_batch or model.minibatch_std"
+            )
+        if self.classic_quirks and not self.quirks:
+            raise ConfigError(
+                "model.classic_quirks: this recipe reproduces no classic bug; leave it false"
+            )
+        if self.latent_distribution not in ("normal", "uniform"):
+            raise ConfigError(
+                "model.latent_distribution must be 'normal' or 'uniform', "
+                f"got {self.latent_distribution!r}"
+            )
+        if self.data_range not in DATA_RANGES:
+            raise ConfigError(
+                f"model.data_range must be one of {DATA_RANGES}, got {self.data_range!r}"
+            )
+        if self.resolution not in (28, 32, 64):
+            raise ConfigError(f"model.resolution must be 28, 32 or 64, got {self.resolution}")
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run; saved as ``config.yaml`` in the run directory."""
+
+    recipe: str
+    dataset: str = "mnist"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> None:
+        if self.dataset not in ("mnist", "fashion-mnist"):
+            raise ConfigError(f"dataset must be 'mnist' or 'fashion-mnist', got {self.dataset!r}")
+        self.model.validate()
+        self.train.validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _positive(obj: Any, *names: str) -> None:
+    section = "train" if isinstance(obj, TrainConfig) else "model"
+    for name in names:
+        value = getattr(obj, name)
+        if value < 1:
+            raise ConfigError(f"{section}.{name} must be a positive integer, got {value}")
+
+
+def _check_generic_fields(cfg: ModelConfig) -> None:
+    """Checks that hold for every recipe's config: sizes are positive integers, numbers are
+    finite, dropout rates are in [0, 1), activation names exist."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        where = f"model.{f.name}"
+        ints = value if isinstance(value, tuple) else (value,)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in ints) and ints:
+            if any(v < 1 for v in ints):
+                raise ConfigError(f"{where} must be positive, got {value}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, got {value}")
+        if "dropout" in f.name and not 0.0 <= value < 1.0:
+            raise ConfigError(f"{where} must be in [0, 1), got {value}")
+        if f.name.endswith("activation") and value not in ACTIVATIONS:
+            raise ConfigError(f"{where} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")

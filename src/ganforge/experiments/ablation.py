@@ -1,0 +1,117 @@
+"""The improved-DCGAN ablation ladder: its rungs, derived from a recipe's config defaults, and
+one ordinary run directory per rung and seed, trained as a study (see :mod:`.study`).
+
+Rung 1 turns every trick off (data in [-1,1], tanh output, plain BCE); each later rung turns
+one group of tricks back on at the recipe's default values, so the last rung is the recipe as
+shipped. Any recipe whose config has the ladder's fields can be ablated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganforge.errors import ConfigError
+from ganforge.experiments.study import StudyRun
+from ganforge.models import get_recipe
+from ganforge.setup.build import make_config
+
+# Every trick switched off: the values of rung 1, whatever the recipe's defaults are.
+TRICKS_OFF: dict[str, Any] = {
+    "dropout": 0.0,
+    "d_steps": 1,
+    "real_label": 1.0,
+    "fake_label": 0.0,
+    "input_noise": 0.0,
+    "input_noise_anneal": False,
+}
+# Shared by every rung: the ladder starts from "[-1,1] + tanh" (the generator's output
+# activation follows the data range).
+BASE: dict[str, Any] = {"data_range": "-1,1"}
+# (name, folder slug, the fields this rung sets back to the recipe's defaults)
+LADDER: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("[-1,1] + tanh", "baseline", ()),
+    ("+ dropout, extra D steps", "dropout-dsteps", ("dropout", "d_steps")),
+    ("+ label smoothing", "label-smoothing", ("real_label", "fake_label")),
+    ("+ input noise", "input-noise", ("input_noise", "input_noise_anneal")),
+)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the ladder: its model settings and what it changes.
+
+    ``diff`` maps each changed field to (before, now): rung 1's against the recipe's
+    defaults (the tricks it turns off), every later rung's against the rung before.
+    """
+
+    index: int  # 1-based
+    name: str
+    slug: str
+    model: dict[str, Any]  # the ladder's fields (and BASE) at this rung
+    diff: dict[str, tuple[Any, Any]]
+
+    @property
+    def folder(self) -> str:
+        return f"{self.index}-{self.slug}"
+
+
+def ladder(recipe: str) -> list[Rung]:
+    """The rungs for ``recipe``, from its config's defaults; a one-line :class:`ConfigError`
+    if the config lacks a ladder field or a rung would change nothing."""
+    defaults = dataclasses.asdict(get_recipe(recipe).config_cls())
+    missing = [name for name in TRICKS_OFF if name not in defaults]
+    if missing:
+        raise ConfigError(
+            f"recipe {recipe!r} cannot be ablated: its config has no {', '.join(missing)} "
+            f"(the ladder needs {', '.join(TRICKS_OFF)})"
+        )
+    model = {**BASE, **TRICKS_OFF}
+    before = {k: defaults[k] for k in model}
+    rungs = []
+    for index, (name, slug, fields) in enumerate(LADDER, start=1):
+        model = {**model, **{k: defaults[k] for k in fields}}
+        diff = {k: (before[k], v) for k, v in model.items() if before[k] != v}
+        if index > 1 and not diff:
+            # Training it would only repeat the rung before under another name.
+            now = ", ".join(f"{k}={defaults[k]!r}" for k in fields)
+            raise ConfigError(
+                f"rung {index} {name!r} changes nothing for recipe {recipe!r}: its defaults "
+                f"({now}) are the tricks-off values; ablate a recipe that turns them on"
+            )
+        rungs.append(Rung(index, name, slug, model, diff))
+        before = model
+    return rungs
+
+
+def plan(
+    recipe: str,
+    out: Path,
+    seeds: int,
+    dataset: str = "mnist",
+    epochs: int = 5,
+    steps: int | None = None,
+    device: str = "auto",
+) -> list[StudyRun]:
+    """Every run of the ablation, in order: ``OUT/<rung>-<slug>/seed<k>`` for seeds 0..K-1.
+
+    The configs come from :func:`make_config` (the recipe's ``train_defaults``, then the
+    rung's model fields and the schedule), exactly as ``ganforge train`` would build them.
+    """
+    if seeds < 1:
+        raise ConfigError(f"--seeds must be a positive integer, got {seeds}")
+    runs = []
+    for rung in ladder(recipe):
+        for seed in range(seeds):
+            train: dict[str, Any] = {"seed": seed, "device": device}
+            # With --steps the epoch budget means nothing: leave it at its default, so that it
+            # cannot make a rerun look like another ablation.
+            train.update({"epochs": epochs} if steps is None else {"steps": steps})
+            overrides = {"dataset": dataset, "model": rung.model, "train": train}
+            cfg = make_config(recipe, None, overrides)
+            runs.append(
+                StudyRun(rung.folder, rung.name, seed, cfg, out / rung.folder / f"seed{seed}")
+            )
+    return runs

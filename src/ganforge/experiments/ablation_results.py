@@ -1,0 +1,125 @@
+"""Running an ablation: its runs as a study (see :mod:`.study_run`), then its results:
+``ablation.csv`` (a row per run), ``ablation.json`` (per rung: what it changes, each seed's
+metrics, mean and sd), ``ablation.png`` (each rung's final grid) and the study's report."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganforge.experiments.ablation import BASE, Rung, ladder, plan
+from ganforge.experiments.study_report import first_finished
+from ganforge.experiments.study_results import fid_label, final_grid
+from ganforge.experiments.study_run import ReportText, run_study, save_study, study_record
+from ganforge.reporting.ablation_figure import save_ablation_figure
+
+
+def rung_results(rungs: list[Rung], arms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per rung: its index, model settings and what it changes, then its arm's statistics
+    (each seed's figures, mean and sd, failures)."""
+    by_key = {arm["arm"]: arm for arm in arms}
+    return [
+        {
+            "rung": rung.index,
+            "name": rung.name,
+            "folder": rung.folder,
+            "model": rung.model,
+            "diff_against": "recipe defaults" if rung.index == 1 else f"rung {rung.index - 1}",
+            "diff": {k: {"from": a, "to": b} for k, (a, b) in rung.diff.items()},
+            **{k: v for k, v in by_key[rung.folder].items() if k not in ("arm", "name")},
+        }
+        for rung in rungs
+    ]
+
+
+def rung_notes(rungs: list[Rung]) -> list[str]:
+    """One line per rung for the report: what it changes."""
+    return [
+        f"{r.index}. {r.name}: "
+        + ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in r.diff.items())
+        + (" (against the recipe's defaults)" if r.index == 1 else "")
+        for r in rungs
+    ]
+
+
+@dataclass
+class AblationResult:
+    """What :func:`run_ablation` wrote, and the per-rung results behind the table."""
+
+    out: Path
+    rungs: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    figure: Path | None
+    files: list[Path]
+    failures: int
+
+
+def run_ablation(
+    recipe: str,
+    out: Path,
+    seeds: int = 1,
+    epochs: int = 5,
+    steps: int | None = None,
+    dataset: str = "mnist",
+    data_dir: Path | None = None,
+    eval_samples: int = 10_000,
+    device: str = "auto",
+    curve_samples: int = 0,
+    say: Callable[[str], None] = lambda _: None,
+    display: bool | None = None,
+) -> AblationResult:
+    """Train, evaluate and report the ablation of ``recipe`` into ``out``: runs in
+    ``OUT/<rung>-<slug>/seed<k>/``, then ``ablation.csv``, ``ablation.json``,
+    ``ablation.png``, ``report.html`` and ``report.md``. Finished runs and recorded
+    evaluations are reused, so rerunning an interrupted ablation continues it."""
+    runs = plan(recipe, out, seeds, dataset, epochs, steps, device)  # every check first
+    say(f"ablating {recipe}: {len(runs)} runs → {out} (rerun with this --out to continue)")
+    result = run_study(
+        runs, out, data_dir, eval_samples, device, say, display, "rung", curve_samples
+    )
+    rungs = ladder(recipe)
+    per_rung = rung_results(rungs, result.arms)
+    schedule = {
+        "epochs": epochs if steps is None else None,
+        "steps": steps,
+        "seeds": list(range(seeds)),
+    }
+    record = {
+        "kind": "ablation",
+        "recipe": recipe,
+        "schedule": schedule,
+        "base": BASE,
+        "rungs": per_rung,
+        **study_record(result),
+    }
+    budget = f"{steps} steps" if steps is not None else f"{epochs} epochs"
+    options = ["--steps", str(steps)] if steps is not None else ["--budget-epochs", str(epochs)]
+    options += ["--seeds", str(seeds), "--eval-samples", str(eval_samples)]
+    options += ["--curve-samples", str(curve_samples), "--dataset", dataset]
+    options += ["--data-dir", str(data_dir)] if data_dir is not None else []
+    failed = len(result.outcomes.failures)
+    text = ReportText(
+        title=f"ganforge ablate {recipe}: what each trick buys",
+        intro=[
+            f"The {recipe} ladder on {dataset}: each rung turns one group of tricks on at the "
+            f"recipe's defaults; {budget} per run, {seeds} seed{'s' * (seeds > 1)} per rung.",
+            f"Scores: n = {eval_samples:,} samples of each run's final state against the test "
+            "split (see the provenance).",
+            f"{len(runs) - failed} of {len(runs)} runs finished"
+            + (f"; {failed} failed (see Failures)." if failed else "."),
+        ],
+        command=shlex.join(["ganforge", "ablate", recipe, *options, "--out", str(out)]),
+        notes=rung_notes(rungs),
+    )
+    files = save_study(result, "ablation.csv", "ablation.json", record, text)
+    chosen = first_finished(runs, result.outcomes)
+    panels = [
+        (final_grid(chosen[rung.folder].dir), [f"{rung.index}. {rung.name}", fid_label(arm)])
+        for rung, arm in zip(rungs, result.arms, strict=True)
+        if rung.folder in chosen
+    ]
+    figure = save_ablation_figure(panels, out / "ablation.png") if panels else None
+    return AblationResult(out, per_rung, result.rows, figure, files, failed)

@@ -1,0 +1,168 @@
+"""Checkpoints as safetensors: weights, optimizer state and RNG state, no pickle anywhere.
+
+One file holds G, D (parameters and buffers), both optimizers' tensors and the RNG states as
+tensors, and everything else (step, epoch, config, optimizer hyperparameters) as JSON in the
+safetensors metadata. Loading it can therefore never run code. Files are written atomically:
+a temporary file in the same folder, fsync, then ``os.replace``, so a crash at any moment
+leaves either the old checkpoint or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ganforge.errors import CheckpointError
+from ganforge.rundir.atomic import read_safetensors, write_safetensors
+
+FORMAT = "ganforge-checkpoint/1"
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: flat tensors and decoded metadata."""
+
+    path: Path
+    tensors: dict[str, Tensor]
+    meta: dict[str, Any]
+
+    @property
+    def step(self) -> int:
+        return int(self.meta["step"])
+
+    @property
+    def recipe(self) -> str:
+        return str(self.meta["recipe"])
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.meta["config"]
+
+    def module_state(self, prefix: str) -> dict[str, Tensor]:
+        cut = len(prefix) + 1
+        return {k[cut:]: v for k, v in self.tensors.items() if k.startswith(prefix + ".")}
+
+
+def _flatten_optimizer(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors: dict[str, Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, state in sd["state"].items():
+        for key, value in state.items():
+            if isinstance(value, Tensor):
+                tensors[f"{prefix}.state.{pid}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[key] = value
+    meta = {"param_groups": sd["param_groups"], "scalars": scalars}
+    return tensors, meta
+
+
+def _unflatten_optimizer(prefix: str, ckpt: Checkpoint) -> dict[str, Any]:
+    meta = ckpt.meta["optimizers"][prefix]
+    state: dict[int, dict[str, Any]] = {}
+    for pid, values in meta["scalars"].items():
+        state.setdefault(int(pid), {}).update(values)
+    head = prefix + ".state."
+    for key, value in ckpt.tensors.items():
+        if key.startswith(head):
+            pid, name = key[len(head) :].split(".", 1)
+            state.setdefault(int(pid), {})[name] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+# The weight average's batch-norm statistics in a checkpoint are its own (standing statistics);
+# older checkpoints hold the live G's, which a loader recomputes before sampling.
+EMA_STANDING_STATS = "standing"
+
+
+def has_standing_stats(ckpt: Checkpoint) -> bool:
+    """Whether ``ckpt``'s weight average carries batch-norm statistics of its own."""
+    return ckpt.meta.get("ema_batch_norm") == EMA_STANDING_STATS
+
+
+def save_checkpoint(
+    path: Path,
+    *,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer],
+    meta: dict[str, Any],
+    extra_modules: dict[str, torch.nn.Module] | None = None,
+) -> Path:
+    """Write a checkpoint atomically; ``meta`` must hold ``recipe``, ``step`` and ``config``.
+
+    ``extra_modules`` (e.g. ``{"generator_ema": ...}``) are stored under their names.
+    """
+    tensors: dict[str, Tensor] = {}
+    modules = {"generator": generator, "discriminator": discriminator, **(extra_modules or {})}
+    for prefix, module in modules.items():
+        for key, value in module.state_dict().items():
+            tensors[f"{prefix}.{key}"] = value.detach().cpu().contiguous()
+    opt_meta = {}
+    for prefix, opt in optimizers.items():
+        t, m = _flatten_optimizer(prefix, opt)
+        tensors.update(t)
+        opt_meta[prefix] = m
+    tensors["rng.cpu"] = torch.get_rng_state()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = state
+    full_meta = {**meta, "format": FORMAT, "optimizers": opt_meta}
+    return write_safetensors(Path(path), tensors, full_meta, "checkpoint")
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Read a checkpoint; anything that is not a complete ganforge checkpoint is refused."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    tensors, meta = read_safetensors(path, "checkpoint")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a safetensors file but not a ganforge checkpoint")
+    missing = [k for k in ("recipe", "step", "config", "optimizers") if k not in meta]
+    if missing or "rng.cpu" not in tensors:
+        what = ", ".join(missing) or "rng.cpu"
+        raise CheckpointError(f"{path} is an incomplete ganforge checkpoint (missing {what})")
+    return Checkpoint(path, tensors, meta)
+
+
+def restore(
+    ckpt: Checkpoint,
+    *,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer] | None = None,
+    rng: bool = True,
+    extra_modules: dict[str, torch.nn.Module] | None = None,
+) -> None:
+    """Load weights (and optimizer and RNG state) from ``ckpt`` into live objects."""
+    modules = {"generator": generator, "discriminator": discriminator, **(extra_modules or {})}
+    try:
+        for prefix, module in modules.items():
+            module.load_state_dict(ckpt.module_state(prefix))
+        for prefix, opt in (optimizers or {}).items():
+            # The live optimizer's kernel choice (fused, foreach) is this machine's, not the
+            # saved one's: load_state_dict would otherwise bring back that of the run's first
+            # device or ganforge version.
+            kernels = [{k: g[k] for k in ("fused", "foreach") if k in g} for g in opt.param_groups]
+            opt.load_state_dict(_unflatten_optimizer(prefix, ckpt))
+            for group, kernel in zip(opt.param_groups, kernels, strict=True):
+                group.update(kernel)
+    except (RuntimeError, KeyError, ValueError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(
+            f"{ckpt.path} does not fit recipe {ckpt.recipe!r} as configured: {first}"
+        ) from None
+    if rng:
+        torch.set_rng_state(ckpt.tensors["rng.cpu"])
+        cuda_states = [
+            ckpt.tensors[f"rng.cuda.{i}"]
+            for i in range(torch.cuda.device_count())
+            if f"rng.cuda.{i}" in ckpt.tensors
+        ]
+        if cuda_states:
+            torch.cuda.set_rng_state_all(cuda_states)

@@ -1,0 +1,146 @@
+"""Where a run writes what: one place that names every file of a run directory."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The files of a run directory::
+
+    config.yaml  summary.json  progress.gif  events.log  train.lock
+    samples/epoch_0001.png …   metrics/batches.csv  metrics/epochs.csv
+    samples/final.png (or samples/final_class_0.png … with the per-class grid layout)
+    plots/loss_per_batch.png  plots/loss_per_epoch.png
+    checkpoints/last.safetensors  checkpoints/epoch_0005.safetensors …
+    tensorboard/
+    """
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def summary_tmp(self) -> Path:
+        """Where the summary is written before it replaces ``summary.json``."""
+        return self.root / "summary.json.tmp"
+
+    def summary_step(self) -> int:
+        """The step ``summary.json`` was written at; -1 if there is none (or it is unreadable)."""
+        try:
+            return int(json.loads(self.summary.read_text())["steps"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return -1
+
+    @property
+    def events(self) -> Path:
+        """Warnings and recoveries during training, one line each (see ``EventLog``)."""
+        return self.root / "events.log"
+
+    @property
+    def gif(self) -> Path:
+        return self.root / "progress.gif"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics"
+
+    @property
+    def batches_csv(self) -> Path:
+        return self.metrics / "batches.csv"
+
+    @property
+    def epochs_csv(self) -> Path:
+        return self.metrics / "epochs.csv"
+
+    @property
+    def plots(self) -> Path:
+        return self.root / "plots"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.checkpoints / "last.safetensors"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    def sample_grid(self, epoch: float) -> Path:
+        """``epoch_0003.png``; a run that ends inside an epoch gets e.g. ``epoch_0003.25.png``."""
+        name = f"{int(epoch):04d}" if float(epoch).is_integer() else f"{epoch:07.2f}"
+        return self.samples / f"epoch_{name}.png"
+
+    def final_grid(self, suffix: str = "") -> Path:
+        """The final figure in the run's ``--grid-layout``: ``final.png``, or ``final`` +
+        the page's suffix for a layout of several pages (``final_class_3.png`` for class 3).
+        The default 8x8 layout writes none: the last epoch's grid is that figure."""
+        return self.samples / f"final{suffix}.png"
+
+    def final_grids(self) -> list[Path]:
+        """Every final figure there is (e.g. of an earlier layout, before a resume)."""
+        return sorted(self.samples.glob("final*.png"))
+
+    @staticmethod
+    def grid_epoch(path: Path) -> float:
+        """The epoch a sample grid shows, from its name (for ordering the GIF's frames)."""
+        return float(path.stem.removeprefix("epoch_"))
+
+    def epoch_checkpoint(self, epoch: int) -> Path:
+        return self.checkpoints / f"epoch_{epoch:04d}.safetensors"
+
+    def make(self) -> None:
+        for folder in (self.samples, self.metrics, self.plots, self.checkpoints):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def clear_partial_files(self) -> None:
+        """Delete the temporary files of a killed writer (checkpoints, CSV rewrites, grids,
+        plots, the GIF, the summary): never complete. Only for the lock's holder, as no one
+        else can be writing them then."""
+        leftovers = [
+            (self.checkpoints, ".*.tmp"),  # atomic_path's temporary checkpoints
+            (self.checkpoints, ".*.tmp-*"),  # those of ganforge before 0.2
+            (self.root, ".*.tmp"),  # atomic_path's, in every folder it writes to
+            (self.metrics, ".*.tmp"),
+            (self.samples, ".*.tmp"),
+            (self.plots, ".*.tmp"),
+            (self.root, self.summary_tmp.name),
+        ]
+        for folder, pattern in leftovers:
+            if folder.is_dir():
+                for tmp in folder.glob(pattern):
+                    tmp.unlink(missing_ok=True)
+
+    def clear_grids(self) -> None:
+        """Delete the sample grids, final figures and the GIF (of a run that left no
+        checkpoint)."""
+        for path in (*self.samples.glob("epoch_*.png"), *self.final_grids(), self.gif):
+            path.unlink(missing_ok=True)
+
+
+def default_run_dir(recipe: str, base: Path = Path("runs")) -> Path:
+    """``runs/<recipe>-<YYYYmmdd-HHMMSS>``, unique within the second."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = base / f"{recipe}-{stamp}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = base / f"{recipe}-{stamp}-{n}"
+    return path

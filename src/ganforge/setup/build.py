@@ -1,0 +1,143 @@
+"""From names and YAML to live objects: the run config, the recipe, the device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge.config import RunConfig, TrainConfig, apply_overrides, load_yaml
+from ganforge.config.layouts import CLASS_LAYOUTS
+from ganforge.errors import ConfigError
+from ganforge.models import RECIPES, Recipe, get_recipe
+
+_TOP_LEVEL = ("recipe", "dataset", "model", "train")
+
+
+def make_config(
+    recipe: str | None = None,
+    config_file: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Build a validated :class:`RunConfig`: recipe defaults (its model config and its
+    ``train_defaults``) ← YAML file ← ``overrides``.
+
+    ``overrides`` has the YAML file's shape (``{"train": {"epochs": 3}, "dataset": ...}``).
+    A recipe named both as an argument and in the file must agree.
+    """
+    data: dict[str, Any] = load_yaml(config_file) if config_file else {}
+    for layer in (data, overrides or {}):
+        for key in layer:
+            if key not in _TOP_LEVEL:
+                raise ConfigError(
+                    f"unknown top-level key {key!r}; expected {', '.join(_TOP_LEVEL)}"
+                )
+    file_recipe = data.get("recipe")
+    if recipe and file_recipe and recipe != file_recipe:
+        raise ConfigError(f"recipe {recipe!r} given, but {config_file} is for {file_recipe!r}")
+    name = recipe or file_recipe
+    if not name:
+        raise ConfigError(
+            "no recipe given: name one (see `ganforge recipes`) or set recipe: in the YAML"
+        )
+    cls = get_recipe(name)
+    model = cls.config_cls()
+    # The recipe's own schedule (e.g. its tuned batch size) sits between the global defaults
+    # and the user's YAML and flags.
+    train = apply_overrides(TrainConfig(), dict(cls.train_defaults), "train")
+    dataset = "mnist"
+    for layer in (data, overrides or {}):
+        model = apply_overrides(model, layer.get("model") or {}, "model")
+        train = apply_overrides(train, layer.get("train") or {}, "train")
+        dataset = layer.get("dataset", dataset)
+    return validate_config(RunConfig(recipe=name, dataset=dataset, model=model, train=train))
+
+
+def validate_config(cfg: RunConfig) -> RunConfig:
+    """``cfg`` itself once every check passes: its own fields' (:meth:`RunConfig.validate`),
+    then those that need its recipe (a class layout needs a conditional recipe; the recipe's
+    resolutions)."""
+    cfg.validate()
+    check_grid_layout(cfg.train.grid_layout, cfg.recipe)
+    cls = get_recipe(cfg.recipe)
+    if cfg.model.resolution not in cls.resolutions:
+        raise ConfigError(
+            f"recipe {cfg.recipe!r} works at resolution "
+            f"{' or '.join(map(str, cls.resolutions))}, got model.resolution {cfg.model.resolution}"
+        )
+    return cfg
+
+
+def check_grid_layout(layout: str, recipe: str) -> None:
+    """Refuse a layout drawn by class (``per-class``, ``classes-5x6``) for a recipe that
+    cannot draw a given class."""
+    if layout in CLASS_LAYOUTS and not get_recipe(recipe).conditional:
+        conditional = ", ".join(sorted(n for n, cls in RECIPES.items() if cls.conditional))
+        raise ConfigError(
+            f"grid layout {layout!r} needs a conditional recipe ({conditional}); "
+            f"{recipe} is unconditional"
+        )
+
+
+def config_from_dict(data: dict[str, Any]) -> RunConfig:
+    """Rebuild a :class:`RunConfig` from its saved dict form (``config.yaml``, checkpoints).
+
+    A field added to the recipe's config after the run was saved takes the value that the
+    run was trained with (``ModelConfig.saved_before``), not today's default.
+    """
+    saved = {k: v for k, v in as_trained(data).items() if k != "recipe"}
+    return make_config(data.get("recipe"), None, saved)
+
+
+def as_trained(data: dict[str, Any]) -> dict[str, Any]:
+    """A saved config's dict with the model fields added since it was saved filled in with
+    the values the run was trained with (``ModelConfig.saved_before``), so that resuming
+    and comparing it against today's config sees what it really used. An unknown recipe is
+    left as it is, for the caller's own error."""
+    recipe, model = data.get("recipe"), data.get("model")
+    if not recipe or not isinstance(model, dict):
+        return data
+    try:
+        config_cls = get_recipe(recipe).config_cls
+    except ConfigError:
+        return data
+    return {**data, "model": {**fields_added_since(config_cls), **model}}
+
+
+def fields_added_since(config_cls: type) -> dict[str, Any]:
+    """Every ``saved_before`` entry of ``config_cls`` and the config classes it extends (a
+    subclass's entry wins), so that a field added to a shared base such as ``BCEConfig``
+    counts for every recipe built on it."""
+    added: dict[str, Any] = {}
+    for cls in reversed(config_cls.__mro__):
+        added.update(vars(cls).get("saved_before", {}))
+    return added
+
+
+def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu") -> Recipe:
+    """Instantiate the configured recipe on ``device``."""
+    return get_recipe(cfg.recipe)(cfg.model, num_classes).to(device)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA if available, else CPU; an unavailable device is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(
+            f"unknown device {name!r}; expected auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device {name!r} requested but CUDA is not available here; use --device cpu"
+        )
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError(f"device {name!r}: this machine has {torch.cuda.device_count()} GPU(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(
+            f"device {name!r} requested but MPS is not available here; use --device cpu"
+        )
+    return device

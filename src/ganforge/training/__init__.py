@@ -1,1 +1,0 @@
-"""Training: the generic loop, checkpoints, run directories, progress display."""

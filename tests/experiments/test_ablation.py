@@ -1,0 +1,97 @@
+"""The ablation ladder derived from recipe defaults, its run plan and its refusals (no training)."""
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ganforge.config import TrainConfig
+from ganforge.errors import ConfigError
+from ganforge.experiments.ablation import TRICKS_OFF, ladder, plan
+from ganforge.models import RECIPES
+from ganforge.models.recipes.dcgan import ImprovedDCGAN, ImprovedDCGANConfig
+
+NAMES = ["[-1,1] + tanh", "+ dropout, extra D steps", "+ label smoothing", "+ input noise"]
+
+
+@dataclass
+class ClassicConfig(ImprovedDCGANConfig):
+    """Other defaults under the same field names, like a preset of the same recipe."""
+
+    dropout: float = 0.5
+    d_steps: int = 1
+    real_label: float = 0.8
+    fake_label: float = 0.1
+    input_noise: float = 0.2
+    input_noise_anneal: bool = False
+
+
+class Classic(ImprovedDCGAN):
+    name = "test-classic"
+    config_cls = ClassicConfig
+
+
+def test_improved_dcgan_rungs_come_from_its_defaults() -> None:
+    d = ImprovedDCGANConfig()
+    rungs = ladder("improved-dcgan")
+    assert [r.name for r in rungs] == NAMES
+    assert [r.folder for r in rungs] == [
+        "1-baseline",
+        "2-dropout-dsteps",
+        "3-label-smoothing",
+        "4-input-noise",
+    ]
+    assert rungs[0].model == {"data_range": "-1,1", **TRICKS_OFF}
+    # Rung 1's diff is against the recipe's defaults: every trick it turns off.
+    assert rungs[0].diff["dropout"] == (d.dropout, 0.0)
+    assert rungs[1].diff == {"dropout": (0.0, d.dropout), "d_steps": (1, d.d_steps)}
+    assert rungs[2].diff == {"real_label": (1.0, d.real_label)}  # fake_label is 0 already
+    assert rungs[3].diff == {
+        "input_noise": (0.0, d.input_noise),
+        "input_noise_anneal": (False, d.input_noise_anneal),
+    }
+    # The last rung is the recipe as shipped.
+    assert rungs[-1].model == {k: getattr(d, k) for k in rungs[-1].model}
+
+
+def test_a_preset_with_the_same_fields_just_works(monkeypatch) -> None:
+    monkeypatch.setitem(RECIPES, Classic.name, Classic)
+    rungs = ladder("test-classic")
+    assert rungs[1].diff == {"dropout": (0.0, 0.5)}  # its d_steps stays 1
+    assert rungs[2].diff == {"real_label": (1.0, 0.8), "fake_label": (0.0, 0.1)}
+    assert rungs[3].diff == {"input_noise": (0.0, 0.2)}
+
+
+def test_recipe_without_the_fields_is_one_line() -> None:
+    with pytest.raises(ConfigError) as err:
+        ladder("wgan-gp")
+    message = str(err.value)
+    assert message.startswith("recipe 'wgan-gp' cannot be ablated: its config has no dropout")
+    assert "real_label" in message and "\n" not in message
+
+
+def test_a_rung_that_changes_nothing_is_refused() -> None:
+    # dcgan's defaults have no dropout and one D step: rung 2 would repeat rung 1.
+    with pytest.raises(ConfigError, match=r"rung 2 '\+ dropout, extra D steps' changes nothing"):
+        ladder("dcgan")
+
+
+def test_plan_builds_configs_with_make_config(tmp_path: Path) -> None:
+    runs = plan("improved-dcgan", tmp_path, seeds=2, epochs=3, device="cpu")
+    rungs = {rung.folder: rung for rung in ladder("improved-dcgan")}
+    assert [(r.arm, r.seed) for r in runs] == [(f, s) for f in rungs for s in (0, 1)]
+    assert [r.name for r in runs[::2]] == NAMES
+    assert runs[3].dir == tmp_path / "2-dropout-dsteps" / "seed1"
+    for run in runs:
+        assert run.cfg.train.seed == run.seed
+        assert (run.cfg.train.epochs, run.cfg.train.steps, run.cfg.train.device) == (3, None, "cpu")
+        # The recipe's tuned schedule applies, as in `ganforge train`.
+        assert run.cfg.train.batch_size == ImprovedDCGAN.train_defaults["batch_size"]
+        model = dataclasses.asdict(run.cfg.model)
+        assert {k: model[k] for k in rungs[run.arm].model} == rungs[run.arm].model
+    assert runs[0].cfg.model.d_steps == 1 and runs[-1].cfg.model.d_steps == 2
+    quick = plan("improved-dcgan", tmp_path, seeds=1, epochs=3, steps=7)[0].cfg.train
+    assert (quick.steps, quick.epochs) == (7, TrainConfig().epochs)  # --steps: epochs unused
+    with pytest.raises(ConfigError, match="--seeds must be a positive integer, got 0"):
+        plan("improved-dcgan", tmp_path, seeds=0)

@@ -1,0 +1,56 @@
+"""The report's parts taken from run directories: pictures, charts, provenance, commands."""
+
+from pathlib import Path
+
+from PIL import Image
+
+from ganforge.experiments.study import Outcomes, StudyRun
+from ganforge.experiments.study_report import (
+    charts,
+    first_finished,
+    pictures,
+    provenance_rows,
+    run_commands,
+)
+from ganforge.setup.build import make_config
+
+
+def fake_run(root: Path, recipe: str, seed: int) -> StudyRun:
+    """A run directory with what a finished run leaves for the report (no training)."""
+    run = StudyRun(recipe, recipe, seed, make_config(recipe), root / recipe / f"seed{seed}")
+    (run.dir / "samples").mkdir(parents=True)
+    (run.dir / "metrics").mkdir()
+    Image.new("L", (16, 16)).save(run.dir / "samples" / "epoch_0001.png")
+    Image.new("L", (16, 16)).save(run.dir / "progress.gif")
+    (run.dir / "metrics" / "fid_curve.csv").write_text("epoch,step,time,fid,n\n1,10,5.0,30.0,100\n")
+    (run.dir / "metrics" / "batches.csv").write_text("step,d_loss,g_loss\n1,1.0,2.0\n")
+    return run
+
+
+def arm(key: str) -> dict:
+    return {"arm": key, "name": key, "mean": {"fid": 30.0}, "sd": {"fid": 1.5}}
+
+
+def test_pictures_charts_and_provenance_come_from_the_first_finished_runs(tmp_path: Path):
+    runs = [fake_run(tmp_path, "gan", 0), fake_run(tmp_path, "gan", 1)]
+    runs += [fake_run(tmp_path, "acgan", 0)]
+    outcomes = Outcomes()
+    summary = {"steps": 10, "versions": {"git_commit": "abc", "torch": "2.4"}, "device": "cpu"}
+    for run in runs[1:]:  # gan seed 0 failed
+        outcomes.summaries[run.dir] = summary
+        outcomes.metrics[run.dir] = {"protocol": "p/1", "evaluator": {"weights_hash": "e9"}}
+    assert first_finished(runs, outcomes) == {"gan": runs[1], "acgan": runs[2]}
+    grids, gifs = pictures(runs, outcomes, [arm("gan"), arm("acgan")])
+    assert [g.caption for g in grids] == [
+        "gan (seed 1): FID 30.00 ± 1.50",
+        "acgan (seed 0, one row per class): FID 30.00 ± 1.50",
+    ]
+    assert gifs[0].path == runs[1].dir / "progress.gif"
+    drawn = charts(runs, outcomes, [arm("gan"), arm("acgan")], tmp_path)
+    assert [p.path.name for p in drawn] == ["fid_curves.png", "losses.png"]
+    rows = dict(provenance_rows(runs, outcomes, 1000, 0))
+    assert rows["runs trained at commit"] == "abc" and rows["evaluator weights hash"] == "e9"
+    assert rows["FID curves"] == "off" and rows["final evaluation"].startswith("n = 1,000")
+    commands = run_commands(runs, Path("data dir"), 1000)
+    assert "--config" in commands[1] and "'data dir'" in commands[1]
+    assert commands[2].startswith("ganforge evaluate runs/again --n 1000")

@@ -1,0 +1,100 @@
+"""CsvLog: append, read back, truncate on resume, survive a torn last line."""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from ganforge.errors import GanforgeError
+from ganforge.rundir.metrics_log import CsvLog, read_csv_rows
+
+FIELDS = ["step", "d_loss", "g_loss"]
+
+
+def rows(start: int, stop: int) -> list[dict[str, float]]:
+    return [{"step": s, "d_loss": 1 / s, "g_loss": 0.1 * s} for s in range(start, stop + 1)]
+
+
+def test_header_written_on_creation(tmp_path: Path) -> None:
+    log = CsvLog(tmp_path / "runs" / "batches.csv", FIELDS)
+    assert log.path.read_text() == "step,d_loss,g_loss\n"
+    assert log.read() == []
+
+
+def test_append_read_round_trip_is_exact(tmp_path: Path) -> None:
+    log = CsvLog(tmp_path / "b.csv", FIELDS)
+    log.write_rows(rows(1, 3))
+    log.write_rows([{"step": 4, "d_loss": 0.1 + 0.2, "g_loss": -1e-300}])
+    got = log.read()
+    assert [r["step"] for r in got] == [1.0, 2.0, 3.0, 4.0]
+    assert got[2]["d_loss"] == 1 / 3  # repr precision, no rounding
+    assert got[3]["d_loss"] == 0.1 + 0.2
+    assert got[3]["g_loss"] == -1e-300
+
+
+def test_each_write_is_visible_immediately(tmp_path: Path) -> None:
+    log = CsvLog(tmp_path / "b.csv", FIELDS)
+    log.write_rows(rows(1, 1))
+    # Another reader (the web UI, plots) sees the row without the log being closed.
+    assert len(read_csv_rows(tmp_path / "b.csv")) == 1
+
+
+def test_missing_keys_are_nan_and_unknown_keys_raise(tmp_path: Path) -> None:
+    log = CsvLog(tmp_path / "b.csv", FIELDS)
+    log.write_rows([{"step": 1, "d_loss": 0.5}])
+    assert math.isnan(log.read()[0]["g_loss"])
+    with pytest.raises(ValueError):
+        log.write_rows([{"step": 2, "gp": 1.0}])
+
+
+def test_reopen_appends_and_checks_header(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    CsvLog(path, FIELDS).write_rows(rows(1, 2))
+    CsvLog(path, FIELDS).write_rows(rows(3, 3))
+    assert [r["step"] for r in read_csv_rows(path)] == [1.0, 2.0, 3.0]
+    with pytest.raises(GanforgeError, match="columns"):
+        CsvLog(path, ["step", "d_loss"])
+
+
+def test_truncate_then_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
+    straight = CsvLog(tmp_path / "straight.csv", FIELDS)
+    straight.write_rows(rows(1, 10))
+
+    resumed_path = tmp_path / "resumed.csv"
+    CsvLog(resumed_path, FIELDS).write_rows(rows(1, 7))  # interrupted after step 7
+    log = CsvLog(resumed_path, FIELDS)  # checkpoint was at step 5
+    log.truncate_after(5)
+    assert [r["step"] for r in log.read()] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    log.write_rows(rows(6, 10))
+    assert resumed_path.read_bytes() == straight.path.read_bytes()
+
+
+def test_truncate_by_other_key_and_unknown_key(tmp_path: Path) -> None:
+    log = CsvLog(tmp_path / "e.csv", ["epoch", "d_loss"])
+    log.write_rows([{"epoch": e, "d_loss": 0.0} for e in range(4)])
+    log.truncate_after(1, key="epoch")
+    assert [r["epoch"] for r in log.read()] == [0.0, 1.0]
+    with pytest.raises(KeyError):
+        log.truncate_after(1)
+
+
+def test_torn_last_line_is_ignored_and_repaired(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    CsvLog(path, FIELDS).write_rows(rows(1, 3))
+    with path.open("a") as f:
+        f.write("1")  # killed while writing step 123: would parse as step 1
+    assert [r["step"] for r in read_csv_rows(path)] == [1.0, 2.0, 3.0]
+    log = CsvLog(path, FIELDS)  # reopening repairs the file so appends start on a new line
+    log.write_rows(rows(4, 4))
+    assert [r["step"] for r in log.read()] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_read_missing_or_empty_file(tmp_path: Path) -> None:
+    assert read_csv_rows(tmp_path / "absent.csv") == []
+    (tmp_path / "empty.csv").write_text("")
+    assert read_csv_rows(tmp_path / "empty.csv") == []
+
+
+def test_invalid_fieldnames(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        CsvLog(tmp_path / "b.csv", ["step", "step"])
