@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import torch
 
-from ganforge.models.base import frozen
+from ganforge.models.weights import frozen
 from ganforge.setup.build import build_recipe, make_config
 
 

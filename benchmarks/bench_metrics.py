@@ -17,11 +17,11 @@ from collections.abc import Callable
 
 import torch
 
-from ganforge.evaluation.metrics import (
-    _CHUNK_ROWS,
+from ganforge.evaluation.neighbour_metrics import (
+    CHUNK_ROWS,
     DC_K,
     PR_K,
-    _ball_metrics,
+    ball_metrics,
     density_coverage,
     precision_recall,
 )
@@ -50,7 +50,7 @@ def main() -> None:
         return (*precision_recall(real, fake), *density_coverage(real, fake))
 
     def shared() -> tuple[float, ...]:
-        return _ball_metrics(real, fake, PR_K, DC_K, _CHUNK_ROWS)
+        return ball_metrics(real, fake, PR_K, DC_K, CHUNK_ROWS)
 
     base, base_result = best_seconds(apart, args.repeats)
     fast, fast_result = best_seconds(shared, args.repeats)

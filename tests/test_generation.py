@@ -18,7 +18,7 @@ from ganforge.generation import (
     sample_labels,
     slerp,
 )
-from ganforge.rundir.checkpoint import EMA_STANDING_STATS, save_checkpoint
+from ganforge.rundir.checkpoint import EMA_STANDING_STATS, recipe_modules, save_checkpoint
 from ganforge.setup.build import build_recipe, make_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -43,16 +43,13 @@ def save_run(run_dir: Path, name: str, num_classes: int = 10, standing: bool = T
     recipe.fresh_fakes(4)
     path = run_dir / "checkpoints" / "last.safetensors"
     path.parent.mkdir(parents=True)
-    extra = {}
     if recipe.ema is not None:  # an average that differs from the live weights
         with torch.no_grad():
             for p in recipe.ema.model.parameters():
                 p.add_(0.5)
-        extra = {"generator_ema": recipe.ema.model}
     save_checkpoint(
         path,
-        generator=recipe.generator,
-        discriminator=recipe.discriminator,
+        modules=recipe_modules(recipe),
         optimizers={},
         meta={
             "recipe": name,
@@ -61,7 +58,6 @@ def save_run(run_dir: Path, name: str, num_classes: int = 10, standing: bool = T
             "num_classes": num_classes,
             **({"ema_batch_norm": EMA_STANDING_STATS} if standing else {}),
         },
-        extra_modules=extra,
     )
     return cfg, recipe, path
 
@@ -70,8 +66,7 @@ def overwrite_checkpoint(path: Path, recipe, cfg) -> None:
     """Rewrite ``path`` with ``recipe``'s G and D (no EMA) under ``cfg``, a dcgan config."""
     save_checkpoint(
         path,
-        generator=recipe.generator,
-        discriminator=recipe.discriminator,
+        modules={"generator": recipe.generator, "discriminator": recipe.discriminator},
         optimizers={},
         meta={"recipe": "dcgan", "step": 5, "config": cfg.to_dict(), "num_classes": 10},
     )

@@ -17,7 +17,7 @@ from ganforge.config.layouts import GridLayout, GridPage
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.models import Recipe
-from ganforge.rundir.checkpoint import has_standing_stats, load_checkpoint
+from ganforge.rundir.checkpoint import has_standing_stats, load_checkpoint, recipe_modules
 from ganforge.rundir.layout import RunLayout
 from ganforge.setup.build import build_recipe, config_from_dict, resolve_device
 
@@ -76,11 +76,8 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
     ckpt = load_checkpoint(resolve_checkpoint(path, checkpoint))
     cfg = config_from_dict(ckpt.config)
     recipe = build_recipe(cfg, int(ckpt.meta.get("num_classes", 10)), "cpu")
-    nets = {"generator": recipe.generator}
-    if recipe.ema is not None:  # the weight average is what samples come from
-        nets["generator_ema"] = recipe.ema.model
-    try:
-        for prefix, net in nets.items():
+    try:  # G, and its weight average where the recipe keeps one: samples come from that
+        for prefix, net in recipe_modules(recipe, "sample").items():
             state = ckpt.module_state(prefix)
             if not state:
                 raise CheckpointError(f"{ckpt.path} holds no {prefix} weights")

@@ -18,6 +18,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from ganforge.cli import evaluate as evaluate_cli
 from ganforge.cli import main
 from ganforge.evaluation.inception import WEIGHTS_FILE, InceptionFID
+from ganforge.experiments import scoring
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
@@ -115,15 +116,15 @@ def test_inception_fid_and_its_protocol_reach_metrics_json(
     weights = {"file": WEIGHTS_FILE, "sha256": "ab" * 32}
     stand_in = InceptionFID(FrechetInceptionDistance(feature=GreyMean()), weights)
     monkeypatch.setattr(evaluate_cli, "load_inception", lambda *a, **k: stand_in)
-    monkeypatch.setattr(evaluate_cli, "evaluator_for", lambda *a, **k: None)
-    monkeypatch.setattr(evaluate_cli, "real_reference", lambda *a, **k: None)
+    monkeypatch.setattr(scoring, "evaluator_for", lambda *a, **k: None)
+    monkeypatch.setattr(scoring, "real_reference", lambda *a, **k: None)
     classifier_metrics = {
         "protocol": "ganforge-eval/1",
         "n_real": 10_000,
         "n_fake": 200,
         "fid": 9.0,
     }
-    monkeypatch.setattr(evaluate_cli, "evaluate_images", lambda *a, **k: classifier_metrics)
+    monkeypatch.setattr(scoring, "evaluate_images", lambda *a, **k: classifier_metrics)
     report = tmp_path / "m.json"
     args = ["--samples", str(npy), "--data-dir", str(mnist_dir), "--out", str(report)]
     code, out, err = run_cli(monkeypatch, capsys, "evaluate", *args, "--inception")

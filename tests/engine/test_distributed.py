@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -104,19 +103,18 @@ def test_the_global_batch_must_split_over_the_processes(tiny_config, tiny_data, 
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.timeout(300)  # a hang fails here; the test measures no time itself
 def test_a_process_group_that_never_fills_times_out(monkeypatch) -> None:
-    """Rank 0 of 2 alone: joining waits for rank 1 no longer than --dist-timeout."""
+    """Rank 0 of 2 alone: joining gives up (after --dist-timeout) instead of waiting."""
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
     monkeypatch.setenv("MASTER_PORT", str(free_port()))
     train = make_config("gan", overrides={"train": {"dist_timeout": 2}}).train
-    started = time.perf_counter()
     alone = {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}
     with (
         pytest.raises(DistributedError, match="rank 0: could not join"),
         process_group(train, alone),
     ):
         pass
-    assert time.perf_counter() - started < 30
     assert not torch.distributed.is_initialized()
 
 
@@ -180,10 +178,40 @@ NO_R1 = {"r1_weight": 0.0}
 
 
 def one_process(
-    recipe: str, run: Path, data_dir: Path, train: dict, resume=False, model: dict | None = None
+    recipe: str,
+    run: Path,
+    data_dir: Path,
+    train: dict,
+    resume=False,
+    model: dict | None = None,
+    nudge: bool = False,
 ) -> None:
+    """Train ``recipe`` in this process; ``nudge``: every initial weight moved by one float
+    rounding step (to the next float up) before the first step."""
     cfg = make_config(recipe, overrides={"train": train, "model": {**SMOOTH_ADAM, **(model or {})}})
-    Trainer(cfg, run, data_dir=data_dir, resume=resume, display=False).run()
+    trainer = Trainer(cfg, run, data_dir=data_dir, resume=resume, display=False)
+    if nudge:
+        with torch.no_grad():
+            for p in trainer.recipe.generator.parameters():
+                p.copy_(torch.nextafter(p, torch.full_like(p, float("inf"))))
+            for p in trainer.recipe.discriminator.parameters():
+                p.copy_(torch.nextafter(p, torch.full_like(p, float("inf"))))
+    trainer.run()
+
+
+def max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    assert a.keys() == b.keys()
+    return max((a[k] - b[k]).abs().max().item() for k in a)
+
+
+# How far two runs may drift apart on float rounding alone is this machine's arithmetic's to
+# say, not a constant's: each test measures it as the drift that one rounding step (one ulp)
+# on every initial weight causes over the same steps, and the 2-process run must stay within
+# ROUNDING_FACTOR times that. Measured on AMD (AVX2) and with ATEN_CPU_CAPABILITY=default:
+# the 2-process drift is 0.1-3 times the one-ulp drift; a wrong slice of the data or the
+# noise, or gradients summed instead of averaged, drifts by the learning rate per step,
+# orders of magnitude more.
+ROUNDING_FACTOR = 30.0
 
 
 @pytest.mark.parametrize(("recipe", "batch"), [("dcgan", 16), ("wgan-gp", 8)])
@@ -204,19 +232,21 @@ def test_two_processes_train_as_one_on_the_global_batch(
     )  # fmt: skip
     assert two.returncode == 0, two.stderr[-3000:]
     one_process(recipe, tmp_path / "one", small_mnist, train)
-    one, both = (
-        networks(tmp_path / "one/checkpoints/last.safetensors"),
-        networks(tmp_path / "two/checkpoints/last.safetensors"),
+    one_process(recipe, tmp_path / "nudged", small_mnist, train, nudge=True)
+    one, both, nudged = (
+        networks(tmp_path / f"{name}/checkpoints/last.safetensors")
+        for name in ("one", "two", "nudged")
     )
-    assert one.keys() == both.keys()
-    worst = max((one[k] - both[k]).abs().max().item() for k in one)
-    assert worst < 1e-5, worst
-    # ... and that is a match, not two runs that barely trained: 4 steps moved the weights.
+    worst, rounding = max_difference(one, both), max_difference(one, nudged)
+    print(f"{recipe}: 2 processes differ by {worst:.3g}, one ulp drifts by {rounding:.3g}")
+    assert worst <= ROUNDING_FACTOR * rounding, (worst, rounding)
+    # ... and that is a match, not two runs that barely trained: 4 steps moved the weights
+    # far more than rounding drifts them.
     torch.manual_seed(3)  # as the trainer seeds before it builds the networks
     init = build_recipe(make_config(recipe), 10)
     start = {f"generator.{k}": v for k, v in init.generator.state_dict().items()}
     moved = max((one[k] - start[k]).abs().max().item() for k in start if k in one)
-    assert moved > 100 * worst
+    assert moved > 10 * ROUNDING_FACTOR * rounding, (moved, rounding)
 
 
 def step_every_recipe(names: list[str], small_mnist: Path, tmp_path: Path) -> list[str]:
@@ -281,21 +311,28 @@ def test_two_processes_write_one_set_of_outputs_and_resume_on_any_number(
         "--epochs", "3", "--plain",
     )  # fmt: skip
     assert third.returncode == 0, third.stderr[-3000:]
-    one_process("dcgan", tmp_path / "straight", small_mnist, {**train, "epochs": 3}, model=NO_R1)
-    # Rounding differences of the 2-process epochs grow over 24 steps (to ~4e-5 here, most
-    # in the last epoch); a resume that lost the data position or the random stream would
-    # differ from its first step on by orders of magnitude more.
+    straight_train = {**train, "epochs": 3}
+    one_process("dcgan", tmp_path / "straight", small_mnist, straight_train, model=NO_R1)
+    one_process("dcgan", tmp_path / "nudged", small_mnist, straight_train, model=NO_R1, nudge=True)
+    # Rounding differences of the 2-process epochs grow over 24 steps, as one ulp's do; a
+    # resume that lost the data position or the random stream would differ from its first
+    # step on by orders of magnitude more.
     resumed = networks(run / "checkpoints/last.safetensors")
     straight = networks(tmp_path / "straight/checkpoints/last.safetensors")
-    assert max((resumed[k] - straight[k]).abs().max().item() for k in straight) < 5e-4
-    rows, same = (
-        read_csv_rows(run / "metrics/batches.csv"),
-        read_csv_rows(tmp_path / "straight/metrics/batches.csv"),
+    nudged = networks(tmp_path / "nudged/checkpoints/last.safetensors")
+    worst, rounding = max_difference(resumed, straight), max_difference(straight, nudged)
+    print(f"resumed across process counts: {worst:.3g}, one ulp drifts by {rounding:.3g}")
+    assert worst <= ROUNDING_FACTOR * rounding, (worst, rounding)
+    rows, same, near = (
+        read_csv_rows(path / "metrics/batches.csv")
+        for path in (run, tmp_path / "straight", tmp_path / "nudged")
     )
     assert [row["step"] for row in rows] == list(range(1, 25))
-    for row, twin in zip(rows, same, strict=True):
-        for k in ("d_loss", "g_loss", "d_real", "d_fake"):
-            assert row[k] == pytest.approx(twin[k], rel=1e-4), (row["step"], k)
+    for k in ("d_loss", "g_loss", "d_real", "d_fake"):
+        # the logged statistics drift as the weights do: by rounding, as one ulp's do
+        ulp_drift = max(abs(a[k] - b[k]) for a, b in zip(same, near, strict=True))
+        drift = max(abs(a[k] - b[k]) for a, b in zip(rows, same, strict=True))
+        assert drift <= ROUNDING_FACTOR * ulp_drift + 1e-6, (k, drift, ulp_drift)
     assert len((run / "metrics/epochs.csv").read_text().splitlines()) == 1 + 3
 
 
@@ -319,10 +356,8 @@ def test_a_failing_process_ends_the_run_with_its_error(small_mnist, tmp_path) ->
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)  # fmt: skip
 
-    started = time.perf_counter()
     nodes = [node(0, small_mnist), node(1, tmp_path / "no-data")]
-    outputs = [p.communicate(timeout=120)[0] for p in nodes]
-    assert time.perf_counter() - started < 120
+    outputs = [p.communicate(timeout=300)[0] for p in nodes]  # a hang fails here
     assert [p.returncode for p in nodes] == [1, 1]
     assert "error: --data-dir" in outputs[1] and "is not a directory" in outputs[1]
     assert "error: rank 0: a collective between the training processes failed" in outputs[0]

@@ -12,12 +12,13 @@ from ganforge.cli import main
 from ganforge.engine.divergence import (
     DWinsDetector,
     FiniteCheck,
+    TrainingDiverged,
     learning_rates,
     lower_learning_rates,
     non_finite,
 )
 from ganforge.engine.lr_decay import apply_lr_decay
-from ganforge.engine.trainer import Trainer, TrainingDiverged
+from ganforge.engine.trainer import Trainer
 from ganforge.errors import GanforgeError
 from ganforge.models.objectives import AuxClassifierRecipe, BCERecipe, WassersteinRecipe
 from ganforge.rundir.checkpoint import load_checkpoint

@@ -10,10 +10,10 @@ import pytest
 import torch
 import yaml
 
+from ganforge.engine.divergence import TrainingDiverged
 from ganforge.engine.trainer import (
     RunComplete,
     Trainer,
-    TrainingDiverged,
     TrainingInterrupted,
     fixed_inputs,
     train,
@@ -438,10 +438,15 @@ def test_time_limit_ends_the_run_with_its_outputs_and_resumes_with_a_larger_one(
 
 
 def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, monkeypatch):
-    """Training seconds leave evaluations out: a slow evaluation adds nothing to them."""
+    """Training seconds leave evaluations out, measured on a clock the test drives (no wall
+    clock: a loaded machine changes nothing): each step takes 1 s of it, each evaluation
+    1,000 s, and the run's training time is exactly its 12 steps' 12 s."""
     import time
 
     import ganforge.engine.eval_hook as eval_hook
+
+    now = [1000.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
 
     class SlowEval:
         def __init__(self, *args):
@@ -449,17 +454,25 @@ def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, 
 
         def __call__(self, *args):
             self.calls += 1
-            time.sleep(1.0)
+            now[0] += 1000.0
             return {"fid": 1.0, "recall": 1.0, "classes_covered": 10}, False
 
         def state(self):
             return {}
 
     monkeypatch.setattr(eval_hook, "EvalHook", SlowEval)
-    result = Trainer(tiny_config(eval_every=1), tmp_path / "run", data=tiny_data).run()
-    # 3 epochs of 4 tiny steps (well under a second even on a loaded machine), without the 3 s
-    # the evaluations slept
-    assert result.wall_time_s < 2.0
+    trainer = Trainer(tiny_config(eval_every=1), tmp_path / "run", data=tiny_data)
+    real_step = trainer.train_step
+
+    def one_second_step(batches):
+        now[0] += 1.0
+        return real_step(batches)
+
+    monkeypatch.setattr(trainer, "train_step", one_second_step)
+    result = trainer.run()
+    assert trainer.eval.calls == 3  # 3 epochs of 4 steps, each evaluated
+    assert result.wall_time_s == 12.0
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["wall_time_s"] == 12.0
 
 
 def test_peak_memory_leaves_evaluations_out(tmp_path, tiny_data, tiny_config, monkeypatch):

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import ganforge.engine.memory as memory_module
-import ganforge.engine.trainer as trainer_module
+import ganforge.engine.outputs as outputs_module
 from ganforge.data import DATASETS
 from ganforge.engine.trainer import Trainer, train
 from ganforge.errors import ConfigError
@@ -128,10 +128,10 @@ def test_loss_plots_are_redrawn_mid_run_once_plot_every_s_has_passed(
     """Before the run's end, an epoch redraws the loss plots only when PLOT_EVERY_S seconds
     have passed since the last drawing; the end always draws them."""
     drawn = []
-    real = trainer_module.plot_training_curves
-    monkeypatch.setattr(trainer_module, "PLOT_EVERY_S", every_s)
+    real = outputs_module.plot_training_curves
+    monkeypatch.setattr(outputs_module, "PLOT_EVERY_S", every_s)
     monkeypatch.setattr(
-        trainer_module, "plot_training_curves", lambda *args: drawn.append(real(*args))
+        outputs_module, "plot_training_curves", lambda *args: drawn.append(real(*args))
     )
     run = tmp_path / "run"
     train(tiny_config(epochs=3), run, data=tiny_data, display=False)

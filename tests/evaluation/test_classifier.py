@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from ganforge.cli import evaluator as evaluator_cli
 from ganforge.data import load_dataset, write_idx
 from ganforge.errors import CheckpointError, ConfigError, GanforgeError
-from ganforge.evaluation import classifier
+from ganforge.evaluation import classifier, classifier_cache
 from ganforge.evaluation.classifier import (
     Evaluator,
     EvaluatorNet,
@@ -197,7 +197,7 @@ def test_load_uses_the_cache_without_retraining(trained, mnist_dir, home_copy, m
         raise AssertionError("load_evaluator retrained a cached evaluator")
 
     monkeypatch.setattr(classifier, "train_evaluator", no_training)
-    monkeypatch.setattr(classifier, "_LOADED", {})  # force a read from disk
+    monkeypatch.setattr(classifier_cache, "_LOADED", {})  # force a read from disk
     loaded = load_evaluator("mnist", mnist_dir)
     assert loaded.path == home_copy
     assert loaded.identity() == trained.identity()

@@ -9,8 +9,6 @@ import pytest
 import torch
 
 from ganforge.evaluation.metrics import (
-    _ball_metrics,
-    _kth_neighbour_distance,
     class_histogram,
     class_kl_from_uniform,
     classes_covered,
@@ -23,6 +21,7 @@ from ganforge.evaluation.metrics import (
     precision_recall,
     summarize,
 )
+from ganforge.evaluation.neighbour_metrics import _kth_neighbour_distance, ball_metrics
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -295,7 +294,7 @@ def test_chunked_distances_match_brute_force(chunk_size: int) -> None:
     )
     # summarize's shared pass, with a different k for each pair (its radii from one top-k)
     _, _, density_k5, coverage_k5 = _reference_nn_metrics(real, fake, k=5)
-    assert _ball_metrics(real, fake, 3, 5, chunk_size) == pytest.approx(
+    assert ball_metrics(real, fake, 3, 5, chunk_size) == pytest.approx(
         (precision, recall, density_k5, coverage_k5)
     )
 

@@ -66,6 +66,6 @@ def test_a_failure_is_reported_and_reuse_picks_up_the_runs(
         (out / "tiny-broken" / "seed0", False),
         (out / "tiny-broken" / "seed1", False),
     ]
-    assert result.outcomes.summaries[cut.dir]["steps"] == 5
+    assert result.outcomes.summaries[cut.dir].steps == 5
     assert (out / "tiny-a" / "seed0" / "metrics.json").stat().st_mtime_ns == kept
     assert len(result.outcomes.failures) == 2

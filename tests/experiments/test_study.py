@@ -20,6 +20,7 @@ from ganforge.experiments.study import (
     train_all,
 )
 from ganforge.rundir.metrics_log import read_csv_rows
+from ganforge.rundir.summary import write_summary
 
 
 def plan(tmp_path: Path, tiny_config, **train) -> list[StudyRun]:
@@ -74,7 +75,7 @@ def test_a_cut_short_run_is_continued_and_an_interruption_stops_the_study(
     trainers.clear()
     outcomes = train_all(runs[:1], tiny_data, None)
     assert trainers == [(runs[0].dir, True)]
-    assert outcomes.summaries[runs[0].dir]["steps"] == 12
+    assert outcomes.summaries[runs[0].dir].steps == 12
     steps = [r["step"] for r in read_csv_rows(runs[0].dir / "metrics" / "batches.csv")]
     assert steps == list(range(1, 13))  # continued from step 5, not retrained
 
@@ -119,7 +120,7 @@ def test_progress_estimates_the_time_left(tmp_path, tiny_config):
     assert arms(runs) == [("a", "arm a"), ("b", "arm b")]
 
 
-def test_finished_means_the_whole_budget(tmp_path, tiny_config):
+def test_finished_means_the_whole_budget(tmp_path, tiny_config, run_summary):
     def with_summary(**train) -> StudyRun:  # the same run directory, other plans
         return plan(tmp_path, tiny_config, **train)[0]
 
@@ -127,13 +128,15 @@ def test_finished_means_the_whole_budget(tmp_path, tiny_config):
     assert not finished(run)  # no summary
     run.dir.mkdir(parents=True)
     summary = run.dir / "summary.json"
-    summary.write_text(json.dumps({"steps": 8, "epochs": 2.0, "wall_time_s": 1.0}))
+    write_summary(summary, run_summary(steps=8, epochs=2.0, wall_time_s=1.0))
     assert not finished(run)
-    summary.write_text(json.dumps({"steps": 12, "epochs": 3.0, "wall_time_s": 1.0}))
+    write_summary(summary, run_summary(steps=12, epochs=3.0, wall_time_s=1.0))
     assert finished(run)
     assert not finished(with_summary(steps=20)) and finished(with_summary(steps=12))
-    summary.write_text(json.dumps({"steps": 5, "epochs": 1.25, "wall_time_s": 60.01}))
+    write_summary(summary, run_summary(steps=5, epochs=1.25, wall_time_s=60.01))
     assert finished(with_summary(epochs=1000, time_limit=60.0))  # its time is up
     assert not finished(with_summary(epochs=1000, time_limit=90.0))
     summary.write_text("{")
     assert not finished(run)
+    summary.write_text(json.dumps({"steps": 12, "epochs": 3.0, "wall_time_s": 1.0}))
+    assert not finished(run)  # no run summary (its recipe, device, ... missing)

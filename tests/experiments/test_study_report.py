@@ -31,11 +31,13 @@ def arm(key: str) -> dict:
     return {"arm": key, "name": key, "mean": {"fid": 30.0}, "sd": {"fid": 1.5}}
 
 
-def test_pictures_charts_and_provenance_come_from_the_first_finished_runs(tmp_path: Path):
+def test_pictures_charts_and_provenance_come_from_the_first_finished_runs(
+    tmp_path: Path, run_summary
+):
     runs = [fake_run(tmp_path, "gan", 0), fake_run(tmp_path, "gan", 1)]
     runs += [fake_run(tmp_path, "acgan", 0)]
     outcomes = Outcomes()
-    summary = {"steps": 10, "versions": {"git_commit": "abc", "torch": "2.4"}, "device": "cpu"}
+    summary = run_summary(steps=10, versions={"git_commit": "abc", "torch": "2.4"}, device="cpu")
     for run in runs[1:]:  # gan seed 0 failed
         outcomes.summaries[run.dir] = summary
         outcomes.metrics[run.dir] = {"protocol": "p/1", "evaluator": {"weights_hash": "e9"}}

@@ -67,10 +67,10 @@ def test_arm_results_mean_and_sd_over_finished_seeds(tmp_path: Path) -> None:
     assert fid_label({"mean": {"fid": None}, "sd": {"fid": None}}) == "FID —"
 
 
-def test_run_rows_hold_failures_and_what_was_measured(tmp_path: Path) -> None:
+def test_run_rows_hold_failures_and_what_was_measured(tmp_path: Path, run_summary) -> None:
     runs = runs_of(tmp_path, {"a": 2})
     outcomes = Outcomes()
-    outcomes.summaries[runs[0].dir] = {"steps": 5, "epochs": 0.5, "params_g": 7, "wall_time_s": 1}
+    outcomes.summaries[runs[0].dir] = run_summary(steps=5, epochs=0.5, params_g=7, wall_time_s=1)
     outcomes.metrics[runs[0].dir] = {"fid": 3.0, "n_fake": 200, "sampling_images_per_s": 9.0}
     outcomes.failures[runs[1].dir] = "RuntimeError: boom"
     ok, failed = run_rows(runs, outcomes, tmp_path)
@@ -100,12 +100,14 @@ def test_recorded_metrics_must_match_n_seed_protocol_and_step(tmp_path: Path) ->
     assert recorded_metrics(tmp_path, 200, 5) is None
 
 
-def test_an_evaluation_that_fails_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
+def test_an_evaluation_that_fails_is_recorded_and_the_others_go_on(
+    tmp_path, monkeypatch, run_summary
+):
     runs = runs_of(tmp_path, {"a": 3})
     outcomes = Outcomes()
     for run in runs[:2]:  # seed 2 failed in training: not evaluated
         run.dir.mkdir(parents=True)
-        outcomes.summaries[run.dir] = {"steps": 5}
+        outcomes.summaries[run.dir] = run_summary(steps=5)
     recorded = {"n_fake": 100, "protocol": PROTOCOL, "source": {"seed": 0, "steps": 5}}
     (runs[1].dir / "metrics.json").write_text(json.dumps(recorded))  # reused as it is
     monkeypatch.setattr(study_results, "evaluator_for", lambda *a: "evaluator")

@@ -6,8 +6,8 @@ from torch import nn
 
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe, register
-from ganforge.models.base import dcgan_init, frozen
 from ganforge.models.recipes import DEFAULT_RECIPES
+from ganforge.models.weights import dcgan_init, frozen
 from ganforge.setup.build import build_recipe, make_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")

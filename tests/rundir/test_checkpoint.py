@@ -13,7 +13,13 @@ from safetensors.torch import save_file
 import ganforge.rundir.atomic as safefile
 from ganforge.errors import CheckpointError
 from ganforge.models import Recipe
-from ganforge.rundir.checkpoint import FORMAT, load_checkpoint, restore, save_checkpoint
+from ganforge.rundir.checkpoint import (
+    FORMAT,
+    load_checkpoint,
+    recipe_modules,
+    restore,
+    save_checkpoint,
+)
 from ganforge.setup.build import build_recipe, make_config
 
 
@@ -52,8 +58,7 @@ def trained(name: str = "dcgan", steps: int = 2, seed: int = 0):
 def save(path: Path, cfg, recipe: Recipe, opt_g, opt_d, step: int = 2) -> Path:
     return save_checkpoint(
         path,
-        generator=recipe.generator,
-        discriminator=recipe.discriminator,
+        modules=recipe_modules(recipe),
         optimizers={"opt_g": opt_g, "opt_d": opt_d},
         meta={"recipe": cfg.recipe, "step": step, "config": cfg.to_dict(), "num_classes": 10},
     )
@@ -86,8 +91,7 @@ def test_round_trip_weights_buffers_and_optimizers(saved) -> None:
     ckpt = load_checkpoint(path)
     restore(
         ckpt,
-        generator=fresh.generator,
-        discriminator=fresh.discriminator,
+        modules=recipe_modules(fresh),
         optimizers={"opt_g": fresh_g, "opt_d": fresh_d},
         rng=False,
     )
@@ -111,8 +115,7 @@ def test_restored_optimizer_continues_identically(saved) -> None:
     _, fresh, fresh_g, fresh_d = trained(steps=0, seed=1)
     restore(
         load_checkpoint(path),
-        generator=fresh.generator,
-        discriminator=fresh.discriminator,
+        modules=recipe_modules(fresh),
         optimizers={"opt_g": fresh_g, "opt_d": fresh_d},
         rng=False,
     )
@@ -150,7 +153,7 @@ def test_rng_state_restored(saved) -> None:
     torch.rand(100)  # move the RNG on
     ckpt = load_checkpoint(path)
     _, fresh, _, _ = trained(steps=0, seed=3)
-    restore(ckpt, generator=fresh.generator, discriminator=fresh.discriminator)
+    restore(ckpt, modules=recipe_modules(fresh))
     assert torch.equal(torch.rand(5), after_save)
 
 
@@ -162,7 +165,7 @@ def test_rng_state_left_alone_when_asked(saved) -> None:
     torch.manual_seed(123)
     expected = torch.rand(5)
     torch.manual_seed(123)
-    restore(ckpt, generator=fresh.generator, discriminator=fresh.discriminator, rng=False)
+    restore(ckpt, modules=recipe_modules(fresh), rng=False)
     got = torch.rand(5)
     assert torch.equal(got, expected)
     assert not torch.equal(got, after_save)
@@ -251,7 +254,7 @@ def test_restore_into_other_recipe(tmp_path: Path) -> None:
     _, dcgan, _, _ = trained("dcgan", steps=0)
     before = [p.detach().clone() for p in dcgan.generator.parameters()]
     with pytest.raises(CheckpointError) as info:
-        restore(load_checkpoint(path), generator=dcgan.generator, discriminator=dcgan.discriminator)
+        restore(load_checkpoint(path), modules=recipe_modules(dcgan))
     assert str(path) in str(info.value)
     assert "'gan'" in str(info.value)
     assert all(torch.equal(a, p) for a, p in zip(before, dcgan.generator.parameters(), strict=True))
@@ -262,8 +265,7 @@ def test_restore_with_unknown_optimizer_name(saved) -> None:
     with pytest.raises(CheckpointError, match="does not fit"):
         restore(
             load_checkpoint(path),
-            generator=recipe.generator,
-            discriminator=recipe.discriminator,
+            modules=recipe_modules(recipe),
             optimizers={"opt_x": opt_g},
             rng=False,
         )
@@ -326,8 +328,7 @@ def test_restored_optimizers_keep_this_machines_kernels(tmp_path: Path):
     new_g, new_d = fresh.make_optimizers()
     restore(
         load_checkpoint(path),
-        generator=fresh.generator,
-        discriminator=fresh.discriminator,
+        modules=recipe_modules(fresh),
         optimizers={"opt_g": new_g, "opt_d": new_d},
         rng=False,
     )

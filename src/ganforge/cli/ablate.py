@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ganforge.cli.evaluate import COLUMNS
-from ganforge.experiments.ablation_results import run_ablation
+from ganforge.experiments.ablation_results import AblationResult, run_ablation
 from ganforge.experiments.fid_curve import CURVE_SAMPLES, check_curve_samples
 from ganforge.experiments.study_results import METRICS
 from ganforge.rundir.layout import default_run_dir
@@ -106,8 +106,6 @@ def ablate(
     """
     check_curve_samples(curve_samples)
     console = Console(stderr=True)
-    # The table goes to stdout; piped or redirected it gets room for every column.
-    table_console = Console() if Console().is_terminal else Console(width=150)
     out = out or default_run_dir(f"ablate-{recipe}")
     result = run_ablation(
         recipe,
@@ -123,13 +121,22 @@ def ablate(
         say=lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True),
     )
     budget = f"{steps} steps" if steps is not None else f"{budget_epochs} epochs"
+    print_results(result, recipe, budget, seeds, eval_samples)
+
+
+def print_results(
+    result: AblationResult, recipe: str, budget: str, seeds: int, eval_samples: int
+) -> None:
+    """The rungs' table on stdout, then what was written on stderr."""
+    # The table goes to stdout; piped or redirected it gets room for every column.
+    table_console = Console() if Console().is_terminal else Console(width=150)
     n_seeds = f"{seeds} seeds, mean ± sd" if seeds > 1 else "1 seed"
     title = f"{recipe} ablation: {budget} per run, {n_seeds}, n = {eval_samples:,}"
     table_console.print(ablation_table(result.rungs, title))
     failed = f"; {result.failures} runs failed, see the report" if result.failures else ""
-    console.print(
-        f"wrote {out}/report.html, report.md, ablation.csv, ablation.json, ablation.png and a "
-        f"run directory per rung{failed}",
+    Console(stderr=True).print(
+        f"wrote {result.out}/report.html, report.md, ablation.csv, ablation.json, ablation.png "
+        f"and a run directory per rung{failed}",
         highlight=False,
         soft_wrap=True,
     )

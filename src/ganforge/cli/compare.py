@@ -12,8 +12,9 @@ from rich.table import Table
 
 from ganforge.config import parse_assignments
 from ganforge.experiments.comparison import DEFAULT_BUDGET_MINUTES
-from ganforge.experiments.comparison_results import count, run_compare
+from ganforge.experiments.comparison_results import compare_options, count, run_compare
 from ganforge.experiments.fid_curve import CURVE_SAMPLES, check_curve_samples
+from ganforge.experiments.study_run import StudyResult
 from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.reporting.report_table import table_cells, verdicts
 from ganforge.rundir.layout import default_run_dir
@@ -98,16 +99,17 @@ def compare(
     check_curve_samples(curve_samples)
     overrides = parse_assignments(set_ or [])
     console = Console(stderr=True)
-    table_console = Console() if Console().is_terminal else Console(width=200)
     out = out or default_run_dir("compare")
-    options = [f"--seeds={seeds}", f"--dataset={dataset}", f"--eval-samples={eval_samples}"]
-    options.append(f"--curve-samples={curve_samples}")
-    if budget_epochs is not None:
-        options.append(f"--budget-epochs={budget_epochs}")
-    if budget_minutes is not None:
-        options.append(f"--budget-minutes={budget_minutes:g}")
-    options += [f"--device={device}"] if device != "auto" else []
-    options += [f"--set={item}" for item in set_ or []]
+    options = compare_options(
+        seeds,
+        dataset,
+        eval_samples,
+        curve_samples,
+        budget_epochs,
+        budget_minutes,
+        device,
+        set_ or [],
+    )
     result, _ = run_compare(
         recipes or [],
         out,
@@ -124,13 +126,20 @@ def compare(
         options=options,
         say=lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True),
     )
+    print_results(result, out, seeds, eval_samples)
+
+
+def print_results(result: StudyResult, out: Path, seeds: int, eval_samples: int) -> None:
+    """The results table and verdicts on stdout, then what was written on stderr."""
+    # The table goes to stdout; piped or redirected it gets room for every column.
+    table_console = Console() if Console().is_terminal else Console(width=200)
     what = f"{count(len(result.arms), 'recipe')}, {count(seeds, 'seed')}"
     title = f"{what}, n = {eval_samples:,}: mean ± sd over seeds"
     table_console.print(results_table(result.arms, title))
     for verdict in verdicts(result.arms):
         table_console.print(f"- {verdict.text}", highlight=False, markup=False, soft_wrap=True)
     failed = len(result.outcomes.failures)
-    console.print(
+    Console(stderr=True).print(
         f"wrote {out}/report.html, report.md, results.csv, results.json"
         + (f"; {failed} run(s) failed, see the report" if failed else ""),
         highlight=False,

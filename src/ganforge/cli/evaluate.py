@@ -10,20 +10,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from torch import Tensor
 
-from ganforge.data import load_dataset
-from ganforge.errors import ConfigError, GanforgeError
-from ganforge.evaluation.calibration import run_calibration
-from ganforge.evaluation.evaluate import (
-    evaluate_images,
-    evaluator_for,
-    load_sample_files,
-    real_reference,
-    sample_for_evaluation,
-)
-from ganforge.evaluation.inception import InceptionFID, load_inception, real_cache_path
-from ganforge.generation import load_model
+from ganforge.errors import ConfigError
+from ganforge.evaluation.inception import load_inception
+from ganforge.experiments.scoring import calibrate, score_run, score_samples
+from ganforge.rundir.atomic import write_text
 from ganforge.setup.build import resolve_device
 
 COLUMNS = (
@@ -61,31 +52,7 @@ def metrics_table(results: dict[str, dict[str, Any]], title: str) -> Table:
 
 
 def _write(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(path)
-
-
-def _inception_metrics(
-    net: InceptionFID, images: Tensor, dataset: str, data_dir: Path | None
-) -> dict[str, Any]:
-    """``inception_fid`` of ``images`` against the test split, with its protocol and weights."""
-    test = load_dataset(dataset, "test", data_dir)
-    cache = real_cache_path(dataset, test.fingerprint, net.weights["sha256"])
-    try:
-        value = net.score(test.images, images, real_cache=cache)
-    except RuntimeError as err:  # out of memory, most likely: one line, nothing written
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise GanforgeError(
-            f"Inception-V3 FID failed ({first[:200]}); nothing written: lower the memory "
-            "pressure or run without --inception for the other metrics"
-        ) from None
-    return {
-        "inception_fid": value,
-        "inception_protocol": net.protocol(test.images.shape[0], images.shape[0]),
-        "inception_weights": net.weights,
-    }
+    write_text(path, json.dumps(payload, indent=2))
 
 
 def evaluate(
@@ -158,41 +125,13 @@ def evaluate(
     inception_net = (
         load_inception(resolve_device(device), progress=console.is_terminal) if inception else None
     )
-    source: dict[str, Any]
     if run_dir is not None:
-        model = load_model(run_dir, checkpoint, device)
-        dataset = dataset or model.config.dataset
-        images, requested = sample_for_evaluation(model, n, seed)
-        source = {
-            "run": str(run_dir),
-            "checkpoint": str(model.checkpoint),
-            "seed": seed,
-            "recipe": model.config.recipe,
-        }
-        out = out or (Path(run_dir) / "metrics.json" if Path(run_dir).is_dir() else None)
+        scores = score_run(run_dir, n, seed, checkpoint, device, dataset, data_dir, inception_net)
     elif samples is not None:
-        images, requested = load_sample_files(samples, labels)
-        source = {"samples": str(samples), "labels": str(labels) if labels else None}
-    dataset = dataset or "mnist"
-    evaluator = evaluator_for(dataset, data_dir)
-    reference = real_reference(evaluator, dataset, data_dir)
-    if calibration:
-        train = load_dataset(dataset, "train", data_dir)
-        results = run_calibration(train, evaluator, reference)
-        table_console.print(
-            metrics_table(
-                results, f"calibration on {dataset}: 10,000 images per set vs the test split"
-            )
-        )
-        out = out or Path("calibration.json")
-        _write(out, {"dataset": dataset, "sets": results})
+        scores = score_samples(samples, labels, dataset, data_dir, inception_net)
     else:
-        result = {**evaluate_images(images, requested, evaluator, reference), "source": source}
-        if inception_net is not None:
-            result.update(_inception_metrics(inception_net, images, dataset, data_dir))
-        name = source.get("recipe") or Path(str(source.get("samples"))).name
-        title = f"{result['n_fake']:,} samples vs {dataset}'s test split ({result['n_real']:,})"
-        table_console.print(metrics_table({name: result}, title))
-        out = out or Path("metrics.json")
-        _write(out, result)
+        scores = calibrate(dataset or "mnist", data_dir)
+    table_console.print(metrics_table(scores.sets, scores.title))
+    out = out or scores.default_out
+    _write(out, scores.record)
     console.print(f"wrote {out}", highlight=False, markup=False, soft_wrap=True)

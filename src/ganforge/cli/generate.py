@@ -5,24 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-from PIL import Image
 from rich.console import Console
 
 from ganforge.cli.train import GridLayoutChoice
-from ganforge.config.layouts import plan_layout
-from ganforge.data import DATASETS
 from ganforge.errors import ConfigError
-from ganforge.figures.images import grid_image, save_gif, save_grid, save_strip
-from ganforge.generation import (
-    TrainedModel,
-    interpolation_latents,
-    layout_samples,
-    load_model,
-    sample_labels,
+from ganforge.experiments.sampling import (
+    default_output,
+    write_interpolation,
+    write_layout,
+    write_samples,
 )
-from ganforge.setup import check_grid_layout
+from ganforge.generation import load_model
 
 RunArg = Annotated[Path, typer.Argument(help="Run directory (or a checkpoint .safetensors file).")]
 CheckpointOpt = Annotated[Path | None, typer.Option(help="A checkpoint other than the run's last.")]
@@ -30,12 +24,6 @@ DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda, cuda:N, mps or auto.")]
 ClassOpt = Annotated[
     int | None, typer.Option("--class", help="Class to draw (conditional recipes).")
 ]
-
-
-def default_output(run_dir: Path, name: str) -> Path:
-    """``RUN_DIR/generated/NAME`` for a run directory, ``./generated/NAME`` for a file."""
-    base = Path(run_dir) if Path(run_dir).is_dir() else Path(".")
-    return base / "generated" / name
 
 
 def sample(
@@ -80,48 +68,11 @@ def sample(
         grid = grid or default_output(run_dir, f"{name}_seed{seed}.png")
         _print_written(write_layout(model, name, seed, grid))
         return
-    n = 64 if n is None else n
     model = load_model(run_dir, checkpoint, device)
-    model.check_class(class_)
-    labels = sample_labels(model, n, class_)
-    images = model.recipe.sample_images(model.latents(seed, n), labels)
     if grid is None and out is None and npy is None:
         grid = default_output(run_dir, f"grid_seed{seed}.png")
-    written: list[Path] = []
-    if grid is not None:
-        nrow = model.recipe.num_classes if labels is not None and class_ is None else 8
-        grid.parent.mkdir(parents=True, exist_ok=True)
-        written.append(save_grid(images, grid, nrow, model.transform.bounds))
-    u8 = model.transform.to_uint8(images).cpu().numpy()
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for i, img in enumerate(u8):
-            suffix = f"_class{int(labels[i])}" if labels is not None else ""
-            Image.fromarray(img, mode="L").save(out / f"{i:05d}{suffix}.png")
-        written.append(out)
-    if npy is not None:
-        npy = npy if npy.suffix == ".npy" else npy.with_name(npy.name + ".npy")  # as np.save does
-        npy.parent.mkdir(parents=True, exist_ok=True)
-        np.save(npy, u8)
-        written.append(npy)
-        if labels is not None:
-            label_path = npy.with_name(npy.stem + "_labels.npy")
-            np.save(label_path, labels.numpy().astype(np.int64))
-            written.append(label_path)
-    _print_written(written)
-
-
-def write_layout(model: TrainedModel, layout: str, seed: int, grid: Path) -> list[Path]:
-    """The figure(s) of ``layout`` with latents from ``seed``: ``grid``, or for a layout of
-    several pages one file per page, named ``grid``'s stem + the page's suffix."""
-    check_grid_layout(layout, model.config.recipe)
-    classes = DATASETS[model.config.dataset].class_names if model.conditional else None
-    grid.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for page, images in layout_samples(model.recipe, plan_layout(layout, classes), seed):
-        path = grid.with_name(f"{grid.stem}{page.suffix}{grid.suffix}")
-        written.append(save_grid(images, path, page.columns, model.transform.bounds, page.title))
-    return written
+    n = 64 if n is None else n
+    _print_written(write_samples(model, n, class_, seed, grid, out, npy))
 
 
 def _print_written(paths: list[Path]) -> None:
@@ -153,19 +104,8 @@ def interpolate(
       ganforge interpolate runs/acgan-… --from 0 --to 5 --class 4 --out four.png
     """
     model = load_model(run_dir, checkpoint, device)
-    model.check_class(class_)
-    if model.conditional and class_ is None:
-        class_ = 0
-    z = interpolation_latents(model, from_, to, steps)
-    images = model.recipe.sample_images(z, sample_labels(model, steps, class_))
     out = out or default_output(run_dir, f"interpolate_{from_}_{to}.png")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    strip = save_strip(images, out, model.transform.bounds)
-    frames = [grid_image(images[i : i + 1], 1, model.transform.bounds) for i in range(steps)]
-    # There and back again, so the looping GIF has no jump.
-    gif = save_gif(
-        frames + frames[-2:0:-1], out.with_suffix(".gif"), duration_ms=120, final_hold_ms=120
-    )
+    strip, gif = write_interpolation(model, from_, to, steps, class_, out)
     Console(stderr=True).print(
         f"wrote {strip}\nwrote {gif}", highlight=False, markup=False, soft_wrap=True
     )

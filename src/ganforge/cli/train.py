@@ -9,13 +9,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ganforge.config import DIST_BACKENDS, ON_DIVERGE, PRECISIONS, load_yaml, parse_assignments
+from ganforge.config import (
+    DIST_BACKENDS,
+    ON_DIVERGE,
+    PRECISIONS,
+    RunConfig,
+    load_yaml,
+    parse_assignments,
+)
 from ganforge.config.layouts import GRID_LAYOUTS
 from ganforge.engine.distributed import process_group
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError
 from ganforge.rundir.layout import RunLayout, default_run_dir
-from ganforge.setup.build import as_trained, make_config
+from ganforge.setup.build import make_config, resume_config, with_flags
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -195,31 +202,30 @@ def train(
         "sync_bn": sync_bn,
         "dist_backend": dist_backend.value if dist_backend is not None else None,
         "dist_timeout": dist_timeout,
+        "tensorboard": True if tensorboard else None,
     }
-    overrides: dict[str, Any] = parse_assignments(set_ or [])
-    overrides.setdefault("train", {}).update({k: v for k, v in flags.items() if v is not None})
-    if tensorboard:
-        overrides["train"]["tensorboard"] = True
-    if lr is not None:
-        overrides.setdefault("model", {}).update(lr_g=lr, lr_d=lr)
-    if dataset is not None:
-        overrides["dataset"] = dataset
+    lrs = {"lr_g": lr, "lr_d": lr}
+    overrides = with_flags(parse_assignments(set_ or []), flags, lrs, dataset)
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR, the run to continue")
         if config is not None:
             raise ConfigError("--config cannot be combined with --resume: the run's config is used")
-        saved = as_trained(load_yaml(RunLayout(out).config))
-        recipe = recipe or saved.get("recipe")
-        if epochs is not None and steps is None:
-            overrides["train"]["steps"] = None  # a new --epochs replaces an earlier --steps
-        for section in ("model", "train"):
-            overrides[section] = {**(saved.get(section) or {}), **overrides.get(section, {})}
-        overrides.setdefault("dataset", saved.get("dataset", "mnist"))
-    cfg = make_config(recipe, config, overrides)
-    console = Console(stderr=True)
+        saved = load_yaml(RunLayout(out).config)
+        new_epochs = epochs is not None and steps is None  # replaces an earlier --steps
+        cfg = resume_config(saved, overrides, recipe, new_epochs)
+    else:
+        cfg = make_config(recipe, config, overrides)
     # All checks happen here. --plain is how this session shows progress, not part of the run.
-    display = False if plain else None
+    run_training(cfg, out, data_dir, resume, display=False if plain else None)
+
+
+def run_training(
+    cfg: RunConfig, out: Path | None, data_dir: Path | None, resume: bool, display: bool | None
+) -> None:
+    """Train (or resume) ``cfg`` into ``out`` (default: a new folder under runs/), saying
+    where on stderr before and what it wrote after (rank 0 alone under torchrun)."""
+    console = Console(stderr=True)
     # Under torchrun: this process's place among the data-parallel ones (see
     # ganforge.engine.distributed); outside it, one process and no process group.
     with process_group(cfg.train) as dist:

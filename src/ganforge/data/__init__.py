@@ -1,8 +1,9 @@
 """Datasets: IDX parsing, verified downloads, and locating and loading MNIST-like data."""
 
-from ganforge.data.datasets import DATASETS, DatasetSpec, ImageData, ganforge_home, load_dataset
+from ganforge.data.datasets import DATASETS, DatasetSpec, ImageData
 from ganforge.data.download import RemoteFile, download_file, verify_file
 from ganforge.data.idx import read_idx, write_idx
+from ganforge.data.loading import ganforge_home, load_dataset
 
 __all__ = [
     "DATASETS",

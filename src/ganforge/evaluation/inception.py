@@ -52,7 +52,7 @@ from torch import Tensor
 
 from ganforge.data import ganforge_home
 from ganforge.errors import CheckpointError, DataError, DependencyError
-from ganforge.evaluation.classifier import _Display
+from ganforge.progress import TaskProgress
 from ganforge.rundir.atomic import read_safetensors, write_safetensors
 
 __all__ = [
@@ -182,7 +182,7 @@ class InceptionFID:
             f"{self.resize}, real = test split {n_real:,}, fake = {n_fake:,} samples"
         )
 
-    def _feed(self, images: Tensor, real: bool, display: Any) -> None:
+    def _feed(self, images: Tensor, real: bool, display: TaskProgress) -> None:
         device = self.metric.device
         for start in range(0, images.shape[0], self.chunk):
             chunk = images[start : start + self.chunk].to(device)
@@ -213,7 +213,8 @@ class InceptionFID:
         n_chunks = math.ceil(fake.shape[0] / self.chunk)
         if not cached:
             n_chunks += math.ceil(real.shape[0] / self.chunk)
-        with torch.no_grad(), _Display(display, n_chunks, "Inception-V3 FID") as shown:
+        shown = TaskProgress.for_display(display, n_chunks, "Inception-V3 FID")
+        with torch.no_grad(), shown:
             todo = f"{fake.shape[0]:,} samples" + (
                 "" if cached else f" and the {real.shape[0]:,} real images"
             )

@@ -13,7 +13,13 @@ from typing import Any
 from ganforge.experiments.ablation import BASE, Rung, ladder, plan
 from ganforge.experiments.study_report import first_finished
 from ganforge.experiments.study_results import fid_label, final_grid
-from ganforge.experiments.study_run import ReportText, run_study, save_study, study_record
+from ganforge.experiments.study_run import (
+    ReportText,
+    StudyResult,
+    run_study,
+    save_study,
+    study_record,
+)
 from ganforge.reporting.ablation_figure import save_ablation_figure
 
 
@@ -96,10 +102,6 @@ def run_ablation(
         **study_record(result),
     }
     budget = f"{steps} steps" if steps is not None else f"{epochs} epochs"
-    options = ["--steps", str(steps)] if steps is not None else ["--budget-epochs", str(epochs)]
-    options += ["--seeds", str(seeds), "--eval-samples", str(eval_samples)]
-    options += ["--curve-samples", str(curve_samples), "--dataset", dataset]
-    options += ["--data-dir", str(data_dir)] if data_dir is not None else []
     failed = len(result.outcomes.failures)
     text = ReportText(
         title=f"ganforge ablate {recipe}: what each trick buys",
@@ -111,15 +113,42 @@ def run_ablation(
             f"{len(runs) - failed} of {len(runs)} runs finished"
             + (f"; {failed} failed (see Failures)." if failed else "."),
         ],
-        command=shlex.join(["ganforge", "ablate", recipe, *options, "--out", str(out)]),
+        command=ablate_command(
+            recipe, out, seeds, epochs, steps, dataset, data_dir, eval_samples, curve_samples
+        ),
         notes=rung_notes(rungs),
     )
     files = save_study(result, "ablation.csv", "ablation.json", record, text)
-    chosen = first_finished(runs, result.outcomes)
+    figure = ablation_figure(result, rungs, out / "ablation.png")
+    return AblationResult(out, per_rung, result.rows, figure, files, failed)
+
+
+def ablate_command(
+    recipe: str,
+    out: Path,
+    seeds: int,
+    epochs: int,
+    steps: int | None,
+    dataset: str,
+    data_dir: Path | None,
+    eval_samples: int,
+    curve_samples: int,
+) -> str:
+    """The command line that redoes the ablation, for its report."""
+    options = ["--steps", str(steps)] if steps is not None else ["--budget-epochs", str(epochs)]
+    options += ["--seeds", str(seeds), "--eval-samples", str(eval_samples)]
+    options += ["--curve-samples", str(curve_samples), "--dataset", dataset]
+    options += ["--data-dir", str(data_dir)] if data_dir is not None else []
+    return shlex.join(["ganforge", "ablate", recipe, *options, "--out", str(out)])
+
+
+def ablation_figure(result: StudyResult, rungs: list[Rung], path: Path) -> Path | None:
+    """Each rung's final grid (of its first finished run) titled with its FID, into ``path``;
+    None when no rung finished a run."""
+    chosen = first_finished(result.runs, result.outcomes)
     panels = [
         (final_grid(chosen[rung.folder].dir), [f"{rung.index}. {rung.name}", fid_label(arm)])
         for rung, arm in zip(rungs, result.arms, strict=True)
         if rung.folder in chosen
     ]
-    figure = save_ablation_figure(panels, out / "ablation.png") if panels else None
-    return AblationResult(out, per_rung, result.rows, figure, files, failed)
+    return save_ablation_figure(panels, path) if panels else None

@@ -24,6 +24,29 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
+def compare_options(
+    seeds: int,
+    dataset: str,
+    eval_samples: int,
+    curve_samples: int,
+    budget_epochs: int | None = None,
+    budget_minutes: float | None = None,
+    device: str = "auto",
+    assignments: Sequence[str] = (),
+) -> list[str]:
+    """The command-line options of a comparison, for its reproduce command (see
+    :func:`compare_command`): the defaults spelled out, the device if not auto, each --set."""
+    options = [f"--seeds={seeds}", f"--dataset={dataset}", f"--eval-samples={eval_samples}"]
+    options.append(f"--curve-samples={curve_samples}")
+    if budget_epochs is not None:
+        options.append(f"--budget-epochs={budget_epochs}")
+    if budget_minutes is not None:
+        options.append(f"--budget-minutes={budget_minutes:g}")
+    options += [f"--device={device}"] if device != "auto" else []
+    options += [f"--set={item}" for item in assignments]
+    return options
+
+
 def compare_command(
     recipes: Sequence[str], out: Path, options: Sequence[str], data_dir: Path | None
 ) -> str:

@@ -7,7 +7,6 @@ into the same OUT with reuse picks up finished runs and continues cut-short ones
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from ganforge.engine.trainer import RunComplete, Trainer, TrainingInterrupted
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.resume import flatten
+from ganforge.rundir.summary import RunSummary, read_summary
 from ganforge.setup.build import as_trained
 
 # Settings a reused run may differ in: where it trains and what it measures along the way,
@@ -83,30 +83,21 @@ def finished(run: StudyRun) -> bool:
     summary is at its plan's last step or past its time limit. (Ctrl-C writes a summary
     too, at the step it stopped at: such a run is not finished.)"""
     try:
-        summary = json.loads(RunLayout(run.dir).summary.read_text())
-        steps, epochs = int(summary["steps"]), float(summary["epochs"])
-        seconds = float(summary.get("wall_time_s", 0.0))
-    except (OSError, ValueError, KeyError, TypeError):
+        summary = read_summary(RunLayout(run.dir))
+    except GanforgeError:  # none yet, unreadable, or not a summary
         return False
     train = run.cfg.train
-    if train.time_limit and seconds >= train.time_limit:
+    if train.time_limit and summary.wall_time_s >= train.time_limit:
         return True
     # ``epochs`` is steps / steps per epoch: at the last step of E epochs exactly E.
-    return steps >= train.steps if train.steps is not None else epochs >= train.epochs
-
-
-def read_summary(run_dir: Path) -> dict[str, Any]:
-    """A finished run's ``summary.json``; a one-line error if it cannot be read."""
-    layout = RunLayout(run_dir)
-    try:
-        return json.loads(layout.summary.read_text())
-    except (OSError, ValueError) as err:
-        raise GanforgeError(f"{layout.summary} cannot be read: {err}") from None
+    if train.steps is not None:
+        return summary.steps >= train.steps
+    return summary.epochs >= train.epochs
 
 
 def train_run(
     run: StudyRun, data: ImageData, data_dir: Path | None, display: bool | None = None
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[RunSummary, bool]:
     """Train ``run`` unless it finished (see :func:`finished`); continue it from its last
     checkpoint if it was cut short. Returns (its summary, whether it was skipped)."""
     layout = RunLayout(run.dir)
@@ -123,7 +114,7 @@ def train_run(
                 f"{stop}; or rerun the same command (with --reuse where it has one) to "
                 "continue every run"
             ) from None
-    return read_summary(run.dir), skipped
+    return read_summary(layout), skipped
 
 
 @dataclass
@@ -132,7 +123,7 @@ class Outcomes:
     their metrics once evaluated, the one-line errors of the failed ones (in training or in
     evaluation) and those failures' tracebacks, for their log."""
 
-    summaries: dict[Path, dict[str, Any]] = field(default_factory=dict)
+    summaries: dict[Path, RunSummary] = field(default_factory=dict)
     metrics: dict[Path, dict[str, Any]] = field(default_factory=dict)
     failures: dict[Path, str] = field(default_factory=dict)
     tracebacks: dict[Path, str] = field(default_factory=dict)

@@ -88,7 +88,7 @@ def provenance_rows(
     (several values where the runs differ, e.g. ones reused from an older commit)."""
     summaries = [outcomes.summaries[r.dir] for r in runs if r.dir in outcomes.summaries]
     metrics = [outcomes.metrics[r.dir] for r in runs if r.dir in outcomes.metrics]
-    versions = [s.get("versions") or {} for s in summaries]
+    versions = [s.versions for s in summaries]
     evaluators = [m.get("evaluator") or {} for m in metrics]
     now = provenance()
     curves = f"FID of n = {curve_samples:,} samples of each epoch's checkpoint and the last"
@@ -99,11 +99,11 @@ def provenance_rows(
         *((key, _distinct(v.get(key) for v in versions)) for key in ("torch", "python")),
         ("platform", _distinct(v.get("platform") for v in versions)),
         ("CPU threads", _distinct(v.get("cpu_threads") for v in versions)),
-        ("training device", _distinct(s.get("device") for s in summaries)),
-        ("peak memory measures", _distinct(s.get("peak_memory_kind") for s in summaries)),
-        ("training data", _distinct(s.get("data_source") for s in summaries)),
-        ("training data fingerprint", _distinct(s.get("data_fingerprint") for s in summaries)),
-        ("training images", _distinct(s.get("train_images") for s in summaries)),
+        ("training device", _distinct(s.device for s in summaries)),
+        ("peak memory measures", _distinct(s.peak_memory_kind for s in summaries)),
+        ("training data", _distinct(s.data_source for s in summaries)),
+        ("training data fingerprint", _distinct(s.data_fingerprint for s in summaries)),
+        ("training images", _distinct(s.train_images for s in summaries)),
         ("evaluation protocol", _distinct(m.get("protocol") for m in metrics)),
         ("evaluator weights hash", _distinct(e.get("weights_hash") for e in evaluators)),
         ("evaluator test accuracy", _distinct(e.get("test_accuracy") for e in evaluators)),

@@ -42,7 +42,7 @@ METRICS = (
     "class_kl",
     "class_accuracy",
 )
-# From each run's summary.json: its size, time, speed and memory.
+# From each run's summary.json (fields of RunSummary): its size, time, speed and memory.
 RUN_FACTS = ("params_g", "params_d", "wall_time_s", "images_per_s", "peak_memory_mib")
 SAMPLING = "sampling_images_per_s"  # from the evaluation: images/s of drawing its samples
 STATS = (*METRICS, *RUN_FACTS, SAMPLING)  # what gets a mean and sd per arm
@@ -105,7 +105,7 @@ def evaluate_runs(
     finished = [run for run in runs if run.dir in outcomes.summaries]
     scorer: tuple[Any, Any] | None = None  # (evaluator, reference), loaded when needed
     for i, run in enumerate(finished, start=1):
-        steps = int(outcomes.summaries[run.dir]["steps"])
+        steps = outcomes.summaries[run.dir].steps
         result = recorded_metrics(run.dir, n, steps)
         curve = recorded_curve(run.dir, curve_samples, steps) if curve_samples else []
         if result is not None and curve is not None:
@@ -133,7 +133,7 @@ def run_rows(runs: list[StudyRun], outcomes: Outcomes, out: Path) -> list[dict[s
     memory; a failed run's row holds its error and whatever was measured before it failed."""
     rows = []
     for run in runs:
-        summary = outcomes.summaries.get(run.dir, {})
+        summary = outcomes.summaries.get(run.dir)
         result = outcomes.metrics.get(run.dir, {})
         error = outcomes.failures.get(run.dir)
         rows.append(
@@ -144,10 +144,10 @@ def run_rows(runs: list[StudyRun], outcomes: Outcomes, out: Path) -> list[dict[s
                 "status": "failed" if error else "ok",
                 **{k: result.get(k) for k in METRICS},
                 "n": result.get("n_fake"),
-                **{k: summary.get(k) for k in RUN_FACTS},
+                **{k: getattr(summary, k) if summary else None for k in RUN_FACTS},
                 SAMPLING: result.get(SAMPLING),
-                "steps": summary.get("steps"),
-                "epochs": summary.get("epochs"),
+                "steps": summary.steps if summary else None,
+                "epochs": summary.epochs if summary else None,
                 "run": str(run.dir.relative_to(out)),
                 "error": error,
             }

@@ -77,15 +77,7 @@ def gradient_penalty(
     Returns:
         Scalar tensor, differentiable w.r.t. the critic's parameters.
     """
-    if mix not in MIX_DISTRIBUTIONS:
-        raise ValueError(f"mix must be one of {MIX_DISTRIBUTIONS}, got {mix!r}")
-    if real.dim() < 2:
-        raise ValueError(f"real must have rank >= 2 (batch first), got shape {tuple(real.shape)}")
-    if real.shape != fake.shape:
-        raise ValueError(
-            f"real and fake must have the same shape, got {tuple(real.shape)} "
-            f"and {tuple(fake.shape)}"
-        )
+    _check_penalty_inputs(real, fake, mix)
 
     # One ε per sample, broadcast over every non-batch dimension whatever the rank.
     eps = mix_weights(real.shape[0], real, mix, weight_generator) if weights is None else weights
@@ -97,6 +89,20 @@ def gradient_penalty(
     (grads,) = torch.autograd.grad(outputs=scores.sum(), inputs=x_hat, create_graph=True)
     norms = torch.linalg.vector_norm(grads.flatten(1), ord=2, dim=1)
     return ((norms - 1) ** 2).mean()
+
+
+def _check_penalty_inputs(real: Tensor, fake: Tensor, mix: str) -> None:
+    """Refuse what :func:`gradient_penalty` cannot take: an unknown ``mix``, a ``real`` batch
+    without a batch dimension and more, or ``real`` and ``fake`` of different shapes."""
+    if mix not in MIX_DISTRIBUTIONS:
+        raise ValueError(f"mix must be one of {MIX_DISTRIBUTIONS}, got {mix!r}")
+    if real.dim() < 2:
+        raise ValueError(f"real must have rank >= 2 (batch first), got shape {tuple(real.shape)}")
+    if real.shape != fake.shape:
+        raise ValueError(
+            f"real and fake must have the same shape, got {tuple(real.shape)} "
+            f"and {tuple(fake.shape)}"
+        )
 
 
 def r1_penalty(real: Tensor, real_scores: Tensor) -> Tensor:

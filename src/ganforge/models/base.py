@@ -3,33 +3,32 @@
 The trainer only ever calls :meth:`Recipe.discriminator_step_loss` and
 :meth:`Recipe.generator_step_loss` and steps the optimizers :meth:`Recipe.make_optimizers`
 returns, so a new GAN variant is one subclass (a page of code) and no change to the loop.
+This module owns the base class: its description for ``ganforge recipes``, the interface a
+recipe implements, data-parallel training, the optimizers, D's freezing for the G step, D's
+forward over a real and a fake batch, and parameter counts. Drawing from G is
+:mod:`ganforge.models.sampling`'s; the registry is :mod:`ganforge.models.registry`'s.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.config import ModelConfig
-from ganforge.errors import ConfigError
 from ganforge.models.ema import GeneratorEMA
 from ganforge.models.optimizers import make_optimizer
-
-# Standing statistics of the weight average's batch norms: 100 batches of 64 latents (6,400
-# samples; on the dense gan, a one-off script found 3,200 and 64,000 within 0.05 FID of it).
-EMA_NORM_BATCH = 64
-EMA_NORM_BATCHES = 100
+from ganforge.models.sampling import GeneratorSampling
+from ganforge.models.weights import frozen
 
 Stats = dict[str, Tensor]
 
 
-class Recipe:
+class Recipe(GeneratorSampling):
     """Base class of every recipe; subclasses build the networks and define the losses.
+    Drawing from G (latents, labels, fakes, sampled images) is :class:`GeneratorSampling`'s.
 
     Class attributes describe the recipe for ``ganforge recipes``: ``name`` (registry key),
     ``family`` (what it is a variant of), ``summary`` (one line) and ``config_cls`` (its typed
@@ -145,29 +144,6 @@ class Recipe:
             self.ema.model.to(device)
         return self
 
-    @property
-    def sampler(self) -> nn.Module:
-        """The generator that samples come from: the weight average if on (its batch-norm
-        statistics recomputed first if its weights moved since), else G itself."""
-        if self.ema is None:
-            return self.generator
-        if self.ema.stale:
-            self._recompute_ema_batch_norm()
-        return self.ema.model
-
-    def _recompute_ema_batch_norm(self) -> None:
-        # Latents (and labels) from a stream of their own, the same each time: training's
-        # random stream is untouched, and equal weights get equal statistics (exact resumes).
-        stream = torch.Generator().manual_seed(0)
-
-        def draw() -> tuple[Tensor, ...]:
-            z = self.sample_latent(EMA_NORM_BATCH, generator=stream)
-            if not self.conditional:
-                return (z,)
-            return z, self.sample_labels(EMA_NORM_BATCH, generator=stream)
-
-        self.ema.recompute_batch_norm(draw, EMA_NORM_BATCHES)
-
     def after_generator_step(self, step: int) -> None:
         """Called by the trainer after each G update (``step``: G updates done so far)."""
         if self.ema is not None:
@@ -230,69 +206,6 @@ class Recipe:
 
         return undo
 
-    def sample_latent(
-        self, n: int, device: torch.device | None = None, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """Draw ``n`` latent vectors from the recipe's latent distribution."""
-        device = device or self.device
-        shape = (n, self.cfg.latent_dim)
-        if generator is not None and generator.device != device:
-            # A CPU generator keeps fixed latents identical on every device.
-            return self.sample_latent(n, torch.device("cpu"), generator).to(device)
-        if self.cfg.latent_distribution == "uniform":
-            return torch.rand(shape, device=device, generator=generator) * 2 - 1
-        return torch.randn(shape, device=device, generator=generator)
-
-    def sample_labels(
-        self, n: int, device: torch.device | None = None, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """Uniformly random class labels (only meaningful for conditional recipes)."""
-        device = device or self.device
-        if generator is not None and generator.device != device:
-            return self.sample_labels(n, torch.device("cpu"), generator).to(device)
-        return torch.randint(0, self.num_classes, (n,), device=device, generator=generator)
-
-    def generate(
-        self, z: Tensor, labels: Tensor | None = None, net: nn.Module | None = None
-    ) -> Tensor:
-        """Run G (or ``net``, e.g. :attr:`sampler`) on latents (and labels if conditional);
-        G through its data-parallel wrapper when training on several processes."""
-        net = self.g_forward if net is None else net
-        if self.conditional:
-            if labels is None:
-                raise ValueError(f"recipe {self.name} is conditional: generate() needs labels")
-            return net(z, labels)
-        return net(z)
-
-    @torch.no_grad()
-    def sample_images(self, z: Tensor, labels: Tensor | None = None, chunk: int = 512) -> Tensor:
-        """:attr:`sampler`'s images for ``z`` (and labels) in eval mode — batch-norm running
-        statistics, no dropout — in chunks; its mode is restored afterwards."""
-        device, net = self.device, self.sampler
-        was_training = net.training
-        net.eval()
-        try:
-            outs = [
-                self.generate(
-                    z[i : i + chunk].to(device),
-                    None if labels is None else labels[i : i + chunk].to(device),
-                    net,
-                )
-                for i in range(0, z.shape[0], chunk)
-            ]
-        finally:
-            net.train(was_training)
-        return torch.cat(outs)
-
-    def fresh_fakes(
-        self, batch_size: int, labels: Tensor | None = None
-    ) -> tuple[Tensor, Tensor | None]:
-        """A batch of fakes from new latents (conditional: for ``labels``, or random ones)."""
-        z = self.per_sample_draw(self.sample_latent, batch_size)
-        if self.conditional and labels is None:
-            labels = self.per_sample_draw(self.sample_labels, batch_size)
-        return self.generate(z, labels if self.conditional else None), labels
-
     def discriminate(self, real: Tensor, fake: Tensor) -> tuple[Any, Any]:
         """D's outputs on the real and the fake batch: two forwards, or with ``joint_batch``
         one forward over ``[fake; real]`` (as Keras loops train D), so that batch norm in D
@@ -339,57 +252,3 @@ def _batch_norm_stats(module: nn.Module) -> int:
         for m in module.modules()
         if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None
     )
-
-
-RECIPES: dict[str, type[Recipe]] = {}
-
-
-def register(cls: type[Recipe]) -> type[Recipe]:
-    """Class decorator adding a recipe to the registry under ``cls.name``."""
-    if cls.name in RECIPES:
-        raise ValueError(f"recipe {cls.name!r} is registered twice")
-    RECIPES[cls.name] = cls
-    return cls
-
-
-def get_recipe(name: str) -> type[Recipe]:
-    """Look a recipe up by name, with a "did you mean" for typos."""
-    try:
-        return RECIPES[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, RECIPES, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(RECIPES))}"
-        raise ConfigError(f"unknown recipe {name!r}; {hint}") from None
-
-
-def schedule(**train: object) -> Mapping[str, object]:
-    """A recipe's ``train_defaults``, read-only: ``train_defaults = schedule(batch_size=32)``."""
-    return MappingProxyType(train)
-
-
-def dcgan_init(module: nn.Module) -> None:
-    """Radford et al.'s initialisation: conv weights N(0, 0.02), batch-norm scale N(1, 0.02)."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
-
-
-def frozen(module: nn.Module) -> Callable[[], None]:
-    """Stop ``module``'s parameters from collecting gradients; returns the undo function.
-
-    Used around the G step: D's weights need no gradient there, which saves D's weight-gradient
-    work (and keeps the classic "D frozen during the G step" semantics explicit).
-    """
-    params = [p for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-
-    def undo() -> None:
-        for p in params:
-            p.requires_grad_(True)
-
-    return undo

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from ganforge.errors import CheckpointError
+from ganforge.models.base import Recipe
 from ganforge.rundir.atomic import read_safetensors, write_safetensors
 
 FORMAT = "ganforge-checkpoint/1"
@@ -84,21 +85,33 @@ def has_standing_stats(ckpt: Checkpoint) -> bool:
     return ckpt.meta.get("ema_batch_norm") == EMA_STANDING_STATS
 
 
+def recipe_modules(recipe: Recipe, purpose: str = "load") -> dict[str, torch.nn.Module]:
+    """The one mapping between a recipe's modules and a checkpoint's names: ``generator``,
+    ``discriminator`` and, where the recipe keeps a weight average of G, ``generator_ema``.
+
+    ``purpose``: "save" (the average as samples are drawn from it, its batch-norm statistics
+    recomputed: :attr:`Recipe.sampler`), "load" (the average's live module, which a restore
+    fills in) or "sample" (what drawing samples needs: G and its average, not D).
+    """
+    modules: dict[str, torch.nn.Module] = {"generator": recipe.generator}
+    if purpose != "sample":
+        modules["discriminator"] = recipe.discriminator
+    if recipe.ema is not None:
+        modules["generator_ema"] = recipe.sampler if purpose == "save" else recipe.ema.model
+    return modules
+
+
 def save_checkpoint(
     path: Path,
     *,
-    generator: torch.nn.Module,
-    discriminator: torch.nn.Module,
+    modules: dict[str, torch.nn.Module],
     optimizers: dict[str, torch.optim.Optimizer],
     meta: dict[str, Any],
-    extra_modules: dict[str, torch.nn.Module] | None = None,
 ) -> Path:
-    """Write a checkpoint atomically; ``meta`` must hold ``recipe``, ``step`` and ``config``.
-
-    ``extra_modules`` (e.g. ``{"generator_ema": ...}``) are stored under their names.
-    """
+    """Write a checkpoint atomically: ``modules`` under their names (:func:`recipe_modules`),
+    the optimizers' state, the RNG states and ``meta``, which must hold ``recipe``, ``step``
+    and ``config``."""
     tensors: dict[str, Tensor] = {}
-    modules = {"generator": generator, "discriminator": discriminator, **(extra_modules or {})}
     for prefix, module in modules.items():
         for key, value in module.state_dict().items():
             tensors[f"{prefix}.{key}"] = value.detach().cpu().contiguous()
@@ -133,14 +146,12 @@ def load_checkpoint(path: Path) -> Checkpoint:
 def restore(
     ckpt: Checkpoint,
     *,
-    generator: torch.nn.Module,
-    discriminator: torch.nn.Module,
+    modules: dict[str, torch.nn.Module],
     optimizers: dict[str, torch.optim.Optimizer] | None = None,
     rng: bool = True,
-    extra_modules: dict[str, torch.nn.Module] | None = None,
 ) -> None:
-    """Load weights (and optimizer and RNG state) from ``ckpt`` into live objects."""
-    modules = {"generator": generator, "discriminator": discriminator, **(extra_modules or {})}
+    """Load weights (and optimizer and RNG state) from ``ckpt`` into live objects; ``modules``
+    by their names in the checkpoint (:func:`recipe_modules`)."""
     try:
         for prefix, module in modules.items():
             module.load_state_dict(ckpt.module_state(prefix))
@@ -166,3 +177,24 @@ def restore(
         ]
         if cuda_states:
             torch.cuda.set_rng_state_all(cuda_states)
+
+
+def cuda_index(device: torch.device) -> int | None:
+    """The index of the CUDA device training runs on, or None off CUDA."""
+    if device.type != "cuda":
+        return None
+    return device.index if device.index is not None else torch.cuda.current_device()
+
+
+def restore_training_device_rng(ckpt: Checkpoint, device: torch.device) -> None:
+    """Give the training device the RNG state of the device the checkpoint's run trained on.
+
+    :func:`restore` sets each CUDA device's state from the same device's in the checkpoint;
+    a run resumed on another GPU (or under torchrun, where process r trains on cuda:r but
+    rank 0 saved cuda:0's) would otherwise draw from a state no training advanced.
+    """
+    saved = ckpt.meta.get("cuda_rng_device")
+    index = cuda_index(device)
+    key = f"rng.cuda.{saved}"
+    if index is not None and saved is not None and saved != index and key in ckpt.tensors:
+        torch.cuda.set_rng_state(ckpt.tensors[key], index)

@@ -39,6 +39,36 @@ RESUMABLE = (
 )
 
 
+class RunComplete(GanforgeError):
+    """``--resume`` on a run that has already trained as long as asked: nothing to do."""
+
+
+def check_not_complete(
+    layout: RunLayout,
+    ckpt: Checkpoint | None,
+    total_steps: int,
+    steps_per_epoch: int,
+    time_limit: float,
+) -> None:
+    """Refuse to resume a finished run (all its steps, or its time limit, trained), unless
+    a kill cut its final outputs short: then the trainer trains nothing and only writes
+    them."""
+    if ckpt is None or layout.summary_step() < ckpt.step:  # the summary comes last
+        return
+    limit = time_limit
+    if ckpt.step < total_steps and limit and ckpt.meta.get("elapsed", 0.0) >= limit:
+        raise RunComplete(
+            f"{layout.root} has trained its time limit of {limit:g} s; pass a larger "
+            "--time-limit (or 0 for none) to train on"
+        )
+    if ckpt.step >= total_steps:
+        raise RunComplete(
+            f"{layout.root} is already at step {ckpt.step} "
+            f"({ckpt.step / steps_per_epoch:g} epochs); pass a larger --epochs or "
+            "--steps to train on"
+        )
+
+
 def check_new_run(layout: RunLayout) -> None:
     """Refuse to start a new run over one that has a checkpoint."""
     if layout.last_checkpoint.exists():

@@ -9,7 +9,9 @@ from ganforge.setup.build import (
     fields_added_since,
     make_config,
     resolve_device,
+    resume_config,
     validate_config,
+    with_flags,
 )
 
 __all__ = [
@@ -20,5 +22,7 @@ __all__ = [
     "fields_added_since",
     "make_config",
     "resolve_device",
+    "resume_config",
     "validate_config",
+    "with_flags",
 ]

@@ -54,6 +54,49 @@ def make_config(
     return validate_config(RunConfig(recipe=name, dataset=dataset, model=model, train=train))
 
 
+def with_flags(
+    overrides: dict[str, Any],
+    train: dict[str, Any] | None = None,
+    model: dict[str, Any] | None = None,
+    dataset: str | None = None,
+) -> dict[str, Any]:
+    """``overrides`` (the YAML file's shape, e.g. from ``--set``) with command-line flags laid
+    over them: the given ones (not None) of ``train`` and ``model`` replace those keys of
+    their section, and a ``dataset`` the top-level one. Always holds a ``train`` section."""
+    merged = {**overrides, "train": dict(overrides.get("train") or {})}
+    merged["train"].update({k: v for k, v in (train or {}).items() if v is not None})
+    given = {k: v for k, v in (model or {}).items() if v is not None}
+    if given:
+        merged["model"] = {**(overrides.get("model") or {}), **given}
+    if dataset is not None:
+        merged["dataset"] = dataset
+    return merged
+
+
+def resume_config(
+    saved: dict[str, Any],
+    overrides: dict[str, Any] | None = None,
+    recipe: str | None = None,
+    new_epochs: bool = False,
+) -> RunConfig:
+    """The config a resumed run continues with: its saved config (``config.yaml``, with the
+    model fields added since as it was trained, see :func:`as_trained`) ← ``overrides``.
+
+    ``recipe``, if given, is used in place of the saved one (another recipe than the run's
+    fails on the saved model keys it does not have). ``new_epochs``: the overrides give a new
+    epoch budget and no step budget, which then replaces a step budget the run was started
+    with (``--epochs`` after ``--steps``).
+    """
+    saved = as_trained(saved)
+    merged = dict(overrides or {})
+    if new_epochs:
+        merged["train"] = {**(merged.get("train") or {}), "steps": None}
+    for section in ("model", "train"):
+        merged[section] = {**(saved.get(section) or {}), **(merged.get(section) or {})}
+    merged.setdefault("dataset", saved.get("dataset", "mnist"))
+    return make_config(recipe or saved.get("recipe"), None, merged)
+
+
 def validate_config(cfg: RunConfig) -> RunConfig:
     """``cfg`` itself once every check passes: its own fields' (:meth:`RunConfig.validate`),
     then those that need its recipe (a class layout needs a conditional recipe; the recipe's

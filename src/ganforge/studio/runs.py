@@ -18,11 +18,13 @@ from typing import Any
 import yaml
 
 from ganforge.data import DATASETS
+from ganforge.errors import GanforgeError
 from ganforge.experiments.fid_curve import curve_path
 from ganforge.experiments.study_results import METRICS, final_grid
 from ganforge.models import RECIPES
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.metrics_log import read_csv_rows
+from ganforge.rundir.summary import RunSummary, read_summary
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
 
@@ -32,6 +34,7 @@ MAX_CURVE_POINTS = 500  # per-batch losses are thinned to about this many points
 # A run's own subfolders and other outputs never hold runs: not searched.
 NOT_RUNS = {"samples", "checkpoints", "metrics", "plots", "tensorboard", "generated"}
 NOT_RUNS |= {"report_files", "__pycache__", "node_modules"}
+# Fields of RunSummary shown on a run's page.
 SUMMARY_FACTS = ("params_g", "params_d", "images_per_s", "device", "precision", "peak_memory_mib")
 
 
@@ -54,6 +57,15 @@ def read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def summary_of(layout: RunLayout) -> RunSummary | None:
+    """The run's ``summary.json``; None while it has none (training) or if it is unreadable
+    or no run summary."""
+    try:
+        return read_summary(layout)
+    except GanforgeError:
+        return None
 
 
 def read_config(layout: RunLayout) -> dict[str, Any]:
@@ -141,11 +153,11 @@ def checkpoints(layout: RunLayout) -> list[str]:
 def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str, Any]:
     """What the runs list shows of one run."""
     layout = RunLayout(run_dir)
-    summary = read_json(layout.summary)
+    summary = summary_of(layout)
     config = read_config(layout)
     metrics = read_json(run_dir / "metrics.json")
-    recipe = str(summary.get("recipe") or config.get("recipe") or "?")
-    dataset = str(summary.get("dataset") or config.get("dataset") or "?")
+    recipe = str((summary and summary.recipe) or config.get("recipe") or "?")
+    dataset = str((summary and summary.dataset) or config.get("dataset") or "?")
     try:
         grid: str | None = final_grid(run_dir).name
     except (OSError, ValueError):  # none yet, or a name that is no epoch
@@ -156,9 +168,9 @@ def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str
             "recipe": recipe,
             "dataset": dataset,
             "conditional": class_names(recipe, dataset) is not None,
-            "epochs": summary.get("epochs"),
-            "steps": summary.get("steps"),
-            "wall_time_s": summary.get("wall_time_s"),
+            "epochs": summary.epochs if summary else None,
+            "steps": summary.steps if summary else None,
+            "wall_time_s": summary.wall_time_s if summary else None,
             "fid": metrics.get("fid"),
             "fid_n": metrics.get("n_fake"),
             "final_grid": grid,
@@ -180,12 +192,13 @@ def thin(rows: list[dict[str, float]], most: int = MAX_CURVE_POINTS) -> list[dic
 def run_facts(run_dir: Path) -> dict[str, Any]:
     """The run's size, speed and final losses (``summary.json``) and its scores
     (``metrics.json``, as ``ganforge evaluate`` or a study wrote them)."""
-    summary = read_json(RunLayout(run_dir).summary)
+    summary = summary_of(RunLayout(run_dir))
+    facts = summary.to_dict() if summary else {}
     metrics = read_json(run_dir / "metrics.json")
     return finite(
         {
-            "summary": {k: summary[k] for k in SUMMARY_FACTS if k in summary},
-            "final_losses": summary.get("final") or {},
+            "summary": {k: facts[k] for k in SUMMARY_FACTS if k in facts},
+            "final_losses": facts.get("final") or {},
             "metrics": {k: metrics[k] for k in (*METRICS, "kid_std", "n_fake") if k in metrics},
         }
     )

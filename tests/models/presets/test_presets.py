@@ -10,7 +10,7 @@ from torch import nn
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES
-from ganforge.models import objectives as objectives_module
+from ganforge.models.objectives import bce, wasserstein
 from ganforge.setup.build import build_recipe, make_config
 
 PRESETS = sorted(n for n, c in RECIPES.items() if c.preset_of is not None)
@@ -106,7 +106,7 @@ def test_wgan_gp_classic_mixing_weight(monkeypatch, quirks: bool, mix: str) -> N
         assert weights is not None and weights.shape == (4, 1, 1, 1)
         return torch.zeros((), requires_grad=True)
 
-    monkeypatch.setattr(objectives_module, "gradient_penalty", spy)
+    monkeypatch.setattr(wasserstein, "gradient_penalty", spy)
     recipe = preset("wgan-gp-classic", classic_quirks=quirks)
     recipe.discriminator_step_loss(torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.long))
     assert seen == [mix]
@@ -131,14 +131,14 @@ def test_family_e_d_trains_in_the_g_step_only_with_quirks(quirks: bool) -> None:
 @pytest.mark.parametrize(("quirks", "distinct_rows"), [(False, 4), (True, 1)])
 def test_family_e_soft_label_draws(monkeypatch, quirks: bool, distinct_rows: int) -> None:
     drawn = []
-    original = objectives_module.noisy_soft_targets
+    original = bce.noisy_soft_targets
 
     def spy(n, real, per_sample=True, generator=None):
         targets = original(n, real, per_sample, generator)
         drawn.append(targets)
         return targets
 
-    monkeypatch.setattr(objectives_module, "noisy_soft_targets", spy)
+    monkeypatch.setattr(bce, "noisy_soft_targets", spy)
     recipe = preset("dcgan-upsample", classic_quirks=quirks)
     recipe.discriminator_step_loss(torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.long))
     assert len(drawn) == 2  # real and fake targets

@@ -19,7 +19,6 @@ from typing import ClassVar
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganforge.models.base import register, schedule
 from ganforge.models.layers import Reshape
 from ganforge.models.objectives import (
     AuxClassifierConfig,
@@ -29,6 +28,7 @@ from ganforge.models.objectives import (
 )
 from ganforge.models.presets.keras import conv_same, keras_initialised
 from ganforge.models.recipes.acgan import TwoHeadDiscriminator
+from ganforge.models.registry import register, schedule
 
 SOURCE = "Keras 1 family E: DCGAN and AC-GAN with a 2-way softmax D and noisy soft labels"
 QUIRKS = ("d_trains_in_g_step", "soft_labels_per_batch")

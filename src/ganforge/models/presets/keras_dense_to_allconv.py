@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ganforge.models.base import register, schedule
 from ganforge.models.layers import Reshape
 from ganforge.models.objectives import BCEConfig, BCERecipe
 from ganforge.models.presets.keras import (
@@ -25,6 +24,7 @@ from ganforge.models.presets.keras import (
     conv_transpose_same,
     keras_initialised,
 )
+from ganforge.models.registry import register, schedule
 
 SOURCE = "Keras family C: from dense to all-convolutional (128 random batches an epoch)"
 LOOP = schedule(

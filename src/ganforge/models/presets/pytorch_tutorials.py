@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ganforge.models.base import dcgan_init, register, schedule
 from ganforge.models.layers import Reshape
 from ganforge.models.objectives import BCEConfig, BCERecipe
+from ganforge.models.registry import register, schedule
+from ganforge.models.weights import dcgan_init
 
 SOURCE = "PyTorch tutorial family B (batch 100, Adam)"
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ganforge.models.base import register, schedule
 from ganforge.models.objectives import BCEConfig, BCERecipe
 from ganforge.models.presets.keras import (
     KERAS_ADAM_EPS,
@@ -15,7 +14,8 @@ from ganforge.models.presets.keras import (
     conv_same,
     keras_initialised,
 )
-from ganforge.models.presets.keras_yogi_loop import dense_stem, upsampling_stack
+from ganforge.models.presets.keras_yogi_shared_nets import dense_stem, upsampling_stack
+from ganforge.models.registry import register, schedule
 
 
 @dataclass

@@ -1,7 +1,7 @@
-"""The three adversarial objectives of the classic family, as recipe base classes.
-
-Each class defines the D and G step losses once; an architecture recipe subclasses one of them
-and only builds its networks. The loss math lives in :mod:`ganforge.losses` as pure functions.
+"""The binary cross-entropy objective (Goodfellow et al. 2014) as a recipe base class: its
+config (D's output head, label targets, instance noise, the R1 penalty) and the D and G step
+losses, with the adversarial head that the AC-GAN objective shares. The loss math lives in
+:mod:`ganforge.losses` as pure functions.
 """
 
 from __future__ import annotations
@@ -15,18 +15,12 @@ from torch import Tensor
 from ganforge.config import ModelConfig
 from ganforge.errors import ConfigError
 from ganforge.losses import (
-    MIX_DISTRIBUTIONS,
     bce_discriminator_loss,
     bce_generator_loss,
-    classification_loss,
-    gradient_penalty,
-    mix_weights,
     noisy_soft_targets,
     pair_softmax_discriminator_loss,
     pair_softmax_generator_loss,
     r1_penalty,
-    wasserstein_critic_loss,
-    wasserstein_generator_loss,
 )
 from ganforge.models.base import Recipe, Stats
 from ganforge.models.layers import GaussianNoise
@@ -171,132 +165,3 @@ class BCERecipe(Recipe):
         if self.cfg.d_output == "pair":
             return torch.softmax(logits.float(), dim=1)[:, 1]
         return torch.sigmoid(logits)
-
-
-@dataclass
-class WassersteinConfig(ModelConfig):
-    """WGAN-GP settings (Gulrajani et al. 2017): penalty weight λ and critic steps."""
-
-    gp_weight: float = 10.0
-    gp_mix: str = "uniform"  # per-sample ε ~ U(0,1); "normal" is a classic code's bug
-
-    def validate(self) -> None:
-        super().validate()
-        if self.gp_weight < 0:
-            raise ConfigError(f"model.gp_weight must be >= 0, got {self.gp_weight}")
-        if self.gp_mix not in MIX_DISTRIBUTIONS:
-            raise ConfigError(
-                f"model.gp_mix must be one of {MIX_DISTRIBUTIONS}, got {self.gp_mix!r}"
-            )
-
-
-class WassersteinRecipe(Recipe):
-    """Critic loss E[D(G(z))] − E[D(x)] + λ·GP; generator loss −E[D(G(z))].
-
-    D(x) and D(G(z)) are reported as the critic's mean raw scores, and ``w_dist`` is their
-    difference, the running estimate of the Wasserstein distance.
-    """
-
-    config_cls = WassersteinConfig
-    cfg: WassersteinConfig
-    extra_stats = ("gp", "w_dist")
-    probability_outputs = False  # raw critic scores: unbounded, no "D wins" threshold applies
-    double_backward = True  # the gradient penalty
-
-    def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
-        with torch.no_grad():
-            fake, _ = self.fresh_fakes(real.shape[0])
-        real_scores, fake_scores = self.discriminate(real, fake)
-        mix = "normal" if self.cfg.quirk("gp_mix_normal") else self.cfg.gp_mix
-        eps = self.per_sample_draw(lambda n: mix_weights(n, real, mix), real.shape[0])
-        # Through D's data-parallel wrapper: the penalty's gradient w.r.t. D's weights is
-        # part of what the backward averages across processes (autograd.grad inside only
-        # differentiates w.r.t. the mixed images, which fires none of DDP's hooks).
-        gp = gradient_penalty(self.d_forward, real, fake, mix=mix, weights=eps)
-        loss = wasserstein_critic_loss(real_scores, fake_scores) + self.cfg.gp_weight * gp
-        d_real = real_scores.detach().mean()
-        d_fake = fake_scores.detach().mean()
-        return loss, {
-            "d_loss": loss.detach(),
-            "d_real": d_real,
-            "d_fake": d_fake,
-            "gp": gp.detach(),
-            "w_dist": d_real - d_fake,
-        }
-
-    def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
-        fake, _ = self.fresh_fakes(batch_size)
-        loss = wasserstein_generator_loss(self.discriminator_in_g_step(fake))
-        return loss, {"g_loss": loss.detach()}
-
-
-@dataclass
-class AuxClassifierConfig(BCEConfig):
-    """AC-GAN settings (Odena et al. 2017): weight of the class head's cross-entropy."""
-
-    class_weight: float = 1.0
-    fake_class_loss: bool = True  # D also learns to classify fakes by their requested class
-    fake_labels: str = "random"  # fakes' classes: "random", or "real" (the real batch's)
-
-    def validate(self) -> None:
-        super().validate()
-        if self.class_weight < 0:
-            raise ConfigError(f"model.class_weight must be >= 0, got {self.class_weight}")
-        if self.fake_labels not in ("random", "real"):
-            raise ConfigError(
-                f"model.fake_labels must be 'random' or 'real', got {self.fake_labels!r}"
-            )
-
-
-class AuxClassifierRecipe(BCERecipe):
-    """AC-GAN: D has a real/fake head and a class head; G is told which class to draw.
-
-    D returns ``(adversarial_logits, class_logits)``. Both heads are trained on logits: the
-    class loss is cross-entropy on raw logits, never on a softmax (a common copied bug).
-    With ``fake_labels: real`` the fakes of a D step are drawn for the real batch's classes,
-    and the next G step reuses them: with class-homogeneous batches (``train.sampling:
-    class``), every D and G batch is then all one class.
-    """
-
-    config_cls = AuxClassifierConfig
-    cfg: AuxClassifierConfig
-    conditional = True
-    extra_stats = ("cls_loss", "cls_acc")
-    _last_labels: Tensor | None = None
-
-    def discriminator_step_loss(self, real: Tensor, labels: Tensor) -> tuple[Tensor, Stats]:
-        with torch.no_grad():
-            fake, fake_labels = self.fresh_fakes(real.shape[0], self._fake_labels_for(labels))
-        real = self.recording_gradients(real)
-        (real_adv, real_cls), (fake_adv, fake_cls) = self.discriminate(real, fake)
-        adv = self.adversarial_d_loss(real_adv, fake_adv)
-        cls = classification_loss(real_cls, labels)
-        if self.cfg.fake_class_loss:
-            cls = cls + classification_loss(fake_cls, fake_labels)
-        if self.cfg.joint_batch:  # one mean over the joint batch, as for the adversarial head
-            cls = cls / 2
-        loss = adv + self.cfg.class_weight * cls
-        stats = {
-            "d_real": self.prob_real(real_adv.detach()).mean(),
-            "d_fake": self.prob_real(fake_adv.detach()).mean(),
-            "cls_loss": cls.detach(),
-            "cls_acc": (real_cls.detach().argmax(1) == labels).float().mean(),
-        }
-        return self.with_r1(loss, stats, real, real_adv)
-
-    def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
-        labels = self._last_labels if self.cfg.fake_labels == "real" else None
-        if labels is not None and labels.shape[0] != batch_size:
-            labels = None
-        fake, fake_labels = self.fresh_fakes(batch_size, labels)
-        adv_logits, cls_logits = self.discriminator_in_g_step(fake)
-        loss = self.adversarial_g_loss(adv_logits) + self.cfg.class_weight * classification_loss(
-            cls_logits, fake_labels
-        )
-        return loss, {"g_loss": loss.detach()}
-
-    def _fake_labels_for(self, real_labels: Tensor) -> Tensor | None:
-        if self.cfg.fake_labels != "real":
-            return None
-        self._last_labels = real_labels
-        return real_labels

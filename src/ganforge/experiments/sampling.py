@@ -1,0 +1,100 @@
+"""What ``ganforge sample`` and ``ganforge interpolate`` write from a trained generator: grids,
+one PNG per image, ``.npy`` arrays, the figures of a grid layout, and latent walks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ganforge.config.layouts import plan_layout
+from ganforge.data import DATASETS
+from ganforge.figures.images import grid_image, save_gif, save_grid, save_strip
+from ganforge.generation import (
+    TrainedModel,
+    interpolation_latents,
+    layout_samples,
+    sample_labels,
+)
+from ganforge.setup import check_grid_layout
+
+
+def default_output(run_dir: Path, name: str) -> Path:
+    """``RUN_DIR/generated/NAME`` for a run directory, ``./generated/NAME`` for a file."""
+    base = Path(run_dir) if Path(run_dir).is_dir() else Path(".")
+    return base / "generated" / name
+
+
+def write_samples(
+    model: TrainedModel,
+    n: int,
+    class_: int | None,
+    seed: int,
+    grid: Path | None = None,
+    out: Path | None = None,
+    npy: Path | None = None,
+) -> list[Path]:
+    """``n`` images from latent seed ``seed`` (of class ``class_``, or every class in turn for a
+    conditional recipe): a ``grid`` PNG (a row per class when drawn by class), one PNG per
+    image into the folder ``out``, and uint8 N×28×28 ``npy`` (+ ``NAME_labels.npy`` if
+    conditional). Returns what was written."""
+    model.check_class(class_)
+    labels = sample_labels(model, n, class_)
+    images = model.recipe.sample_images(model.latents(seed, n), labels)
+    written: list[Path] = []
+    if grid is not None:
+        nrow = model.recipe.num_classes if labels is not None and class_ is None else 8
+        grid.parent.mkdir(parents=True, exist_ok=True)
+        written.append(save_grid(images, grid, nrow, model.transform.bounds))
+    u8 = model.transform.to_uint8(images).cpu().numpy()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for i, img in enumerate(u8):
+            suffix = f"_class{int(labels[i])}" if labels is not None else ""
+            Image.fromarray(img, mode="L").save(out / f"{i:05d}{suffix}.png")
+        written.append(out)
+    if npy is not None:
+        npy = npy if npy.suffix == ".npy" else npy.with_name(npy.name + ".npy")  # as np.save does
+        npy.parent.mkdir(parents=True, exist_ok=True)
+        np.save(npy, u8)
+        written.append(npy)
+        if labels is not None:
+            label_path = npy.with_name(npy.stem + "_labels.npy")
+            np.save(label_path, labels.numpy().astype(np.int64))
+            written.append(label_path)
+    return written
+
+
+def write_layout(model: TrainedModel, layout: str, seed: int, grid: Path) -> list[Path]:
+    """The figure(s) of ``layout`` with latents from ``seed``: ``grid``, or for a layout of
+    several pages one file per page, named ``grid``'s stem + the page's suffix."""
+    check_grid_layout(layout, model.config.recipe)
+    classes = DATASETS[model.config.dataset].class_names if model.conditional else None
+    grid.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for page, images in layout_samples(model.recipe, plan_layout(layout, classes), seed):
+        path = grid.with_name(f"{grid.stem}{page.suffix}{grid.suffix}")
+        written.append(save_grid(images, path, page.columns, model.transform.bounds, page.title))
+    return written
+
+
+def write_interpolation(
+    model: TrainedModel, from_: int, to: int, steps: int, class_: int | None, out: Path
+) -> tuple[Path, Path]:
+    """The walk in ``steps`` images from the latent of seed ``from_`` to that of ``to`` (a
+    conditional recipe's class held at ``class_``, default 0): a strip PNG ``out`` and beside
+    it a looping GIF. Returns (strip, GIF)."""
+    model.check_class(class_)
+    if model.conditional and class_ is None:
+        class_ = 0
+    z = interpolation_latents(model, from_, to, steps)
+    images = model.recipe.sample_images(z, sample_labels(model, steps, class_))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    strip = save_strip(images, out, model.transform.bounds)
+    frames = [grid_image(images[i : i + 1], 1, model.transform.bounds) for i in range(steps)]
+    # There and back again, so the looping GIF has no jump.
+    gif = save_gif(
+        frames + frames[-2:0:-1], out.with_suffix(".gif"), duration_ms=120, final_hold_ms=120
+    )
+    return strip, gif

@@ -1,0 +1,170 @@
+"""``summary.json``, the one definition of what a finished (or stopped) run records about
+itself: :class:`RunSummary`, its writer and its reader.
+
+The trainer writes it last (see ``RunLayout.summary``); studies read it to tell a finished run
+from a cut-short one and for their tables and provenance; the studio shows it. A summary
+written by an older version lacks the keys added since (``processes`` … ``learning_rates``):
+those read as None, and a None field is left out of :meth:`RunSummary.to_dict`, so such a
+file reads and writes back as it was. Keys this version does not know are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from ganforge.errors import CheckpointError
+from ganforge.rundir.atomic import write_text
+from ganforge.rundir.layout import RunLayout
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSummary:
+    """A run's ``summary.json``, its keys in the order they are written.
+
+    The fields without a default were in every summary ever written; those with one were
+    added later (None: a summary from before them), and ``evaluation`` is there only for a
+    run that evaluated during training.
+    """
+
+    recipe: str
+    dataset: str
+    data_source: str  # where the training files came from
+    data_fingerprint: str  # first 16 hex digits of the training set's sha256
+    train_images: int
+    params_g: int  # parameters of G
+    params_d: int  # parameters of D
+    steps: int  # G steps trained
+    epochs: float  # steps / steps per epoch
+    wall_time_s: float  # training seconds (evaluations left out), rounded to 1 ms
+    images_per_s: float  # real images per second of training, rounded to 0.1
+    device: str  # the training device, e.g. "cpu", "cuda:0"
+    processes: int | None = None  # data-parallel processes (torchrun); 1 without
+    precision: str | None = None  # "fp32" or "bf16" as resolved on the device
+    compiled: bool | None = None  # G and D went through torch.compile
+    # Over the run's sessions; evaluations and final outputs left out. MiB, rounded to 0.1.
+    peak_memory_mib: float | None = None
+    peak_memory_kind: str | None = None  # "cuda allocated" or "process RSS"
+    rollbacks: int | None = None  # divergences rolled back to the last checkpoint
+    # Per optimizer ("opt_g", "opt_d"), one rate per parameter group: the config's, lowered by
+    # any rollback (under a decay: the peaks it scaled).
+    learning_rates: dict[str, list[float]] | None = None
+    final: dict[str, float]  # the last batch row (losses, D(x), ...); {} before a step
+    evaluation: dict[str, Any] | None = None  # the evaluation hook's state (best_fid, ...)
+    versions: dict[str, Any]  # provenance: ganforge, git commit, torch, python, machine
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``summary.json``: every field in order, a None one left out."""
+        values = ((f.name, getattr(self, f.name)) for f in fields(self))
+        return {name: value for name, value in values if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str | Path = "summary.json") -> RunSummary:
+        """The summary in ``data`` (a decoded ``summary.json``), its structure and types
+        checked; a one-line :class:`CheckpointError` naming ``source`` and the field if not."""
+        if not isinstance(data, dict):
+            raise CheckpointError(
+                f"{source} is not a run summary: expected a JSON object, got {_json_type(data)}"
+            )
+        hints = _field_types()
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                if f.default is MISSING:
+                    raise CheckpointError(f"{source} is not a run summary: {f.name!r} is missing")
+                continue
+            value = data[f.name]
+            if not _conforms(value, hints[f.name]):
+                raise CheckpointError(
+                    f"{source} is not a run summary: {f.name!r} must be "
+                    f"{_describe(hints[f.name])}, got {_json_type(value)}"
+                )
+            values[f.name] = value
+        return cls(**values)
+
+
+def summary_path(where: RunLayout | Path) -> Path:
+    """``summary.json`` of a run's layout, or ``where`` itself given a file path."""
+    return where.summary if isinstance(where, RunLayout) else Path(where)
+
+
+def write_summary(where: RunLayout | Path, summary: RunSummary) -> Path:
+    """Write ``summary`` to the layout's ``summary.json`` (or to the path ``where``) as
+    indented JSON, atomically (see :mod:`ganforge.rundir.atomic`)."""
+    return write_text(summary_path(where), json.dumps(summary.to_dict(), indent=2))
+
+
+def read_summary(where: RunLayout | Path) -> RunSummary:
+    """The summary in the layout's ``summary.json`` (or in the file ``where``); a one-line
+    :class:`CheckpointError` if it is absent, unreadable, not JSON, or not a run summary."""
+    path = summary_path(where)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as err:  # ValueError: not JSON, not UTF-8
+        raise CheckpointError(f"{path} cannot be read: {err}") from None
+    return RunSummary.from_dict(data, path)
+
+
+_HINTS: dict[str, Any] = {}
+
+
+def _field_types() -> dict[str, Any]:
+    """The fields' types, resolved from their annotations once."""
+    if not _HINTS:
+        _HINTS.update(get_type_hints(RunSummary))
+    return _HINTS
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether the decoded JSON ``value`` is of the type ``hint`` (as used above)."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
+        )
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if hint is float:  # a JSON number; never a boolean
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+_JSON_NAMES = {  # a value of the type, several of them
+    bool: ("a boolean", "booleans"),
+    int: ("an integer", "integers"),
+    float: ("a number", "numbers"),
+    str: ("a string", "strings"),
+    list: ("an array", "arrays"),
+    dict: ("an object", "objects"),
+    type(None): ("null", "nulls"),
+}
+
+
+def _describe(hint: Any, plural: bool = False) -> str:
+    """``hint`` in JSON's words: ``an object of arrays of numbers or null``."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_describe(arg, plural) for arg in args)
+    if origin is dict:
+        of = "" if args[1] is Any else f" of {_describe(args[1], True)}"
+        return _JSON_NAMES[dict][plural] + of
+    if origin is list:
+        return f"{_JSON_NAMES[list][plural]} of {_describe(args[0], True)}"
+    return _JSON_NAMES[hint][plural] if hint in _JSON_NAMES else "any value"
+
+
+def _json_type(value: Any) -> str:
+    """What the decoded JSON ``value`` is, in JSON's words."""
+    for kind in (bool, int, float, str, list, dict, type(None)):
+        if isinstance(value, kind):
+            return _JSON_NAMES[kind][0]
+    return type(value).__name__
