@@ -17,8 +17,8 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 
 from ganforge.cli import evaluate as evaluate_cli
 from ganforge.cli import main
+from ganforge.evaluation import scoring
 from ganforge.evaluation.inception import WEIGHTS_FILE, InceptionFID
-from ganforge.experiments import scoring
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ganforge.errors import ConfigError
 from ganforge.evaluation.inception import load_inception
-from ganforge.experiments.scoring import calibrate, score_run, score_samples
+from ganforge.evaluation.scoring import calibrate, score_run, score_samples
 from ganforge.rundir.atomic import write_text
 from ganforge.setup.build import resolve_device
 

@@ -10,13 +10,13 @@ from rich.console import Console
 
 from ganforge.cli.train import GridLayoutChoice
 from ganforge.errors import ConfigError
-from ganforge.experiments.sampling import (
+from ganforge.generation import load_model
+from ganforge.generation.files import (
     default_output,
     write_interpolation,
     write_layout,
     write_samples,
 )
-from ganforge.generation import load_model
 
 RunArg = Annotated[Path, typer.Argument(help="Run directory (or a checkpoint .safetensors file).")]
 CheckpointOpt = Annotated[Path | None, typer.Option(help="A checkpoint other than the run's last.")]
