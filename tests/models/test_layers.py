@@ -136,3 +136,11 @@ def test_class_batch_norm_learns_its_projections() -> None:
     norm(torch.randn(5, 3, 2, 2), torch.randn(5, 4)).pow(2).sum().backward()
     assert norm.gain.weight.grad.abs().sum() > 0
     assert norm.shift.weight.grad.abs().sum() > 0
+
+
+def test_every_activation_name_the_config_accepts_builds() -> None:
+    from ganforge.config import ACTIVATIONS
+    from ganforge.models.layers import activation
+
+    for name in ACTIVATIONS:
+        assert isinstance(activation(name), torch.nn.Module)

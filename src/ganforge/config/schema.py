@@ -209,13 +209,6 @@ class ModelConfig:
                 )
         if self.eps is not None and self.eps <= 0:
             raise ConfigError(f"model.eps must be > 0 or null, got {self.eps}")
-        # Recipes whose D can append the batch's feature spread (MinibatchStd) need D to see
-        # real and fake batches apart: over a joint [fake; real] batch the spread is shared.
-        if getattr(self, "minibatch_std", False) and self.joint_batch:
-            raise ConfigError(
-                "model.minibatch_std needs D to see real and fake batches apart; "
-                "turn off model.joint_batch or model.minibatch_std"
-            )
         if self.classic_quirks and not self.quirks:
             raise ConfigError(
                 "model.classic_quirks: this recipe reproduces no classic bug; leave it false"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ganforge.config import ModelConfig
+from ganforge.errors import ConfigError
+
 
 class GaussianNoise(nn.Module):
     """Adds N(0, sigma²) noise to its input in training mode only (instance noise on D's input).
@@ -23,6 +26,16 @@ class GaussianNoise(nn.Module):
 
     def extra_repr(self) -> str:
         return f"sigma={self.sigma}"
+
+
+def check_minibatch_std(cfg: ModelConfig, minibatch_std: bool) -> None:
+    """A D that appends the batch's feature spread (:class:`MinibatchStd`) must see real and
+    fake batches apart: over a joint ``[fake; real]`` batch the spread is shared."""
+    if minibatch_std and cfg.joint_batch:
+        raise ConfigError(
+            "model.minibatch_std needs D to see real and fake batches apart; "
+            "turn off model.joint_batch or model.minibatch_std"
+        )
 
 
 class MinibatchStd(nn.Module):

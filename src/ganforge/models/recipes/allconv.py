@@ -10,7 +10,13 @@ from typing import Any, ClassVar
 from torch import nn
 
 from ganforge.errors import ConfigError
-from ganforge.models.layers import GaussianNoise, MinibatchStd, Reshape, output_activation
+from ganforge.models.layers import (
+    GaussianNoise,
+    MinibatchStd,
+    Reshape,
+    check_minibatch_std,
+    output_activation,
+)
 from ganforge.models.objectives import BCEConfig, BCERecipe
 from ganforge.models.registry import register, schedule
 from ganforge.models.weights import dcgan_init
@@ -83,6 +89,7 @@ class AllConvConfig(ConvDiscriminatorConfig):
 
     def validate(self) -> None:
         super().validate()
+        check_minibatch_std(self, self.minibatch_std)
         if self.latent_dim != 64:
             raise ConfigError(
                 f"allconv needs model.latent_dim 64 (an 8×8 image), got {self.latent_dim}"

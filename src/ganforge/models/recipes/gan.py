@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from ganforge.models.layers import check_minibatch_std
 from ganforge.models.nets import mlp_discriminator, mlp_generator
 from ganforge.models.objectives import BCEConfig, BCERecipe
 from ganforge.models.registry import register, schedule
@@ -40,6 +41,10 @@ class GANConfig(BCEConfig):
     leaky_slope: float = 0.2
     ema_decay: float = 0.999
     minibatch_std: bool = False  # append the batch's feature spread before D's output
+
+    def validate(self) -> None:
+        super().validate()
+        check_minibatch_std(self, self.minibatch_std)
 
 
 @register
