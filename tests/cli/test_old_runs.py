@@ -29,7 +29,12 @@ def test_an_old_run_samples_what_it_sampled_then(old_run, tmp_path, run_cli, one
     grid = tmp_path / "now.png"
     code, err = run_cli("sample", str(old_run), "--n", "16", "--seed", "3", "--grid", str(grid))
     assert code == 0, err
-    assert np.array_equal(pixels(grid), pixels(FIXTURES / "gan-0.1.0-sample.png"))
+    # The same computation; another CPU's kernels (or ATEN_CPU_CAPABILITY) round the last bits
+    # otherwise, which moves a pixel at most one level of 255 where it sits on a rounding edge.
+    now, then = pixels(grid).astype(int), pixels(FIXTURES / "gan-0.1.0-sample.png").astype(int)
+    assert now.shape == then.shape
+    assert np.abs(now - then).max() <= 1
+    assert (now != then).mean() < 0.01
 
 
 def test_an_old_run_resumes(old_run, mnist_dir, run_cli, one_thread):

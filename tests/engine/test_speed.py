@@ -2,6 +2,7 @@
 compiled networks give the same steps as eager ones, and ``auto`` picks bf16 only where the
 hardware has it."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -56,6 +57,13 @@ def test_compiled_networks_train_as_eager_ones(tmp_path, tiny_data, one_thread, 
     import torch._inductor.config as inductor
 
     monkeypatch.setattr(inductor, "fallback_random", True)
+    # A compile cache of this test's own: inductor's shared one (/tmp/torchinductor_USER) keeps
+    # kernels built under another ATEN_CPU_CAPABILITY, which crash when loaded under this one.
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    if os.environ.get("ATEN_CPU_CAPABILITY") == "default":
+        # ATen without vector kernels: its headers then lack at::vec, which inductor's
+        # vectorized C++ needs (it picks the ISA from the CPU, not from ATen): scalar code.
+        monkeypatch.setattr(inductor.cpp, "simdlen", 1)
     tiny = {"latent_dim": 8, "g_hidden": [32], "d_hidden": [32]}
     eager = _samples_after_steps(tmp_path, tiny_data, "gan", "eager", tiny)
     compiled = _samples_after_steps(tmp_path, tiny_data, "gan", "compiled", tiny, compile=True)
