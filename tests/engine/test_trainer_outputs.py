@@ -153,3 +153,24 @@ def test_finishing_a_killed_runs_outputs_writes_the_same_peak_memory(
     (run / "summary.json").unlink()  # as a kill during the final outputs leaves it
     Trainer(tiny_config(epochs=1), run, data=tiny_data, resume=True, display=False).run()
     assert json.loads((run / "summary.json").read_text())["peak_memory_mib"] == first
+
+
+def test_every_file_of_a_run_has_the_mode_the_umask_gives(tmp_path, tiny_data, tiny_acgan, umask):
+    # mkstemp's 0600 kept a run folder from a web server or a colleague
+    run = tmp_path / "run"
+    cfg = tiny_acgan(epochs=2, grid_layout="per-class", tensorboard=True)
+    train(cfg, run, data=tiny_data, display=False)
+    files = {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()}
+    expected = {
+        "config.yaml",
+        "summary.json",
+        "progress.gif",
+        "samples/epoch_0002.png",
+        "metrics/batches.csv",
+        "metrics/epochs.csv",
+        "checkpoints/last.safetensors",
+        "checkpoints/epoch_0001.safetensors",
+    }
+    assert expected <= files, sorted(files)
+    assert any(f.startswith("plots/") for f in files) and any("final_class_" in f for f in files)
+    assert umask(run) == {}
