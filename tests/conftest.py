@@ -150,6 +150,27 @@ def mnist_small(mnist_train):
     )
 
 
+@pytest.fixture(params=[0o022, 0o027], ids=["umask022", "umask027"])
+def umask(request) -> Callable[[Path], dict[str, str]]:
+    """The process's umask set to 0o022, then 0o027, for the test (and restored after). Yields
+    ``wrong_modes(folder)``: each file under ``folder`` whose mode is not ``0o666 & ~umask``
+    (what any other tool's new file gets), with its mode in octal; {} when all are right."""
+    old = os.umask(request.param)
+    expected = 0o666 & ~request.param
+
+    def wrong_modes(folder: Path) -> dict[str, str]:
+        files = [p for p in sorted(Path(folder).rglob("*")) if p.is_file()]
+        assert files, f"no files under {folder}"
+        return {
+            p.relative_to(folder).as_posix(): oct(p.stat().st_mode & 0o777)
+            for p in files
+            if p.stat().st_mode & 0o777 != expected
+        }
+
+    yield wrong_modes
+    os.umask(old)
+
+
 @pytest.fixture
 def one_thread():
     """One intra-op thread for tests of small networks: on a 2-core machine often shared with

@@ -83,7 +83,20 @@ def test_per_class_writes_a_page_per_class_beside_the_grid_path(runs, run_cli, t
 def test_default_path_names_the_layout_and_seed(runs, run_cli):
     code, _ = run_cli("sample", str(runs["acgan"]), "--grid-layout", "classes-5x6", "--seed", "3")
     assert code == 0
-    assert size(runs["acgan"] / "generated" / "classes-5x6_seed3.png") == (6 * 30 + 2, 5 * 30 + 2)
+    width, height = size(runs["acgan"] / "generated" / "classes-5x6_seed3.png")
+    assert height == 5 * 30 + 2 and width > 6 * 30 + 2  # the classes named beside the rows
+
+
+def test_a_conditional_grid_names_its_columns_or_its_one_class(runs, run_cli, tmp_path):
+    every, seven = tmp_path / "every.png", tmp_path / "seven.png"
+    assert run_cli("sample", str(runs["acgan"]), "--n", "20", "--grid", str(every))[0] == 0
+    assert run_cli("sample", str(runs["acgan"]), "--class", "7", "--grid", str(seven))[0] == 0
+    with Image.open(every) as grid:  # a column per class, its digit over it
+        strip = grid.height - (2 * 30 + 2)
+        assert grid.width == 10 * 30 + 2 and strip > 0
+        assert grid.crop((0, 0, grid.width, strip)).getextrema()[1] > 200
+    with Image.open(seven) as grid:  # 64 of class 7 under the title "7"
+        assert grid.width == 8 * 30 + 2 and grid.height > 8 * 30 + 2
 
 
 def test_the_trainings_seed_redraws_its_final_figure(runs, run_cli, tmp_path):

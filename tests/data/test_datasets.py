@@ -15,9 +15,17 @@ import numpy as np
 import pytest
 import torch
 
-from ganforge.data import DATASETS, ganforge_home, load_dataset, write_idx
+from ganforge.config.schema import DATASET_NAMES
+from ganforge.data import (
+    DATASET_ALIASES,
+    DATASETS,
+    dataset_name,
+    ganforge_home,
+    load_dataset,
+    write_idx,
+)
 from ganforge.data.download import RemoteFile
-from ganforge.errors import DataError, DownloadError
+from ganforge.errors import ConfigError, DataError, DownloadError
 
 MNIST_TRAIN_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
 
@@ -68,10 +76,52 @@ def test_ganforge_home(monkeypatch, tmp_path):
 
 
 def test_unknown_name_and_split():
-    with pytest.raises(DataError, match="mnist, fashion-mnist"):
+    with pytest.raises(DataError, match="mnist or fashion-mnist"):
         load_dataset("cifar")
     with pytest.raises(DataError, match="train, test"):
         load_dataset("mnist", split="validation")
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("fashion", "fashion-mnist"),
+        ("fmnist", "fashion-mnist"),
+        ("FMNIST", "fashion-mnist"),
+        ("Fashion-MNIST", "fashion-mnist"),
+        ("fashion_mnist", "fashion-mnist"),
+        ("fashion-mnist", "fashion-mnist"),
+        ("MNIST", "mnist"),
+        ("mnist", "mnist"),
+    ],
+)
+def test_short_names_stand_for_the_dataset(typed, name):
+    assert dataset_name(typed) == name
+
+
+@pytest.mark.parametrize("typed", ["cifar", "fashin", "", None, 3])
+def test_another_name_is_refused_with_the_names_listed(typed):
+    with pytest.raises(DataError) as info:
+        dataset_name(typed)
+    message = str(info.value)
+    assert "\n" not in message and repr(typed) in message
+    assert all(name in message for name in [*DATASETS, "fashion", "fmnist"]), message
+    with pytest.raises(ConfigError, match="expected mnist or fashion-mnist"):
+        dataset_name(typed, ConfigError)
+
+
+def test_the_config_knows_every_dataset():
+    # the config layer (below this one) checks a run's name against its own list
+    assert tuple(DATASETS) == DATASET_NAMES
+    assert set(DATASET_ALIASES.values()) <= set(DATASETS)
+
+
+def test_an_alias_loads_the_dataset(monkeypatch, tmp_path):
+    _write_split(tmp_path, "t10k", 12, suffix="")
+    monkeypatch.setenv("GANFORGE_FASHION_MNIST_DIR", str(tmp_path))
+    data = load_dataset("fmnist", "test")
+    assert data.class_names[0] == "T-shirt/top" and "GANFORGE_FASHION_MNIST_DIR" in data.source
+    assert load_dataset("fashion", "test").images is data.images
 
 
 @pytest.mark.parametrize("suffix", [".gz", ""])

@@ -92,6 +92,13 @@ def test_good_file_is_downloaded_and_verified(served, tmp_path):
     assert calls[0] == (0, remote.size) and calls[-1] == (remote.size, remote.size)
 
 
+def test_a_downloaded_file_has_the_mode_the_umask_gives(served, tmp_path, umask):
+    root, url = served
+    remote = _publish(root, "blob.bin", os.urandom(1000))
+    download_file(remote, [url], tmp_path / "dest", timeout=TIMEOUT)
+    assert umask(tmp_path / "dest") == {}  # was always 0644 (after mkstemp's 0600)
+
+
 def test_verified_existing_file_is_not_downloaded_again(tmp_path, closed_port_url):
     dest = tmp_path / "dest"
     dest.mkdir()

@@ -13,7 +13,8 @@ from ganforge.data import DATASETS
 from ganforge.engine.trainer import Trainer, train
 from ganforge.errors import ConfigError
 from ganforge.figures.images import _title_size
-from ganforge.figures.text import add_text_strip
+from ganforge.figures.labels import label_size
+from ganforge.figures.text import add_text_strip, text_image
 from ganforge.setup.build import make_config
 
 FASHION = DATASETS["fashion-mnist"].class_names
@@ -86,10 +87,33 @@ def test_per_class_writes_one_grid_per_class_titled_with_its_name(tmp_path, tiny
         assert page.crop(strip).tobytes() == dress.crop(strip).tobytes()
 
 
-def test_classes_5x6_is_five_rows_of_six(tmp_path, tiny_data, tiny_acgan):
+def test_classes_5x6_is_five_rows_of_six_named_on_both_sides(tmp_path, tiny_data, tiny_acgan):
     run = tmp_path / "run"
     train(tiny_acgan(grid_layout="classes-5x6"), run, data=tiny_data, display=False)
-    assert size(run / "samples" / "final.png") == (6 * 30 + 2, 5 * 30 + 2)
+    with Image.open(run / "samples" / "final.png") as final:
+        grid = 6 * 30 + 2
+        assert final.height == 5 * 30 + 2 and final.width > grid
+        left = (final.width - grid) // 2  # "0".."9" on either side: strips of one width
+        for r in range(5):  # class 2r on the left of row r, 2r+1 on its right
+            band = (r * 30 + 2, r * 30 + 30)
+            assert final.crop((0, band[0], left, band[1])).getextrema()[1] > 200
+            assert final.crop((left + grid, band[0], final.width, band[1])).getextrema()[1] > 200
+
+
+def test_a_conditional_runs_grids_and_gif_name_each_row(tmp_path, tiny_data, tiny_acgan):
+    run, fashion = tmp_path / "run", dataclasses.replace(tiny_data, class_names=FASHION)
+    train(tiny_acgan(), run, data=fashion, display=False)
+    grid = 8 * 30 + 2  # the fixed-latent grid: a row of 8 per class
+    names_w = max(text_image(name, size=label_size(28)).width for name in FASHION) + 8
+    with Image.open(run / "samples" / "epoch_0001.png") as png:
+        assert png.size == (names_w + grid, 10 * 30 + 2)
+        shirt = text_image("T-shirt/top", size=label_size(28))
+        top = 2 + 14 - shirt.height // 2  # centred on the first row, right-aligned by it
+        box = (names_w - 4 - shirt.width, top, names_w - 4, top + shirt.height)
+        assert png.crop(box).tobytes() == shirt.tobytes()
+        assert png.crop((names_w, 0, png.width, png.height)).getextrema() != (0, 0)
+    with Image.open(run / "progress.gif") as gif:  # frames are the grids, names and all
+        assert gif.width == names_w + grid
 
 
 def test_a_class_layout_of_an_unconditional_recipe_is_refused_before_any_output(
@@ -153,3 +177,24 @@ def test_finishing_a_killed_runs_outputs_writes_the_same_peak_memory(
     (run / "summary.json").unlink()  # as a kill during the final outputs leaves it
     Trainer(tiny_config(epochs=1), run, data=tiny_data, resume=True, display=False).run()
     assert json.loads((run / "summary.json").read_text())["peak_memory_mib"] == first
+
+
+def test_every_file_of_a_run_has_the_mode_the_umask_gives(tmp_path, tiny_data, tiny_acgan, umask):
+    # mkstemp's 0600 kept a run folder from a web server or a colleague
+    run = tmp_path / "run"
+    cfg = tiny_acgan(epochs=2, grid_layout="per-class", tensorboard=True)
+    train(cfg, run, data=tiny_data, display=False)
+    files = {p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file()}
+    expected = {
+        "config.yaml",
+        "summary.json",
+        "progress.gif",
+        "samples/epoch_0002.png",
+        "metrics/batches.csv",
+        "metrics/epochs.csv",
+        "checkpoints/last.safetensors",
+        "checkpoints/epoch_0001.safetensors",
+    }
+    assert expected <= files, sorted(files)
+    assert any(f.startswith("plots/") for f in files) and any("final_class_" in f for f in files)
+    assert umask(run) == {}

@@ -6,6 +6,7 @@ from pathlib import Path
 from PIL import Image
 
 from ganforge.reporting.html_report import data_uri, render_html, write_html
+from ganforge.reporting.md_report import write_markdown
 from ganforge.reporting.report import Picture, Report
 
 
@@ -56,3 +57,14 @@ def test_data_uri_round_trips(tmp_path):
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]) == pic.path.read_bytes()
     assert render_html(report(tmp_path)).startswith("<!DOCTYPE html>")
+
+
+def test_the_reports_have_the_mode_the_umask_gives(tmp_path, umask):
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    out = tmp_path / "out"
+    write_html(report(pictures), out / "report.html")
+    write_markdown(report(pictures), out / "report.md")
+    assert {"report.html", "report.md"} <= {p.name for p in out.iterdir()}
+    assert any((out / "report_files").iterdir())
+    assert umask(out) == {}

@@ -131,6 +131,15 @@ def test_recipe_defaults(recipe: str, expected: dict) -> None:
     assert cfg.train.batch_size == RECIPES[recipe].train_defaults.get("batch_size", 64)
 
 
+def test_a_dataset_alias_is_recorded_by_its_name(tmp_path: Path) -> None:
+    assert make_config("dcgan", overrides={"dataset": "fashion"}).dataset == "fashion-mnist"
+    cfg = make_config(None, write(tmp_path, "recipe: gan\ndataset: FMNIST\n"))
+    assert cfg.dataset == "fashion-mnist"
+    assert config_from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ConfigError, match=r"unknown dataset 'cifar'; expected mnist or fashion"):
+        make_config("dcgan", overrides={"dataset": "cifar"})
+
+
 # -- YAML file and overrides --------------------------------------------------------------------
 
 

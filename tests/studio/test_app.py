@@ -142,7 +142,12 @@ def test_generate_a_class_or_every_class(client):
     every = client.get(f"/api/runs/{ACGAN}/generate?n=20&class=all&format=json").json()
     assert every["labels"] == [k % 10 for k in range(20)] and every["class"] is None
     grid = client.get(f"/api/runs/{ACGAN}/generate?n=20")  # no class: every class too
-    assert png_size(grid.content) == grid_size(10, 2)  # a column per class
+    width, height = png_size(grid.content)  # a column per class, its name over it
+    assert width == grid_size(10, 2)[0] and height > grid_size(10, 2)[1]
+    titled = client.get(f"/api/runs/{ACGAN}/generate?n=12&class=7").content
+    assert png_size(titled)[0] == grid_size(4, 3)[0] and png_size(titled)[1] > grid_size(4, 3)[1]
+    square = client.get(f"/api/runs/{GAN}/generate?n=20").content  # unconditional: no names
+    assert png_size(square) == grid_size(5, 4)
 
 
 def test_interpolate_between_seeds_and_between_classes(client):

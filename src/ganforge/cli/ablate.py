@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ganforge.cli.evaluate import COLUMNS
+from ganforge.cli.options import dataset_option
 from ganforge.experiments.ablation_results import AblationResult, run_ablation
 from ganforge.experiments.fid_curve import CURVE_SAMPLES, check_curve_samples
 from ganforge.experiments.study_results import METRICS
@@ -64,7 +65,7 @@ def ablate(
         ),
     ] = None,
     seeds: Annotated[int, typer.Option(min=1, help="Runs per rung, with seeds 0..K-1.")] = 1,
-    dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
+    dataset: Annotated[str, dataset_option()] = "mnist",
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder of the dataset's IDX files (gzipped or not).")
     ] = None,

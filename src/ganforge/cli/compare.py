@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ganforge.cli.options import dataset_option
 from ganforge.config import parse_assignments
 from ganforge.experiments.comparison import DEFAULT_BUDGET_MINUTES
 from ganforge.experiments.comparison_results import compare_options, count, run_compare
@@ -48,7 +49,7 @@ def compare(
         ),
     ] = None,
     seeds: Annotated[int, typer.Option(min=1, help="Runs per recipe, with seeds 0..K-1.")] = 3,
-    dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
+    dataset: Annotated[str, dataset_option()] = "mnist",
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder of the dataset's IDX files (gzipped or not).")
     ] = None,

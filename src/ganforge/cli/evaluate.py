@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ganforge.cli.options import dataset_option
 from ganforge.errors import ConfigError
 from ganforge.evaluation.inception import load_inception
 from ganforge.evaluation.scoring import calibrate, score_run, score_samples
@@ -65,7 +66,7 @@ def evaluate(
     labels: Annotated[
         Path | None, typer.Option(help="Requested class per sample (.npy), with --samples.")
     ] = None,
-    dataset: Annotated[str | None, typer.Option(help="mnist or fashion-mnist [the run's].")] = None,
+    dataset: Annotated[str | None, dataset_option(" [the run's]")] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder of the dataset's IDX files.")
     ] = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ganforge.cli.options import dataset_option
 from ganforge.data import load_dataset
 from ganforge.errors import ConfigError
 from ganforge.evaluation.classifier import (
@@ -35,7 +36,7 @@ def _group() -> None:
 
 @app.command("train")
 def train(
-    dataset: Annotated[str, typer.Option(help="mnist or fashion-mnist.")] = "mnist",
+    dataset: Annotated[str, dataset_option()] = "mnist",
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Folder of IDX files (gzipped or not) to use instead of the download."),

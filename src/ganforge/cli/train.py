@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ganforge.cli.options import dataset_option
 from ganforge.config import (
     DIST_BACKENDS,
     ON_DIVERGE,
@@ -63,7 +64,7 @@ def train(
     recipe: Annotated[
         str | None, typer.Argument(help="Recipe name (see `ganforge recipes`).")
     ] = None,
-    dataset: Annotated[str | None, typer.Option(help="mnist or fashion-mnist.")] = None,
+    dataset: Annotated[str | None, dataset_option(" [mnist]")] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Folder of IDX files (gzipped or not) to use instead of the download."),

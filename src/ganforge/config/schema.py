@@ -25,6 +25,9 @@ from typing import Any, ClassVar
 from ganforge.config.layouts import GRID_LAYOUTS
 from ganforge.errors import ConfigError
 
+# What a run's config records; the short names people type (``fashion``, ``fmnist``) are
+# :data:`ganforge.data.DATASET_ALIASES`, resolved before a config is built.
+DATASET_NAMES = ("mnist", "fashion-mnist")
 DATA_RANGES = ("-1,1", "0,1")
 # train.sampling: what an epoch is. "shuffle": one pass in a fresh random order; "replacement":
 # ``epoch_steps`` steps of batches drawn at random with replacement; "class": the same, each
@@ -236,8 +239,9 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def validate(self) -> None:
-        if self.dataset not in ("mnist", "fashion-mnist"):
-            raise ConfigError(f"dataset must be 'mnist' or 'fashion-mnist', got {self.dataset!r}")
+        if self.dataset not in DATASET_NAMES:
+            names = " or ".join(map(repr, DATASET_NAMES))
+            raise ConfigError(f"dataset must be {names}, got {self.dataset!r}")
         self.model.validate()
         self.train.validate()
 

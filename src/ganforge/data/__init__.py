@@ -1,15 +1,25 @@
 """Datasets: IDX parsing, verified downloads, and locating and loading MNIST-like data."""
 
-from ganforge.data.datasets import DATASETS, DatasetSpec, ImageData
+from ganforge.data.datasets import (
+    DATASET_ALIASES,
+    DATASETS,
+    DatasetSpec,
+    ImageData,
+    dataset_choices,
+    dataset_name,
+)
 from ganforge.data.download import RemoteFile, download_file, verify_file
 from ganforge.data.idx import read_idx, write_idx
 from ganforge.data.loading import ganforge_home, load_dataset
 
 __all__ = [
     "DATASETS",
+    "DATASET_ALIASES",
     "DatasetSpec",
     "ImageData",
     "RemoteFile",
+    "dataset_choices",
+    "dataset_name",
     "download_file",
     "ganforge_home",
     "load_dataset",

@@ -1,7 +1,8 @@
 """The datasets ganforge knows (:data:`DATASETS`): for each, its published files with their
 md5s and sizes, the mirrors that serve them, its class names, and where local copies of it may
-be found; and :class:`ImageData`, a loaded split. :mod:`ganforge.data.loading` finds and loads
-them.
+be found; the short names people type for them (:data:`DATASET_ALIASES`, resolved by
+:func:`dataset_name`); and :class:`ImageData`, a loaded split. :mod:`ganforge.data.loading`
+finds and loads them.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 import torch
 
 from ganforge.data.download import RemoteFile
+from ganforge.errors import DataError, GanforgeError
 
-__all__ = ["DATASETS", "DatasetSpec", "ImageData"]
+__all__ = ["DATASETS", "DATASET_ALIASES", "DatasetSpec", "ImageData", "dataset_name"]
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,30 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
     ),
 }
+
+DATASET_ALIASES: dict[str, str] = {
+    "fashion": "fashion-mnist",
+    "fmnist": "fashion-mnist",
+    "fashion_mnist": "fashion-mnist",
+    "fashionmnist": "fashion-mnist",
+}
+"""Short names accepted wherever a dataset is named (``--dataset``, a YAML ``dataset:``), each
+standing for its canonical name, the one a run records."""
+
+
+def dataset_name(name: object, error: type[GanforgeError] = DataError) -> str:
+    """The canonical name (a key of :data:`DATASETS`) of the dataset called ``name``: its own
+    name or one of :data:`DATASET_ALIASES`, in any case. Anything else raises ``error`` with
+    a one-line message that lists the names."""
+    if isinstance(name, str):
+        key = name.strip().lower()
+        key = DATASET_ALIASES.get(key, key)
+        if key in DATASETS:
+            return key
+    raise error(f"unknown dataset {name!r}; expected {dataset_choices()}")
+
+
+def dataset_choices() -> str:
+    """The names a dataset may be given by, for help texts and errors:
+    ``mnist or fashion-mnist (also fashion, fmnist, ...)``."""
+    return f"{' or '.join(DATASETS)} (also {', '.join(DATASET_ALIASES)})"

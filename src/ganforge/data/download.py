@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -83,7 +83,6 @@ def download_file(
         part = _new_part_file(dest_dir, remote.name)
         try:
             _fetch(url, part, remote, timeout, progress)
-            os.chmod(part, 0o644)  # mkstemp makes it owner-only; a cache copy is ordinary data
             os.replace(part, final)
             return final
         except (OSError, http.client.HTTPException, ValueError, _Rejected) as exc:
@@ -102,17 +101,18 @@ def download_file(
 
 def _new_part_file(dest_dir: Path, name: str) -> Path:
     # A unique .part name: two processes filling the same cache must not write into one
-    # file, or one could rename the other's half-written bytes into place.
+    # file, or one could rename the other's half-written bytes into place. Created as the
+    # umask allows, like any other tool's file (mkstemp's would be owner-only).
+    part = dest_dir / f"{name}.{secrets.token_hex(8)}.part"
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=name + ".", suffix=".part", dir=dest_dir)
+        part.open("xb").close()
     except OSError as exc:
         raise DownloadError(
             f"cannot write to download directory {dest_dir}: "
             f"{exc.strerror or exc}; expected a writable directory"
         ) from exc
-    os.close(fd)
-    return Path(tmp)
+    return part
 
 
 def _fetch(

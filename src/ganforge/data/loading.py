@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganforge.data.datasets import DATASETS, DatasetSpec, ImageData
+from ganforge.data.datasets import DATASETS, DatasetSpec, ImageData, dataset_name
 from ganforge.data.download import RemoteFile, download_file, verify_file
 from ganforge.data.idx import read_idx
 from ganforge.errors import DataError
@@ -52,7 +52,8 @@ def ganforge_home() -> Path:
 def load_dataset(
     name: str, split: str = "train", data_dir: Path | None = None, download: bool = True
 ) -> ImageData:
-    """Load one split ("train" or "test") of a known dataset (see :data:`DATASETS`).
+    """Load one split ("train" or "test") of a known dataset (see :data:`DATASETS`),
+    named by its name or an alias (:func:`~ganforge.data.datasets.dataset_name`).
 
     ``data_dir`` is a directory holding the published file names, gzipped or not (or a
     torchvision root holding them under e.g. ``MNIST/raw/``). Without it the dataset's
@@ -61,12 +62,10 @@ def load_dataset(
     so loading the same files again is free. Raises :class:`DataError` saying what is
     missing or wrong and how to provide the files.
     """
-    spec = DATASETS.get(name)
-    if spec is None:
-        raise DataError(f"unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}")
+    spec = DATASETS[dataset_name(name)]
     if split not in spec.files:
         raise DataError(
-            f"unknown split {split!r} for {name}; expected one of: {', '.join(spec.files)}"
+            f"unknown split {split!r} for {spec.name}; expected one of: {', '.join(spec.files)}"
         )
     if data_dir is not None:
         return _load_user_dir(spec, split, Path(data_dir), "--data-dir")

@@ -63,7 +63,12 @@ class RunOutputs:
         """The fixed-latent grid of the current state, named by (possibly fractional) epoch."""
         images = self.recipe.sample_images(self.fixed_z, self.fixed_labels)
         path = save_grid(
-            images, self.layout.sample_grid(epoch), self.grid_cols, self.transform.bounds
+            images,
+            self.layout.sample_grid(epoch),
+            self.grid_cols,
+            self.transform.bounds,
+            labels=self.fixed_labels,  # a conditional grid's rows named by class
+            class_names=self.class_names,
         )
         if self.log.tb is not None:
             self.log.tb.image("samples", path, step)
@@ -82,7 +87,9 @@ class RunOutputs:
             for page, images in layout_samples(self.recipe, layout, seed):
                 path = self.layout.final_grid(page.suffix)
                 bounds = self.transform.bounds
-                written.append(save_grid(images, path, page.columns, bounds, page.title))
+                written.append(
+                    save_grid(images, path, page.columns, bounds, page.title, page.labels, classes)
+                )
         for stale in set(self.layout.final_grids()) - set(written):
             stale.unlink(missing_ok=True)
         return written

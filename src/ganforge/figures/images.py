@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from ganforge.figures.labels import class_labels, draw_labels
 from ganforge.figures.text import add_text_strip
 from ganforge.rundir.atomic import atomic_path
 
@@ -84,14 +85,20 @@ def save_grid(
     nrow: int,
     data_range: tuple[float, float] = (-1.0, 1.0),
     title: str | None = None,
+    labels: Sequence[int] | Tensor | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> Path:
     """Write ``images`` (N×C×H×W float, C ∈ {1, 3}) as a PNG grid with ``nrow`` per row.
 
     Each cell is surrounded by ``GRID_PADDING`` pixels of grey, so the grid is
-    ``ceil(N/nrow)·(H+2)+2`` by ``min(N, nrow)·(W+2)+2`` pixels. With ``title``, a black strip
-    with the title in white is added on top. The file is replaced atomically.
+    ``ceil(N/nrow)·(H+2)+2`` by ``min(N, nrow)·(W+2)+2`` pixels. With ``labels`` (each image's
+    class) and ``class_names``, a conditional grid's names are drawn beside its rows or over
+    its columns (see :mod:`ganforge.figures.labels`); without, the grid is only the images.
+    With ``title`` (or a grid of one class, its name), a black strip with the title in white
+    is added on top. The file is replaced atomically.
     """
-    return _write_png(grid_image(images, nrow, data_range, title), path)
+    grid = grid_image(images, nrow, data_range, title, labels, class_names)
+    return _write_png(grid, path)
 
 
 def grid_image(
@@ -99,9 +106,16 @@ def grid_image(
     nrow: int,
     data_range: tuple[float, float] = (-1.0, 1.0),
     title: str | None = None,
+    labels: Sequence[int] | Tensor | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> Image.Image:
     """The grid :func:`save_grid` writes, as a Pillow image (e.g. a GIF frame)."""
     image = Image.fromarray(_grid_array(images, nrow, data_range))
+    if labels is not None and class_names is not None:
+        cells = labels.tolist() if isinstance(labels, Tensor) else labels
+        placed = class_labels(cells, nrow, class_names)
+        image = draw_labels(image, placed, (images.shape[3], images.shape[2]), GRID_PADDING)
+        title = title or placed.title
     if title:
         image = add_text_strip(image, title, size=_title_size(image.width), where="top")
     return image

@@ -1,4 +1,5 @@
-"""Text strips drawn with Pillow's default font (titles of grids, labels of GIF frames)."""
+"""Text drawn with Pillow's default font: strips (titles of grids, labels of GIF frames) and
+lone words (:func:`text_image`: the class names beside a conditional grid's rows)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,14 @@ def add_text_strip(
     colour = fill if image.mode == "L" else (fill,) * len(image.getbands())
     ImageDraw.Draw(canvas).text(xy, text, font=font, fill=colour)
     return canvas
+
+
+def text_image(text: str, *, size: int, fill: int = 255) -> Image.Image:
+    """``text`` alone in grey (mode ``L``, white on black), cropped to its glyphs: a word to
+    paste beside a grid (see :mod:`ganforge.figures.labels`), or to rotate first."""
+    font = _font(size)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left, top, right, bottom = probe.textbbox((0, 0), text, font=font)
+    image = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(image).text((-left, -top), text, font=font, fill=fill)
+    return image

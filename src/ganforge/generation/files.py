@@ -9,7 +9,6 @@ import numpy as np
 from PIL import Image
 
 from ganforge.config.layouts import plan_layout
-from ganforge.data import DATASETS
 from ganforge.figures.images import grid_image, save_gif, save_grid, save_strip
 from ganforge.generation import (
     TrainedModel,
@@ -36,7 +35,8 @@ def write_samples(
     npy: Path | None = None,
 ) -> list[Path]:
     """``n`` images from latent seed ``seed`` (of class ``class_``, or every class in turn for a
-    conditional recipe): a ``grid`` PNG (a row per class when drawn by class), one PNG per
+    conditional recipe): a ``grid`` PNG (a column per class when drawn by class, named over
+    it), one PNG per
     image into the folder ``out``, and uint8 N×28×28 ``npy`` (+ ``NAME_labels.npy`` if
     conditional). Returns what was written."""
     model.check_class(class_)
@@ -46,7 +46,8 @@ def write_samples(
     if grid is not None:
         nrow = model.recipe.num_classes if labels is not None and class_ is None else 8
         grid.parent.mkdir(parents=True, exist_ok=True)
-        written.append(save_grid(images, grid, nrow, model.transform.bounds))
+        bounds, names = model.transform.bounds, model.class_names
+        written.append(save_grid(images, grid, nrow, bounds, None, labels, names))
     u8 = model.transform.to_uint8(images).cpu().numpy()
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -70,12 +71,15 @@ def write_layout(model: TrainedModel, layout: str, seed: int, grid: Path) -> lis
     """The figure(s) of ``layout`` with latents from ``seed``: ``grid``, or for a layout of
     several pages one file per page, named ``grid``'s stem + the page's suffix."""
     check_grid_layout(layout, model.config.recipe)
-    classes = DATASETS[model.config.dataset].class_names if model.conditional else None
+    classes = model.class_names
     grid.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for page, images in layout_samples(model.recipe, plan_layout(layout, classes), seed):
         path = grid.with_name(f"{grid.stem}{page.suffix}{grid.suffix}")
-        written.append(save_grid(images, path, page.columns, model.transform.bounds, page.title))
+        bounds = model.transform.bounds
+        written.append(
+            save_grid(images, path, page.columns, bounds, page.title, page.labels, classes)
+        )
     return written
 
 

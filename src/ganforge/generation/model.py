@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ganforge.config import RunConfig
 from ganforge.config.layouts import GridLayout, GridPage
+from ganforge.data import DATASETS
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.models import Recipe
@@ -34,6 +35,17 @@ class TrainedModel:
     @property
     def conditional(self) -> bool:
         return self.recipe.conditional
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        """The names of the classes a conditional recipe draws: its dataset's, or 0..K-1
+        where their number differs from the recipe's; None for an unconditional one."""
+        if not self.conditional:
+            return None
+        spec = DATASETS.get(self.config.dataset)
+        names = spec.class_names if spec is not None else ()
+        k = self.recipe.num_classes
+        return names if len(names) == k else tuple(str(c) for c in range(k))
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:

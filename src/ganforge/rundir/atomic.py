@@ -2,9 +2,10 @@
 
 Every file ganforge writes goes through :func:`atomic_path`: a temporary file beside the
 destination, fsynced, then ``os.replace``, so a crash, a full disk or a concurrent reader never
-sees half a file. Checkpoints and the evaluator cache are safetensors files: tensors in the
-body, everything else as one JSON document under the ``ganforge`` metadata key, read without
-pickle.
+sees half a file. The file gets the mode any other tool's would: ``0o666`` less the umask
+(0644 usually), not ``mkstemp``'s owner-only 0600, so a run folder can be shared.
+Checkpoints and the evaluator cache are safetensors files: tensors in the body, everything else
+as one JSON document under the ``ganforge`` metadata key, read without pickle.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,23 +29,41 @@ from ganforge.errors import CheckpointError
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds.
 
-    The temporary file (``.NAME.XXXX.tmp``, which :meth:`RunLayout.clear_partial_files`
+    The temporary file (``.NAME.XXXXXXXX.tmp``, which :meth:`RunLayout.clear_partial_files`
     clears) lives in the destination directory because ``os.replace`` is only atomic within one
-    file system. It is fsynced before the rename. On error it is removed and ``path`` is left
-    untouched.
+    file system. It is created as the umask allows (see :func:`new_file`), keeps that mode
+    whatever the block's writer does to it, and is fsynced before the rename. On error it is
+    removed and ``path`` is left untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = new_file(path.parent, f".{path.name}.", ".tmp")
+    mode = tmp.stat().st_mode & 0o777
     try:
         yield tmp
+        if tmp.stat().st_mode & 0o777 != mode:  # safetensors makes its own file, owner-only
+            os.chmod(tmp, mode)
         _fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def new_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty file ``folder/PREFIX<8 hex digits>SUFFIX`` under a name no one else
+    has, with mode ``0o666`` less the umask: what ``open(..., "w")`` gives, where
+    ``tempfile.mkstemp`` gives 0600 whatever the umask. The kernel applies the umask itself,
+    so it is never read or changed (changing it would race with other threads)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        path = Path(folder) / f"{prefix}{secrets.token_hex(4)}{suffix}"
+        try:
+            os.close(os.open(path, flags, 0o666))
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free temporary name {prefix}*{suffix} in {folder}")
 
 
 def write_text(path: Path, text: str) -> Path:

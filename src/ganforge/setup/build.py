@@ -9,6 +9,7 @@ import torch
 
 from ganforge.config import RunConfig, TrainConfig, apply_overrides, load_yaml
 from ganforge.config.layouts import CLASS_LAYOUTS
+from ganforge.data import dataset_name
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe
 
@@ -24,6 +25,7 @@ def make_config(
     ``train_defaults``) ← YAML file ← ``overrides``.
 
     ``overrides`` has the YAML file's shape (``{"train": {"epochs": 3}, "dataset": ...}``).
+    A dataset given by an alias (``fashion``) is recorded by its name (``fashion-mnist``).
     A recipe named both as an argument and in the file must agree.
     """
     data: dict[str, Any] = load_yaml(config_file) if config_file else {}
@@ -51,6 +53,7 @@ def make_config(
         model = apply_overrides(model, layer.get("model") or {}, "model")
         train = apply_overrides(train, layer.get("train") or {}, "train")
         dataset = layer.get("dataset", dataset)
+    dataset = dataset_name(dataset, ConfigError)  # an alias (fashion) recorded as its name
     return validate_config(RunConfig(recipe=name, dataset=dataset, model=model, train=train))
 
 

@@ -50,13 +50,14 @@ def generate_grid(
 ) -> tuple[bytes, Tensor]:
     """A PNG grid of ``n`` images from latent ``seed`` (class ``cls``, or every class in
     turn for a conditional recipe when None), and the labels drawn (empty if none). Every
-    class is laid out a column each unless ``square`` (grids of several runs side by side)."""
+    class is laid out a column each, its name over it, unless ``square`` (grids of several
+    runs side by side); a grid of one class is titled with its name."""
     labels = sample_labels(model, n, cls)
     with torch.inference_mode():
         images = model.recipe.sample_images(model.latents(seed, n), labels)
     every_class = labels is not None and cls is None and not square
     columns = grid_columns(n, model.recipe.num_classes if every_class else None)
-    image = grid_image(images, columns, model.transform.bounds)
+    image = grid_image(images, columns, model.transform.bounds, None, labels, model.class_names)
     drawn = labels if labels is not None else torch.empty(0, dtype=torch.long)
     return png_bytes(image), drawn
 

@@ -18,7 +18,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from ganforge.data import DATASETS
 from ganforge.errors import GanforgeError
 from ganforge.generation import TrainedModel, load_model
 from ganforge.studio.cache import DEFAULT_SIZE, GeneratorCache
@@ -91,12 +90,8 @@ class StudioApi:
             yield model
 
     def _classes(self, model: TrainedModel) -> list[str] | None:
-        if not model.conditional:
-            return None
-        spec = DATASETS.get(model.config.dataset)
-        names = list(spec.class_names) if spec is not None else []
-        k = model.recipe.num_classes
-        return names if len(names) == k else [str(c) for c in range(k)]
+        names = model.class_names
+        return None if names is None else list(names)
 
     def _study_of(self, run_dir: Path) -> str | None:
         _, studies = discover(self.root)

@@ -1,0 +1,23 @@
+"""Options that several commands share: ``--dataset``, checked and named canonically as it is
+parsed (an alias such as ``fashion`` becomes ``fashion-mnist``; anything else is a one-line
+error listing the names)."""
+
+from __future__ import annotations
+
+import typer
+from typer.models import OptionInfo
+
+from ganforge.data import dataset_choices, dataset_name
+
+__all__ = ["dataset_option"]
+
+
+def canonical_dataset(value: str | None) -> str | None:
+    """``--dataset``'s value by its canonical name (None stays None: the run's own)."""
+    return None if value is None else dataset_name(value)
+
+
+def dataset_option(default_note: str = "") -> OptionInfo:
+    """A ``--dataset`` option whose help lists the names and aliases; ``default_note`` ends
+    the help (e.g. `` [the run's]``)."""
+    return typer.Option(help=f"{dataset_choices()}{default_note}.", callback=canonical_dataset)
