@@ -54,3 +54,18 @@ def test_task_progress_bar_counts_steps_and_prints_lines_verbatim():
         assert shown._progress is not None
         assert shown._progress.tasks[0].completed == 2
     assert "above the bar [bold]" in console.file.getvalue()
+
+
+def test_a_task_bar_started_inside_the_training_bar_is_drawn_nested_under_it(capsys):
+    """The evaluator trained at a run's first --eval-every evaluation shows its bar under the
+    live training bar (one console), not a second display redrawing the same lines."""
+    with (
+        ProgressDisplay(10, 0, "gan", interactive=True) as training,
+        TaskProgress(4, "training the mnist evaluator", interactive=True) as task,
+    ):
+        assert task.console is training.console
+        assert task._progress is not None and task._progress.live._nested
+        task.step("loss 0.5")
+        task.line("evaluator mnist epoch 1/1")
+    err = capsys.readouterr().err
+    assert "evaluator mnist epoch 1/1" in err and "training the mnist evaluator" in err

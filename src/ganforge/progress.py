@@ -8,6 +8,7 @@ instead, so non-interactive runs still show how the work goes; ``quiet`` shows n
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 
@@ -33,6 +34,15 @@ def format_stats(stats: dict[str, float]) -> str:
     return "  ".join(parts)
 
 
+@functools.cache
+def stderr_console() -> Console:
+    """The one console every display shows on by default. One, so that a bar started while
+    another is live (the evaluator trained at a run's first ``--eval-every`` evaluation) is
+    drawn nested under it rather than two bars redrawing the same lines. It looks up
+    ``sys.stderr`` at each write, so redirecting stderr later still works."""
+    return Console(stderr=True)
+
+
 class _Output:
     """What both displays share: where they show (a rich bar when ``interactive``, which
     defaults to whether the console is a terminal; plain stderr lines otherwise; nothing when
@@ -42,7 +52,7 @@ class _Output:
         self, console: Console | None, interactive: bool | None, quiet: bool, description: str
     ) -> None:
         self.quiet = quiet
-        self.console = console or Console(stderr=True)
+        self.console = console or stderr_console()
         self.interactive = self.console.is_terminal if interactive is None else interactive
         self.description = description
         self._progress: Progress | None = None
@@ -172,8 +182,9 @@ class TaskProgress(_Output):
             self._progress.update(self._task, advance=1, stats=stats)
 
     def line(self, text: str) -> None:
-        """A plain line, above the bar on a terminal (never read as rich markup)."""
+        """A plain line, above the bar on a terminal (never read as rich markup, never
+        wrapped: a path in it stays whole)."""
         if self._progress is not None:
-            self.console.print(text, highlight=False, markup=False)
+            self.console.print(text, highlight=False, markup=False, soft_wrap=True)
         elif not self.quiet:
             print(text, file=sys.stderr, flush=True)

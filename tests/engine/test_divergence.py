@@ -21,6 +21,7 @@ from ganforge.engine.lr_decay import apply_lr_decay
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import GanforgeError
 from ganforge.models.objectives import AuxClassifierRecipe, BCERecipe, WassersteinRecipe
+from ganforge.models.registry import get_recipe
 from ganforge.rundir.checkpoint import load_checkpoint
 from ganforge.rundir.events import EventLog
 from ganforge.rundir.metrics_log import read_csv_rows
@@ -323,6 +324,34 @@ def test_d_winning_is_shown_and_logged_once_per_streak(
     events = EventLog(run / "events.log").lines()
     assert len(events) == 1 and " step 3: warning: D wins completely" in events[0]
     assert capsys.readouterr().err.count("D wins completely") == 1
+
+
+def test_d_winning_warning_carries_the_recipes_note(
+    tmp_path, tiny_data, tiny_config, monkeypatch, capsys
+):
+    """A classic preset whose source does the same (dcgan-gelu) says so in the warning."""
+    monkeypatch.setattr(get_recipe("gan"), "d_wins_note", "the source does this too")
+    run = tmp_path / "run"
+    trainer = Trainer(tiny_config(epochs=1, d_wins_intervals=2), run, data=tiny_data, display=False)
+    names = trainer.log.stat_names
+    real_step = trainer.train_step
+
+    def d_wins(batches):
+        stats = real_step(batches).clone()
+        stats[names.index("d_real")], stats[names.index("d_fake")] = 0.999, 0.001
+        return stats
+
+    monkeypatch.setattr(trainer, "train_step", d_wins)
+    trainer.run()
+    (event,) = EventLog(run / "events.log").lines()
+    assert "D wins completely" in event and event.endswith(". the source does this too")
+    assert "the source does this too" in capsys.readouterr().err
+
+
+def test_dcgan_gelu_says_its_source_wins_the_same_way():
+    note = get_recipe("dcgan-gelu").d_wins_note
+    assert "Keras" in note and "step 150" in note and "docs/recipes.md" in note
+    assert get_recipe("dcgan").d_wins_note == ""  # ganforge's own recipes: only the advice
 
 
 # -- the flag -----------------------------------------------------------------------------------

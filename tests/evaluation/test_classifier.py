@@ -93,6 +93,33 @@ def test_progress_plain_lines_or_silence(tiny_dir, one_thread, capsys):
     assert capsys.readouterr().err == ""
 
 
+class _FirstStep(Exception):
+    pass
+
+
+@pytest.mark.parametrize("display", [None, True])  # plain lines (not a terminal), the bar
+def test_progress_says_what_why_and_where_before_the_first_step(
+    tiny_dir, one_thread, capsys, monkeypatch, display
+):
+    """Before any training step: the line saying what is trained, that it happens once, and
+    where it is cached (and, as a bar, the bar at 0 of its steps)."""
+
+    def first_step(self, x):
+        raise _FirstStep
+
+    monkeypatch.setattr(EvaluatorNet, "forward", first_step)
+    with pytest.raises(_FirstStep):
+        train_evaluator("mnist", tiny_dir, epochs=2, display=display)
+    err = capsys.readouterr().err
+    path = evaluator_path("mnist", load_dataset("mnist", "train", tiny_dir).fingerprint)
+    first = err.strip().splitlines()[0]
+    assert first.startswith("training the MNIST evaluator once (")
+    assert "2 epochs over 256 images" in first and "every metric uses" in first
+    assert first.endswith(f"cached at {path}")
+    if display:
+        assert "training the mnist evaluator" in err and "0/4" in err  # 2 epochs of 2 batches
+
+
 def test_embed_checks_its_input(tiny_dir, one_thread):
     evaluator = train_evaluator("mnist", tiny_dir, epochs=1, display=False)
     with pytest.raises(ValueError, match="uint8"):

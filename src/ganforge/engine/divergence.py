@@ -207,7 +207,9 @@ class DivergenceGuard:
         watch_d_wins: bool,
         events: EventLog,
         rollbacks: int = 0,
+        d_wins_note: str = "",
     ) -> None:
+        self.d_wins_note = d_wins_note  # the recipe's word on D winning (Recipe.d_wins_note)
         self.on_diverge = on_diverge
         self.d_wins_intervals = d_wins_intervals
         self.watch_d_wins = watch_d_wins
@@ -227,6 +229,8 @@ class DivergenceGuard:
         if broken:  # finite losses, then an update that broke the checkpoint-to-be
             return Verdict(rows, Divergence(step, f"non-finite {broken}"))
         warning = self.d_wins.update(rows) if self.watch_d_wins else None
+        if warning and self.d_wins_note:
+            warning = f"{warning}. {self.d_wins_note}"
         if warning:
             self.events.write(step, warning)
         return Verdict(rows, warning=warning)

@@ -190,6 +190,7 @@ class RunState:
             self.recipe.probability_outputs,
             self.events,
             rollbacks=int(ckpt.meta.get("rollbacks", 0)) if ckpt is not None else 0,
+            d_wins_note=self.recipe.d_wins_note,
         )
 
     def _start_from(self, ckpt: Checkpoint | None) -> None:

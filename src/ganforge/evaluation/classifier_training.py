@@ -37,6 +37,7 @@ SHIFT = 2  # augmentation: random translations of up to ±SHIFT pixels
 # Fashion-MNIST needs 8 for 91.6 %, 6 give 91.4 %).
 IMAGES_SEEN = 120_000
 MIN_EPOCHS, MAX_EPOCHS = 8, 20
+DISPLAY_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 def default_epochs(num_images: int) -> int:
@@ -72,21 +73,29 @@ def train_evaluator(
     whatever accelerator there is, so that the same data, seed, PyTorch build and thread
     count (``torch.get_num_threads()``, which changes how convolution gradients are summed)
     give the same weights hash. ``display``: None shows a rich bar when stderr is a terminal
-    and one plain line per epoch otherwise, True always the bar, False nothing. An existing
-    cache file for the same training data is replaced.
+    and plain lines otherwise, True always the bar, False nothing; either way the first line,
+    shown before any work (:func:`announcement`), says what is trained, why, and where it is
+    cached, then one line per epoch follows. An existing cache file for the same training
+    data is replaced.
     """
     train = load_dataset(dataset, "train", data_dir)
-    test = load_dataset(dataset, "test", data_dir)
     if epochs is None:
         epochs = default_epochs(train.images.shape[0])
     if epochs < 1:
         raise GanforgeError(f"evaluator epochs must be at least 1, got {epochs}")
+    path = evaluator_path(dataset, train.fingerprint)
+    total = epochs * _steps_per_epoch(train.images.shape[0])
     t0 = time.perf_counter()
-    # fork_rng: dropout and the initial weights draw from the global RNG; the caller's stream
-    # is left as it was, and the result depends on ``seed`` alone.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        net = _fit(train, epochs, seed, display, f"evaluator {dataset}")
+    # The bar (or, off a terminal, the announcement line) comes first: training takes minutes
+    # on a busy machine, and the user must know what is happening and that it happens once.
+    with TaskProgress.for_display(display, total, f"training the {dataset} evaluator") as shown:
+        shown.line(announcement(dataset, epochs, train.images.shape[0], path))
+        test = load_dataset(dataset, "test", data_dir)
+        # fork_rng: dropout and the initial weights draw from the global RNG; the caller's
+        # stream is left as it was, and the result depends on ``seed`` alone.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = _fit(train, epochs, seed, shown, f"evaluator {dataset}")
     net.eval()
     evaluator = Evaluator(
         net=net,
@@ -94,7 +103,7 @@ def train_evaluator(
         data_fingerprint=train.fingerprint,
         weights_hash=weights_hash(net),
         test_accuracy=0.0,
-        path=evaluator_path(dataset, train.fingerprint),
+        path=path,
         epochs=epochs,
         seed=seed,
     )
@@ -102,24 +111,39 @@ def train_evaluator(
     evaluator.test_accuracy = round(float((predicted == test.labels).double().mean()), 6)
     save_evaluator(evaluator, test.fingerprint)
     if display is not False:
-        print(
-            f"evaluator {dataset}: test accuracy {evaluator.test_accuracy:.2%} after {epochs} "
-            f"epochs in {time.perf_counter() - t0:.0f}s, weights {evaluator.weights_hash} "
-            f"→ {evaluator.path}",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(_result_line(evaluator, time.perf_counter() - t0), file=sys.stderr, flush=True)
     remember(evaluator, file_stamp(evaluator.path))
     return evaluator
 
 
-def _fit(
-    train: ImageData, epochs: int, seed: int, display: bool | None, title: str
-) -> EvaluatorNet:
+def _result_line(evaluator: Evaluator, seconds: float) -> str:
+    return (
+        f"evaluator {evaluator.dataset}: test accuracy {evaluator.test_accuracy:.2%} after "
+        f"{evaluator.epochs} epochs in {seconds:.0f}s, weights {evaluator.weights_hash} "
+        f"→ {evaluator.path}"
+    )
+
+
+def announcement(dataset: str, epochs: int, num_images: int, path: Path) -> str:
+    """The line shown as the evaluator's training starts: what, why, how long, and where."""
+    name = DISPLAY_NAMES.get(dataset, dataset)
+    return (
+        f"training the {name} evaluator once (the classifier whose features and classes every "
+        f"metric uses; {epochs} epochs over {num_images:,} images); cached at {path}"
+    )
+
+
+def _steps_per_epoch(num_images: int) -> int:
+    """Full batches per epoch: the last partial batch is dropped (batch norm fails on one
+    image)."""
+    return num_images // min(BATCH_SIZE, num_images)
+
+
+def _fit(train: ImageData, epochs: int, seed: int, shown: TaskProgress, title: str) -> EvaluatorNet:
     images, labels = train.images, train.labels
     n = images.shape[0]
     batch = min(BATCH_SIZE, n)
-    steps_per_epoch = n // batch  # the last partial batch is dropped: batch norm fails on one image
+    steps_per_epoch = _steps_per_epoch(n)
     net = EvaluatorNet()
     if CHANNELS_LAST:
         net = net.to(memory_format=torch.channels_last)
@@ -129,32 +153,31 @@ def _fit(
         optimizer, max_lr=MAX_LR, total_steps=epochs * steps_per_epoch
     )
     generator = torch.Generator().manual_seed(seed)
-    with TaskProgress.for_display(display, epochs * steps_per_epoch, title) as shown:
-        for epoch in range(epochs):
-            t0 = time.perf_counter()
-            order = torch.randperm(n, generator=generator)
-            loss_sum, correct = 0.0, 0
-            for i in range(steps_per_epoch):
-                idx = order[i * batch : (i + 1) * batch]
-                x = to_float(_shifted(images[idx], generator))
-                if CHANNELS_LAST:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                y = labels[idx]
-                logits = net(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=LABEL_SMOOTHING)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                loss_sum += loss.item()
-                correct += int((logits.argmax(1) == y).sum())
-                shown.step(f"loss {loss_sum / (i + 1):.3f}")
-            seen = steps_per_epoch * batch
-            shown.line(
-                f"{title} epoch {epoch + 1}/{epochs}  loss {loss_sum / steps_per_epoch:.3f}  "
-                f"train acc {correct / seen:.4f}  "
-                f"{seen / (time.perf_counter() - t0):,.0f} img/s"
-            )
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        order = torch.randperm(n, generator=generator)
+        loss_sum, correct = 0.0, 0
+        for i in range(steps_per_epoch):
+            idx = order[i * batch : (i + 1) * batch]
+            x = to_float(_shifted(images[idx], generator))
+            if CHANNELS_LAST:
+                x = x.contiguous(memory_format=torch.channels_last)
+            y = labels[idx]
+            logits = net(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=LABEL_SMOOTHING)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            loss_sum += loss.item()
+            correct += int((logits.argmax(1) == y).sum())
+            shown.step(f"loss {loss_sum / (i + 1):.3f}")
+        seen = steps_per_epoch * batch
+        shown.line(
+            f"{title} epoch {epoch + 1}/{epochs}  loss {loss_sum / steps_per_epoch:.3f}  "
+            f"train acc {correct / seen:.4f}  "
+            f"{seen / (time.perf_counter() - t0):,.0f} img/s"
+        )
     # Back to the default layout, so the returned network is like one loaded from the cache.
     net = net.to(memory_format=torch.contiguous_format)
     if not all(math.isfinite(float(p.detach().abs().sum())) for p in net.parameters()):

@@ -58,6 +58,9 @@ class Recipe(GeneratorSampling):
     # Whether d_real and d_fake are probabilities in [0, 1] (a sigmoid of D's logit), so that
     # "D(x) → 1, D(G(z)) → 0" means D wins outright; a Wasserstein critic's raw scores are not.
     probability_outputs: ClassVar[bool] = False
+    # What the divergence guard adds to its "D wins completely" warning for this recipe: for
+    # a classic preset whose source does the same, that it does (see docs/recipes.md).
+    d_wins_note: ClassVar[str] = ""
 
     def __init__(self, cfg: ModelConfig, num_classes: int = 10) -> None:
         self.cfg = cfg
