@@ -176,7 +176,8 @@ def test_sigkill_in_the_writer_and_three_times_at_random_then_resume_equals_unin
 
 
 # Step intervals: a grid every 4 steps and a numbered checkpoint every 7, inside the 10-step
-# epochs, each such checkpoint the last one too (so most kills resume inside an epoch).
+# epochs, each such checkpoint the last one too (so most kills resume inside an epoch). The
+# kills are aimed at step 37 at most, plus the steps that run during each kill's delay.
 STEP_INTERVALS = ["--sample-every", "4steps", "--checkpoint-every", "7steps"]
 
 
@@ -197,7 +198,8 @@ def test_sigkill_of_a_step_interval_run_then_resume_equals_uninterrupted(
     with open(tmp_path / "killed.log", "w") as log:
         for i in range(KILLS):
             resumed_from = load_checkpoint(last).step if i else 0
-            target = (history[-1][1] if history else 0) + rng.randint(1, 2 * AHEAD)
+            # The first kill past the first checkpoint (step 7), which the resumes need.
+            target = (history[-1][1] if history else 7) + rng.randint(1, AHEAD)
             resume = ["--resume"] if i else []
             proc = start([*train_args(data_640, killed), *STEP_INTERVALS, *resume], log)
             try:
