@@ -116,6 +116,7 @@ def train(
     sample_every: Annotated[
         str | None,
         typer.Option(
+            metavar="N|Nsteps",
             help="Epochs between sample grids (2), or steps with a suffix (500steps); 0: only "
             "at --sample-at and the last.",
         ),
@@ -128,6 +129,7 @@ def train(
         str | None,
         typer.Option(
             "--grid",
+            metavar="RxC",
             help="Rows x columns of the sample grids: 8x8 (default, 64 samples), 4x4 (16), "
             "...; conditional recipes: one row per class, that many columns.",
         ),
@@ -142,7 +144,9 @@ def train(
     ] = None,
     checkpoint_every: Annotated[
         str | None,
-        typer.Option(help="Epochs between kept checkpoints (2), or steps (500steps)."),
+        typer.Option(
+            metavar="N|Nsteps", help="Epochs between kept checkpoints (2), or steps (500steps)."
+        ),
     ] = None,
     log_every: Annotated[
         int | None,
@@ -161,6 +165,7 @@ def train(
     eval_every: Annotated[
         str | None,
         typer.Option(
+            metavar="N|Nsteps",
             help="Evaluate (FID, recall, ...) every N epochs, or steps (500steps); keeps "
             "best.safetensors.",
         ),
