@@ -173,3 +173,65 @@ def test_sigkill_in_the_writer_and_three_times_at_random_then_resume_equals_unin
         assert torch.equal(a.tensors[key], b.tensors[key]), f"{key}; {why}"
     assert a.meta["optimizers"] == b.meta["optimizers"], why
     assert not list((killed / "checkpoints").glob(".*.tmp"))  # no half-written leftovers
+
+
+# Step intervals: a grid every 4 steps and a numbered checkpoint every 7, inside the 10-step
+# epochs, each such checkpoint the last one too (so most kills resume inside an epoch). The
+# kills are aimed at step 37 at most, plus the steps that run during each kill's delay.
+STEP_INTERVALS = ["--sample-every", "4steps", "--checkpoint-every", "7steps"]
+
+
+def test_sigkill_of_a_step_interval_run_then_resume_equals_uninterrupted(
+    tmp_path, data_640, one_thread, monkeypatch, capsys
+):
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    args = [*train_args(data_640, straight), *STEP_INTERVALS]
+    monkeypatch.setattr(sys, "argv", ["ganforge", *args])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0, capsys.readouterr().err
+
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    last = killed / "checkpoints" / "last.safetensors"
+    history = []  # (checkpoint step it resumed from, step logged when killed)
+    with open(tmp_path / "killed.log", "w") as log:
+        for i in range(KILLS):
+            resumed_from = load_checkpoint(last).step if i else 0
+            # The first kill past the first checkpoint (step 7), which the resumes need.
+            target = (history[-1][1] if history else 7) + rng.randint(1, AHEAD)
+            resume = ["--resume"] if i else []
+            proc = start([*train_args(data_640, killed), *STEP_INTERVALS, *resume], log)
+            try:
+                killed_at = kill_at(proc, killed, target, rng.uniform(0, 0.01))
+            finally:
+                proc.kill()
+            assert proc.returncode == -signal.SIGKILL
+            history.append((resumed_from, killed_at))
+        final = start([*train_args(data_640, killed), *STEP_INTERVALS, "--resume"], log)
+        try:
+            assert final.wait(timeout=300) == 0, (tmp_path / "killed.log").read_text()
+        finally:
+            final.kill()
+
+    why = f"kills (resumed from, killed at step): {history}, seed {seed}"
+    for (resumed_from, killed_at), (_, before) in zip(history[1:], history, strict=False):
+        assert resumed_from <= before < killed_at < STEPS, why  # each killed while training
+    for name in ("batches.csv", "epochs.csv"):
+        a, b = (read_csv_rows(run / "metrics" / name) for run in (straight, killed))
+        strip = [[{k: v for k, v in r.items() if k != "time"} for r in rows] for rows in (a, b)]
+        assert strip[1] == strip[0], why
+    grids = sorted(p.name for p in (straight / "samples").glob("*.png"))
+    assert "epoch_0000.40.png" in grids and "epoch_0007.60.png" in grids  # steps 4 and 76
+    assert sorted(p.name for p in (killed / "samples").glob("*.png")) == grids, why
+    for name in grids:
+        a, b = ((run / "samples" / name).read_bytes() for run in (straight, killed))
+        assert a == b, f"{name}; {why}"
+    numbered = sorted(p.name for p in (straight / "checkpoints").glob("*.safetensors"))
+    assert "epoch_0000.70.safetensors" in numbered and "epoch_0007.70.safetensors" in numbered
+    assert sorted(p.name for p in (killed / "checkpoints").glob("*.safetensors")) == numbered
+    for name in numbered:
+        a, b = (load_checkpoint(run / "checkpoints" / name) for run in (straight, killed))
+        assert a.step == b.step and a.tensors.keys() == b.tensors.keys(), f"{name}; {why}"
+        for key in sorted(a.tensors):  # weights, optimizers' moments and the RNG states
+            assert torch.equal(a.tensors[key], b.tensors[key]), f"{name} {key}; {why}"

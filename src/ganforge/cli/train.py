@@ -35,6 +35,7 @@ EXAMPLES = """
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
   ganforge train dcgan --device cuda --precision bf16 --compile   (on a GPU)
   ganforge train acgan --sample-at 1,5,10 --grid-layout per-class --plain > train.log
+  ganforge train dcgan --sample-every 500steps --grid 4x4   (a 16-sample grid every 500 steps)
   torchrun --nproc-per-node 4 -m ganforge train dcgan --batch-size 128 --out runs/dcgan4
                                         (4 GPUs; --batch-size is the global batch)
 """
@@ -114,12 +115,25 @@ def train(
         ),
     ] = None,
     sample_every: Annotated[
-        int | None,
-        typer.Option(help="Epochs between sample grids; 0: only at --sample-at and the last."),
+        str | None,
+        typer.Option(
+            metavar="N|Nsteps",
+            help="Epochs between sample grids (2), or steps with a suffix (500steps); 0: only "
+            "at --sample-at and the last.",
+        ),
     ] = None,
     sample_at: Annotated[
         str | None,
         typer.Option(help="Also write grids at these epochs, comma-separated: 5,25,50,75,100."),
+    ] = None,
+    grid: Annotated[
+        str | None,
+        typer.Option(
+            "--grid",
+            metavar="RxC",
+            help="Rows x columns of the sample grids: 8x8 (default, 64 samples), 4x4 (16), "
+            "...; conditional recipes: one row per class, that many columns.",
+        ),
     ] = None,
     grid_layout: Annotated[
         GridLayoutChoice | None,
@@ -130,7 +144,10 @@ def train(
         ),
     ] = None,
     checkpoint_every: Annotated[
-        int | None, typer.Option(help="Epochs between kept checkpoints.")
+        str | None,
+        typer.Option(
+            metavar="N|Nsteps", help="Epochs between kept checkpoints (2), or steps (500steps)."
+        ),
     ] = None,
     log_every: Annotated[
         int | None,
@@ -147,8 +164,12 @@ def train(
         bool, typer.Option(help="Also write TensorBoard scalars and images.")
     ] = False,
     eval_every: Annotated[
-        int | None,
-        typer.Option(help="Evaluate (FID, recall, ...) every N epochs; keeps best.safetensors."),
+        str | None,
+        typer.Option(
+            metavar="N|Nsteps",
+            help="Evaluate (FID, recall, ...) every N epochs, or steps (500steps); keeps "
+            "best.safetensors.",
+        ),
     ] = None,
     eval_samples: Annotated[int | None, typer.Option(help="Samples per evaluation [2000].")] = None,
     on_diverge: Annotated[
@@ -194,6 +215,7 @@ def train(
         "compile": compile_,
         "sample_every": sample_every,
         "sample_at": parse_epochs(sample_at) if sample_at is not None else None,
+        "sample_grid": grid,
         "grid_layout": grid_layout.value if grid_layout is not None else None,
         "checkpoint_every": checkpoint_every,
         "log_every": log_every,

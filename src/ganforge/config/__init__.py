@@ -1,6 +1,7 @@
 """Configuration, the lowest layer: the typed run config (:mod:`.schema`), how YAML and
-``--set`` flags fill it in (:mod:`.overrides`), and the grid layouts its fields name
-(:mod:`.layouts`). It imports nothing of ganforge's but its errors; building a recipe's config
+``--set`` flags fill it in (:mod:`.overrides`), the grid layouts its fields name
+(:mod:`.layouts`), and its output intervals in epochs or steps and grid size
+(:mod:`.every`). It imports nothing of ganforge's but its errors; building a recipe's config
 from its name is :mod:`ganforge.setup`'s.
 """
 

@@ -22,6 +22,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ganforge.config.every import (
+    EVERY_FIELDS,
+    Every,
+    canonical_every,
+    canonical_grid,
+    parse_every,
+    parse_grid,
+)
 from ganforge.config.layouts import GRID_LAYOUTS
 from ganforge.errors import ConfigError
 
@@ -56,13 +64,15 @@ class TrainConfig:
     lr_decay_from: float = 1.0
     batch_size: int = 64
     seed: int = 0
-    sample_every: int = 1  # epochs between sample grids and plot redraws (0: only sample_at)
+    # The three intervals count epochs (2) or, with a suffix, steps ("500steps"): see every.py.
+    sample_every: int | str = 1  # between sample grids and plot redraws (0: only sample_at)
     sample_at: tuple[int, ...] = ()  # epochs that get a grid too, e.g. (5, 25, 50, 75, 100)
-    grid_layout: str = "8x8"  # the final figure in samples/ (see reporting/layouts.py)
-    checkpoint_every: int = 1  # epochs between numbered checkpoints (the last one always kept)
+    sample_grid: str = "8x8"  # rows × columns of the grids (conditional: a row per class)
+    grid_layout: str = "8x8"  # the final figure in samples/ (see config/layouts.py)
+    checkpoint_every: int | str = 1  # between numbered checkpoints (the last one always kept)
     log_every: int = 20  # steps between reads of the device-side statistics and log lines
     tensorboard: bool = False
-    eval_every: int = 0  # epochs between evaluations during training (0: off)
+    eval_every: int | str = 0  # between evaluations during training (0: off)
     eval_samples: int = 2000  # samples per evaluation during training
     device: str = "auto"
     on_diverge: str = "stop"  # on a NaN/inf loss: "stop", or "rollback" to the last checkpoint
@@ -76,21 +86,27 @@ class TrainConfig:
     dist_backend: str = "auto"  # see DIST_BACKENDS
     dist_timeout: float = 300.0  # seconds a collective waits for the other processes
 
+    def __post_init__(self) -> None:
+        """The canonical forms: ``"2"`` is 2 epochs, ``"500 step"`` is ``"500steps"``."""
+        for name in EVERY_FIELDS:
+            setattr(self, name, canonical_every(getattr(self, name)))
+        self.sample_grid = canonical_grid(self.sample_grid)  # type: ignore[assignment]
+
+    def every(self, name: str) -> Every:
+        """The interval ``name`` (one of ``EVERY_FIELDS``) means."""
+        return parse_every(getattr(self, name), f"train.{name}")
+
     def validate(self) -> None:
-        _positive(
-            self,
-            "epochs",
-            "batch_size",
-            "checkpoint_every",
-            "log_every",
-            "d_wins_intervals",
-        )
+        _positive(self, "epochs", "batch_size", "log_every", "d_wins_intervals")
         self._validate_outputs()
-        if self.eval_every < 0 or self.eval_samples < 100:
+        if self.every("checkpoint_every").count < 1:
             raise ConfigError(
-                "train.eval_every must be >= 0 and train.eval_samples >= 100, got "
-                f"{self.eval_every} and {self.eval_samples}"
+                "train.checkpoint_every must be a positive number of epochs or steps, got "
+                f"{self.checkpoint_every!r}"
             )
+        self.every("eval_every")
+        if self.eval_samples < 100:
+            raise ConfigError(f"train.eval_samples must be >= 100, got {self.eval_samples}")
         if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
             raise ConfigError(
                 f"train.time_limit must be a number of seconds >= 0 (0: none), got "
@@ -132,12 +148,9 @@ class TrainConfig:
             )
 
     def _validate_outputs(self) -> None:
-        """The grid schedule and the final figure's layout."""
-        if self.sample_every < 0:
-            raise ConfigError(
-                f"train.sample_every must be >= 0 (0: grids only at train.sample_at), "
-                f"got {self.sample_every}"
-            )
+        """The grid schedule, the grids' size and the final figure's layout."""
+        self.every("sample_every")
+        parse_grid(self.sample_grid)
         if any(epoch < 1 for epoch in self.sample_at):
             raise ConfigError(
                 f"train.sample_at must be a list of positive epochs, got {list(self.sample_at)}"
@@ -149,10 +162,10 @@ class TrainConfig:
             )
 
     def grid_at(self, epoch: int) -> bool:
-        """Whether the end of ``epoch`` gets a sample grid by the schedule (the trainer adds
-        the last epoch, which always gets one)."""
-        every = self.sample_every > 0 and epoch % self.sample_every == 0
-        return every or epoch in self.sample_at
+        """Whether the end of ``epoch`` gets a sample grid by an epoch schedule (the trainer
+        adds the last epoch, which always gets one, and the steps of a step interval)."""
+        every = self.every("sample_every")
+        return (every.unit == "epoch" and every.due(epoch, 1)) or epoch in self.sample_at
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Evaluation during training (``--eval-every``): a smaller sample scored every few epochs,
-logged as curves, with the best checkpoint kept by FID.
+"""Evaluation during training (``--eval-every``): a smaller sample scored every few epochs
+(or steps), logged as curves, with the best checkpoint kept by FID.
 
 It never touches training's random stream: latents come from their own generator, G is
 sampled in eval mode (no dropout), and everything runs inside ``torch.random.fork_rng``, so
@@ -62,7 +62,7 @@ class EvalHook:
         self.log = CsvLog(layout.metrics / "eval.csv", COLUMNS)
         self.dataset, self.data_dir, self.n, self.seed = dataset, data_dir, n, seed
         self.best_fid = math.inf
-        self.best_epoch: int | None = None
+        self.best_epoch: float | None = None  # fractional for a step interval's
 
     def restore(self, meta: dict[str, Any], step: int) -> None:
         """Continue from a checkpoint: its best-so-far, and no rows after its step."""
@@ -71,7 +71,7 @@ class EvalHook:
         self.log.truncate_after(step)
 
     def __call__(
-        self, recipe: Recipe, transform: ImageTransform, epoch: int, step: int, elapsed: float
+        self, recipe: Recipe, transform: ImageTransform, epoch: float, step: int, elapsed: float
     ) -> tuple[dict[str, Any], bool]:
         """Evaluate now; returns (the row logged, whether this is the best FID so far)."""
         # The training device's stream too: under torchrun only rank 0 evaluates, and the

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from ganforge.config import RunConfig
+from ganforge.config.every import parse_grid
 from ganforge.config.layouts import DEFAULT_LAYOUT, plan_layout
 from ganforge.data.batches import ImageTransform
 from ganforge.figures import plot_eval_curves, plot_training_curves, save_gif, save_grid
@@ -28,18 +29,22 @@ FIXED_SEED_OFFSET = 7919  # fixed latents get a seed apart from the training's o
 PLOT_EVERY_S = 30.0
 
 
-def fixed_inputs(recipe: Recipe, seed: int) -> tuple[Tensor, Tensor | None, int]:
+def fixed_inputs(recipe: Recipe, seed: int, grid: str = "8x8") -> tuple[Tensor, Tensor | None, int]:
     """The fixed latent batch behind every sample grid: (z, labels, grid columns).
 
-    Unconditional: 64 latents, 8×8. Conditional: one row per class, the same 8 latents in every
-    row, so a column shows one "style" across classes.
+    Unconditional: rows × columns latents (``grid``, ``train.sample_grid``), 8×8 = 64 by
+    default. Conditional: one row per class, the same ``columns`` latents in every row, so a
+    column shows one "style" across classes (the grid's rows are the classes). A smaller grid
+    shows the first latents of the default one: 4x4 is the 8x8's first two rows, and so on.
     """
+    rows, columns = parse_grid(grid)
     g = torch.Generator().manual_seed(seed + FIXED_SEED_OFFSET)
     if not recipe.conditional:
-        return recipe.sample_latent(FIXED_SAMPLES, generator=g), None, 8
-    z = recipe.sample_latent(8, generator=g).repeat(recipe.num_classes, 1)
-    labels = torch.arange(recipe.num_classes, device=recipe.device).repeat_interleave(8)
-    return z, labels, 8
+        n = rows * columns
+        return recipe.sample_latent(max(n, FIXED_SAMPLES), generator=g)[:n], None, columns
+    z = recipe.sample_latent(max(columns, 8), generator=g)[:columns].repeat(recipe.num_classes, 1)
+    labels = torch.arange(recipe.num_classes, device=recipe.device).repeat_interleave(columns)
+    return z, labels, columns
 
 
 class RunOutputs:
@@ -56,15 +61,18 @@ class RunOutputs:
     ) -> None:
         self.layout, self.cfg, self.recipe, self.transform = layout, cfg, recipe, transform
         self.log, self.class_names = log, class_names
-        self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(recipe, cfg.train.seed)
+        self.fixed_z, self.fixed_labels, self.grid_cols = fixed_inputs(
+            recipe, cfg.train.seed, cfg.train.sample_grid
+        )
         self._plotted_at = time.perf_counter()
 
-    def grid(self, epoch: float, step: int) -> Path:
-        """The fixed-latent grid of the current state, named by (possibly fractional) epoch."""
+    def grid(self, epoch: float, step: int, decimals: int = 2) -> Path:
+        """The fixed-latent grid of the current state, named by (possibly fractional) epoch
+        (with ``decimals`` after the point, see :meth:`RunLayout.sample_grid`)."""
         images = self.recipe.sample_images(self.fixed_z, self.fixed_labels)
         path = save_grid(
             images,
-            self.layout.sample_grid(epoch),
+            self.layout.sample_grid(epoch, decimals),
             self.grid_cols,
             self.transform.bounds,
             labels=self.fixed_labels,  # a conditional grid's rows named by class

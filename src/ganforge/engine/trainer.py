@@ -1,6 +1,7 @@
 """The training loop. It knows no recipe: it feeds batches to the GAN step
 (:mod:`ganforge.engine.step`), reads the statistics once per log interval, lets the divergence
-guard judge them, and writes the run's outputs, checkpoints and summary at epoch ends.
+guard judge them, and writes the run's outputs, checkpoints and summary at epoch ends and on
+step intervals (:mod:`ganforge.engine.milestones`).
 
 An *epoch* is one pass over the training images, or with ``train.sampling`` "replacement" or
 "class" ``train.epoch_steps`` steps of randomly drawn batches. Statistics stay on the device
@@ -13,7 +14,6 @@ and decisions are agreed once per log interval, and rank 0 alone writes the outp
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,11 +24,11 @@ from ganforge.data import ImageData
 from ganforge.engine.distributed import AgreedStop
 from ganforge.engine.divergence import learning_rates
 from ganforge.engine.interrupt import StopRequest, graceful_stop
-from ganforge.engine.intervals import Intervals
+from ganforge.engine.milestones import Milestones
 from ganforge.engine.outputs import FIXED_SEED_OFFSET, fixed_inputs
 from ganforge.engine.speed import slow_bf16_warning
 from ganforge.errors import GanforgeError
-from ganforge.progress import ProgressDisplay, format_stats
+from ganforge.progress import ProgressDisplay
 from ganforge.rundir.lock import LOCK_NAME
 from ganforge.rundir.provenance import provenance
 from ganforge.rundir.resume import RunComplete
@@ -59,14 +59,10 @@ class TrainResult:
     final: dict[str, float]
 
 
-class Trainer(Intervals):
+class Trainer(Milestones):
     """Trains one run (:class:`RunState` holds it, :class:`Intervals` steps it and closes its
-    log intervals); :meth:`run` trains it to its end."""
-
-    def write_samples(self) -> Path:
-        """The fixed-latent grid of the current state, named by (possibly fractional) epoch
-        (rank 0's to write under torchrun: the callers ask it alone)."""
-        return self.outputs.grid(self.step / self.steps_per_epoch, self.step)
+    log intervals, :class:`Milestones` writes its outputs on their intervals); :meth:`run`
+    trains it to its end."""
 
     def write_final_figure(self) -> list[Path]:
         """The final figure(s) in ``train.grid_layout`` (:meth:`RunOutputs.final_figure`)."""
@@ -164,7 +160,9 @@ class Trainer(Intervals):
             pending.append(self.train_step(self.step_batches(batches)))
             self.step += 1
             self._steps_run += 1
-            if len(pending) == self.cfg.train.log_every or self.step == end or stop.requested:
+            due = bool(self.step_every) and self.step_due()  # a step interval's outputs
+            full = len(pending) == self.cfg.train.log_every
+            if full or self.step == end or stop.requested or due:
                 if not self._flush(pending, first, then, bar, stop):
                     return False
                 pending, first, then = [], self.step, self.elapsed
@@ -172,6 +170,8 @@ class Trainer(Intervals):
                 limit = self.cfg.train.time_limit
                 time_left = limit - self.elapsed if limit else None
                 bar.update(self.step, epoch_now, self.last_row, self._images_per_s(), time_left)
+                if due and self.step % self.steps_per_epoch:  # an epoch's end: _end_epoch's
+                    self._at_step(bar)
             if stop.requested or self.out_of_time():
                 return True
         return True
@@ -182,59 +182,6 @@ class Trainer(Intervals):
         may overshoot the limit by up to that many steps."""
         limit = self.cfg.train.time_limit
         return bool(limit) and self.elapsed >= limit
-
-    def _end_epoch(self, bar: ProgressDisplay) -> None:
-        cfg, layout = self.cfg.train, self.layout
-        epoch = self.step // self.steps_per_epoch
-        last = self.step >= self.total_steps or self.out_of_time()  # the run's last epoch
-        row: dict[str, float] = {}
-        if self.log is not None:  # rank 0's outputs
-            row = self.log.close_epoch(epoch, self.step, self.elapsed)
-            # The grid first: a crash right after the checkpoint must not lose its grid.
-            if cfg.grid_at(epoch) or last:
-                self.write_samples()
-            if not last:  # _finish() draws the final plots
-                self.outputs.plots()
-        best = False
-        if cfg.eval_every and (epoch % cfg.eval_every == 0 or last):
-            best = self._evaluate(bar, epoch)
-        # last.safetensors last: a kill before it resumes from the previous one and redoes
-        # this epoch, which writes the numbered and the best checkpoint again.
-        if epoch % cfg.checkpoint_every == 0 or last:
-            self.save(layout.epoch_checkpoint(epoch))
-        if best:
-            self.save(layout.checkpoints / "best.safetensors")
-        self.save(layout.last_checkpoint)
-        bar.message(f"epoch {epoch}: {format_stats(row)}")
-
-    def _evaluate(self, bar: ProgressDisplay, epoch: int) -> bool:
-        """Evaluate the current state; whether its FID is the best so far.
-
-        Under torchrun rank 0 evaluates while the others wait at a barrier (the process
-        group's timeout must outlast an evaluation); every process then leaves the time out of
-        its training clock. Training seconds leave evaluations out, so that the times of runs
-        evaluated at different rates (or not at all) compare, time-to-quality included.
-        """
-        cfg = self.cfg.train
-        started = time.perf_counter()
-        best = False
-        if self.eval is not None:
-            self.memory.pause()  # an evaluation's memory is not training's either
-            scores, best = self.eval(self.recipe, self.transform, epoch, self.step, self.elapsed)
-            self.memory.resume()
-            bar.message(
-                f"epoch {epoch} evaluation (n={cfg.eval_samples}): FID {scores['fid']:.2f}, "
-                f"recall {scores['recall']:.3f}, classes {scores['classes_covered']:.0f}"
-                + ("  (best so far)" if best else "")
-            )
-            from ganforge.engine.eval_hook import collapse_warning  # loaded with EvalHook
-
-            warning = collapse_warning(scores, self.data.num_classes)
-            if warning:
-                self._report(bar, warning)
-        self.dist.barrier()
-        self._session = (self._session[0], self._session[1] + time.perf_counter() - started)
-        return best
 
     def _finish(self) -> None:
         """The outputs drawn from the whole history or the final state: GIF, final figure,

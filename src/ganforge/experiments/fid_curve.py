@@ -42,7 +42,7 @@ def curve_checkpoints(run_dir: Path) -> list[Path]:
     """The epoch checkpoints (at most :data:`MAX_POINTS`, evenly spread, the latest kept) and
     the last checkpoint, in training order."""
     layout = RunLayout(run_dir)
-    epochs = sorted(layout.checkpoints.glob("epoch_*.safetensors"))
+    epochs = layout.epoch_checkpoints()
     if len(epochs) > MAX_POINTS:
         stride = len(epochs) / MAX_POINTS
         epochs = [epochs[len(epochs) - 1 - int(i * stride)] for i in range(MAX_POINTS)][::-1]

@@ -17,6 +17,8 @@ class RunLayout:
     samples/final.png (or samples/final_class_0.png … with the per-class grid layout)
     plots/loss_per_batch.png  plots/loss_per_epoch.png
     checkpoints/last.safetensors  checkpoints/epoch_0005.safetensors …
+    (with a step interval, files inside an epoch: samples/epoch_0000.534.png … and
+    checkpoints/epoch_0000.534.safetensors …, named by their fractional epoch)
     tensorboard/
     """
 
@@ -83,10 +85,10 @@ class RunLayout:
     def tensorboard(self) -> Path:
         return self.root / "tensorboard"
 
-    def sample_grid(self, epoch: float) -> Path:
-        """``epoch_0003.png``; a run that ends inside an epoch gets e.g. ``epoch_0003.25.png``."""
-        name = f"{int(epoch):04d}" if float(epoch).is_integer() else f"{epoch:07.2f}"
-        return self.samples / f"epoch_{name}.png"
+    def sample_grid(self, epoch: float, decimals: int = 2) -> Path:
+        """``epoch_0003.png``; a grid inside an epoch (a run's end, a step interval) gets
+        e.g. ``epoch_0003.25.png``, or with more ``decimals`` ``epoch_0003.250.png``."""
+        return self.samples / f"epoch_{epoch_name(epoch, decimals)}.png"
 
     def final_grid(self, suffix: str = "") -> Path:
         """The final figure in the run's ``--grid-layout``: ``final.png``, or ``final`` +
@@ -100,11 +102,25 @@ class RunLayout:
 
     @staticmethod
     def grid_epoch(path: Path) -> float:
-        """The epoch a sample grid shows, from its name (for ordering the GIF's frames)."""
+        """The epoch a sample grid (or numbered checkpoint) shows, from its name (for ordering
+        the GIF's frames)."""
         return float(path.stem.removeprefix("epoch_"))
 
-    def epoch_checkpoint(self, epoch: int) -> Path:
-        return self.checkpoints / f"epoch_{epoch:04d}.safetensors"
+    def epoch_checkpoint(self, epoch: float, decimals: int = 2) -> Path:
+        """A numbered checkpoint: ``epoch_0005.safetensors``, or one inside an epoch (a step
+        interval's) named by its fractional epoch as grids are, ``epoch_0005.25.safetensors``."""
+        return self.checkpoints / f"epoch_{epoch_name(epoch, decimals)}.safetensors"
+
+    def epoch_checkpoints(self) -> list[Path]:
+        """The numbered checkpoints in training order (by the epoch in their names, which
+        file-name order is not: ``epoch_0001.50`` sorts before ``epoch_0001``)."""
+        numbered = []
+        for path in self.checkpoints.glob("epoch_*.safetensors"):
+            try:
+                numbered.append((self.grid_epoch(path), path))
+            except ValueError:  # not one of ours
+                continue
+        return [path for _, path in sorted(numbered)]
 
     def make(self) -> None:
         for folder in (self.samples, self.metrics, self.plots, self.checkpoints):
@@ -133,6 +149,13 @@ class RunLayout:
         checkpoint)."""
         for path in (*self.samples.glob("epoch_*.png"), *self.final_grids(), self.gif):
             path.unlink(missing_ok=True)
+
+
+def epoch_name(epoch: float, decimals: int = 2) -> str:
+    """``3`` → ``"0003"``; ``3.25`` → ``"0003.25"`` (``"0003.250"`` with 3 ``decimals``)."""
+    if float(epoch).is_integer():
+        return f"{int(epoch):04d}"
+    return f"{epoch:0{5 + decimals}.{decimals}f}"
 
 
 def default_run_dir(recipe: str, base: Path = Path("runs")) -> Path:

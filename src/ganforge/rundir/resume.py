@@ -23,6 +23,7 @@ RESUMABLE = (
     "compile",
     "sample_every",
     "sample_at",
+    "sample_grid",  # a resumed run's grids may change size: the GIF centres every frame
     "grid_layout",
     "checkpoint_every",
     "log_every",

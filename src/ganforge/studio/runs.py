@@ -145,7 +145,7 @@ def epoch_grids(layout: RunLayout) -> list[dict[str, Any]]:
 
 def checkpoints(layout: RunLayout) -> list[str]:
     """Checkpoint file names: ``last.safetensors`` first, then the epochs' newest first."""
-    names = sorted((p.name for p in layout.checkpoints.glob("epoch_*.safetensors")), reverse=True)
+    names = [p.name for p in reversed(layout.epoch_checkpoints())]
     last = [layout.last_checkpoint.name] if layout.last_checkpoint.is_file() else []
     return last + names
 
