@@ -72,6 +72,26 @@ def test_the_bar_counts_training_seconds_under_a_time_budget():
         task = bar._progress.tasks[0]
         assert (task.completed, task.total) == (3.0, 12.0)
         assert task.fields["count"] == "20, 3.0/12 s"
+        bar.update(21, 0.06, STATS, 237.0, elapsed=12.4)  # the step that passed the limit
+        task = bar._progress.tasks[0]
+        assert (task.completed, task.fields["count"]) == (12.0, "21, 12.4/12 s")
+
+
+def test_an_80_column_terminal_shows_the_whole_line():
+    """The statistics go below the bar: on one line an 80-column terminal cut the count, the
+    statistics, the speed and the ETA short (``dcg… 11, 4.0/… r1 0.7… 83 im… ETA …``)."""
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
+    stats = {**STATS, "cls_loss": 2.559, "cls_acc": 0.281}
+    bar = ProgressDisplay(312_000, 0, "improved-dcgan-classic", console, interactive=True)
+    with bar:
+        bar._t0 -= 100.0
+        bar.update(1234, 0.06, stats, 8.98)
+        bar._progress.refresh()
+    text = console.file.getvalue()
+    assert "…" not in text
+    for part in ("improved-dcgan-classic", "1234/312000", "8.98 img/s", "ETA 6h 59m"):
+        assert part in text, part
+    assert "D 1.000  G 2.000  D(x) 0.500  D(G(z)) 0.400  cls_loss 2.559  cls_acc 0.281" in text
 
 
 def test_task_progress_prints_plain_lines_off_a_terminal(capsys):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,6 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 
 def format_stats(stats: dict[str, float]) -> str:
@@ -48,10 +50,12 @@ class _Output:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
-    def _start(self, columns: tuple[ProgressColumn, ...], **task: object) -> None:
+    def _start(
+        self, columns: tuple[ProgressColumn, ...], kind: type[Progress] = Progress, **task: object
+    ) -> None:
         """Show the bar (when interactive and not quiet) with one task of ``columns``."""
         if self.interactive and not self.quiet:
-            self._progress = Progress(*columns, console=self.console)
+            self._progress = kind(*columns, console=self.console)
             self._progress.__enter__()
             self._task = self._progress.add_task(self.description, **task)  # type: ignore[arg-type]
 
@@ -83,18 +87,19 @@ class ProgressDisplay(_Output):
         self._t0 = time.perf_counter()
 
     def __enter__(self) -> ProgressDisplay:
+        # The statistics go on a line of their own (see _StatsBelow): in an 80-column
+        # terminal one line cut them, the count and the ETA short.
         columns = (
             TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=24),
+            BarColumn(bar_width=24 if self.console.width >= 100 else 12),
             TextColumn("{task.fields[count]}"),
-            TextColumn("{task.fields[stats]}"),
             TextColumn("[cyan]{task.fields[speed]}"),
             TimeElapsedColumn(),
             TextColumn("ETA {task.fields[eta]}"),
         )
         count = f"{self.start}/{self.total}"
         task = {"count": count, "stats": "", "speed": "", "eta": "-"}
-        self._start(columns, total=self.total, completed=self.start, **task)
+        self._start(columns, _StatsBelow, total=self.total, completed=self.start, **task)
         return self
 
     def position(self, step: int, elapsed: float | None) -> tuple[str, float, float, float]:
@@ -108,13 +113,8 @@ class ProgressDisplay(_Output):
         left = max(self.time_limit - elapsed, 0.0)
         if eta <= left:  # the steps end the run first: their count tells how far it is
             return f"step {step}/{self.total}", step, self.total, eta
-        spent = min(elapsed, self.time_limit)
-        return (
-            f"step {step}, {spent:.1f}/{self.time_limit:g} s",
-            spent,
-            self.time_limit,
-            left,
-        )
+        spent = f"{elapsed:.1f}/{self.time_limit:g} s"  # past the limit too: as it was
+        return f"step {step}, {spent}", min(elapsed, self.time_limit), self.time_limit, left
 
     def update(
         self,
@@ -155,6 +155,18 @@ class ProgressDisplay(_Output):
         if self.quiet:
             return
         self.console.print(text, highlight=False, soft_wrap=True)  # a log line stays one line
+
+
+class _StatsBelow(Progress):
+    """A progress bar with each task's statistics (its ``stats`` field) on the line below
+    it, wrapped at the terminal's width rather than cut."""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        for task in self.tasks:
+            stats = str(task.fields.get("stats") or "")
+            if stats:
+                yield Text("  " + stats, overflow="fold")
 
 
 def format_rate(per_s: float) -> str:
