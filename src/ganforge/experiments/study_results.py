@@ -26,6 +26,7 @@ from ganforge.evaluation.evaluate import (
 from ganforge.experiments.fid_curve import measure_curve, recorded_curve
 from ganforge.experiments.study import Outcomes, StudyRun, arms
 from ganforge.generation import load_model
+from ganforge.reporting.metric_format import format_mean_sd
 from ganforge.rundir.atomic import atomic_path
 from ganforge.rundir.layout import RunLayout
 
@@ -213,12 +214,11 @@ def fid_label(result: dict[str, Any]) -> str:
     """``FID 12.34 ± 0.56 over 3 seeds`` (the spread with several seeds only), from an arm's
     result: a caption under one seed's grid must not read as that seed's own FID."""
     mean, sd = result["mean"]["fid"], result["sd"]["fid"]
-    if mean is None:
-        return "FID —"
-    if sd is None:
-        return f"FID {mean:.2f}"
+    shown = format_mean_sd("fid", mean, sd)  # the tables' format: "—" when missing
+    if " ± " not in shown:
+        return f"FID {shown}"
     seeds = sum(1 for r in result.get("seeds", {}).values() if r.get("fid") is not None)
-    return f"FID {mean:.2f} ± {sd:.2f}" + (f" over {seeds} seeds" if seeds > 1 else "")
+    return f"FID {shown}" + (f" over {seeds} seeds" if seeds > 1 else "")
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
