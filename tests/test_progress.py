@@ -6,28 +6,92 @@ import re
 
 from rich.console import Console
 
-from ganforge.progress import ProgressDisplay, TaskProgress
+from ganforge.progress import ProgressDisplay, TaskProgress, format_eta, format_rate
 
 STATS = {"d_loss": 1.0, "g_loss": 2.0, "d_real": 0.5, "d_fake": 0.4}
 
 
-def eta_of(capsys, **kwargs) -> float:
-    bar = ProgressDisplay(1_000_000, 0, "gan", interactive=False)
-    bar._t0 -= 10.0  # ten seconds for the first ten steps: 1 s a step
+def line_of(capsys, total=1_000_000, step=10, rate=123.0, **kwargs) -> str:
+    """The plain line of ``step`` after ten seconds (1 s a step for ten steps)."""
+    bar = ProgressDisplay(total, 0, "gan", interactive=False, **kwargs.pop("display", {}))
+    bar._t0 -= 10.0
     with bar:
-        bar.update(10, 0.1, STATS, 123.0, **kwargs)
-    line = capsys.readouterr().err
-    assert "gan step 10/1000000" in line and "123 img/s" in line
-    return float(re.search(r"ETA (\d+)s", line).group(1))
+        bar.update(step, 0.1, STATS, rate, **kwargs)
+    return capsys.readouterr().err
+
+
+def eta_of(capsys, **kwargs) -> str:
+    line = line_of(capsys, **kwargs)
+    return re.search(r"ETA (.+)$", line.strip()).group(1)
 
 
 def test_eta_follows_the_pace_of_the_steps(capsys):
-    assert 999_000 < eta_of(capsys) < 1_000_000
+    line = line_of(capsys)
+    assert "gan step 10/1000000 epoch" in line and "123 img/s" in line
+    assert eta_of(capsys).startswith("277h ")  # 999,990 steps at 1 s a step
+    assert eta_of(capsys, total=100) == "1m 30s"
+    assert eta_of(capsys, total=40) == "30s"
 
 
-def test_a_time_limit_shortens_the_eta(capsys):
-    assert eta_of(capsys, time_left=35.2) == 35
-    assert eta_of(capsys, time_left=-3.0) == 0  # past the limit: the step ends the run
+def test_a_time_limit_shortens_the_eta_and_shows_the_budget_not_a_placeholder_total(capsys):
+    """Under a time budget (compare --budget-minutes) the step total is a placeholder the run
+    never reaches: the line shows the training seconds of the budget instead."""
+    budget = {"display": {"time_limit": 45.0}}
+    line = line_of(capsys, elapsed=9.8, **budget)
+    assert "gan step 10, 9.8/45 s epoch 0.10" in line and "/1000000" not in line
+    assert eta_of(capsys, elapsed=9.8, **budget) == "35s"
+    # The steps end the run first: their count shows, and their pace gives the ETA.
+    line = line_of(capsys, total=20, elapsed=9.8, **budget)
+    assert "gan step 10/20 epoch" in line and "ETA 10s" in line
+
+
+def test_eta_is_0s_only_when_no_work_remains(capsys):
+    budget = {"display": {"time_limit": 45.0}}
+    assert eta_of(capsys, elapsed=44.6, **budget) == "<1s"  # 0.4 s left: not "0s"
+    assert eta_of(capsys, elapsed=45.2, **budget) == "0s"  # past the limit: the step ends it
+    assert eta_of(capsys, total=100, step=100) == "0s"
+    assert format_eta(0.4) == "<1s" and format_eta(0.0, over=True) == "0s"
+    assert format_eta(3725) == "1h 02m"
+
+
+def test_a_slow_rate_is_never_shown_as_0(capsys):
+    """acgan-mult trains at about 1 image/s on a loaded 2-core CPU (batch 8, 14.8 M
+    parameters in G): ``{:,.0f}`` showed that as ``0 img/s``."""
+    assert "0.42 img/s" in line_of(capsys, rate=0.42)
+    assert "1.37 img/s" in line_of(capsys, rate=1.372)
+    assert [format_rate(x) for x in (0.0, 0.042, 27.34, 99.96, 771.2, 26492.0)] == [
+        "0", "0.042", "27.3", "100", "771", "26,492",
+    ]  # fmt: skip
+
+
+def test_the_bar_counts_training_seconds_under_a_time_budget():
+    console = Console(file=io.StringIO(), width=200)
+    bar = ProgressDisplay(312_000, 0, "dcgan", console, interactive=True, time_limit=12.0)
+    with bar:
+        bar.update(20, 0.06, STATS, 237.0, elapsed=3.0)
+        task = bar._progress.tasks[0]
+        assert (task.completed, task.total) == (3.0, 12.0)
+        assert task.fields["count"] == "20, 3.0/12 s"
+        bar.update(21, 0.06, STATS, 237.0, elapsed=12.4)  # the step that passed the limit
+        task = bar._progress.tasks[0]
+        assert (task.completed, task.fields["count"]) == (12.0, "21, 12.4/12 s")
+
+
+def test_an_80_column_terminal_shows_the_whole_line():
+    """The statistics go below the bar: on one line an 80-column terminal cut the count, the
+    statistics, the speed and the ETA short (``dcg… 11, 4.0/… r1 0.7… 83 im… ETA …``)."""
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
+    stats = {**STATS, "cls_loss": 2.559, "cls_acc": 0.281}
+    bar = ProgressDisplay(312_000, 0, "improved-dcgan-classic", console, interactive=True)
+    with bar:
+        bar._t0 -= 100.0
+        bar.update(1234, 0.06, stats, 8.98)
+        bar._progress.refresh()
+    text = console.file.getvalue()
+    assert "…" not in text
+    for part in ("improved-dcgan-classic", "1234/312000", "8.98 img/s", "ETA 6h 59m"):
+        assert part in text, part
+    assert "D 1.000  G 2.000  D(x) 0.500  D(G(z)) 0.400  cls_loss 2.559  cls_acc 0.281" in text
 
 
 def test_task_progress_prints_plain_lines_off_a_terminal(capsys):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import sys
 import time
+from collections.abc import Iterable
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,6 +24,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 
 def format_stats(stats: dict[str, float]) -> str:
@@ -58,10 +60,12 @@ class _Output:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
-    def _start(self, columns: tuple[ProgressColumn, ...], **task: object) -> None:
+    def _start(
+        self, columns: tuple[ProgressColumn, ...], kind: type[Progress] = Progress, **task: object
+    ) -> None:
         """Show the bar (when interactive and not quiet) with one task of ``columns``."""
         if self.interactive and not self.quiet:
-            self._progress = Progress(*columns, console=self.console)
+            self._progress = kind(*columns, console=self.console)
             self._progress.__enter__()
             self._task = self._progress.add_task(self.description, **task)  # type: ignore[arg-type]
 
@@ -71,7 +75,9 @@ class _Output:
 
 
 class ProgressDisplay(_Output):
-    """Context manager showing training progress over ``total`` steps."""
+    """Context manager showing training progress over ``total`` steps, or with a
+    ``time_limit`` (training seconds) that ends the run sooner, over that time budget: a run
+    under ``compare --budget-minutes`` has a placeholder step total that it never reaches."""
 
     def __init__(
         self,
@@ -81,25 +87,44 @@ class ProgressDisplay(_Output):
         console: Console | None = None,
         interactive: bool | None = None,
         quiet: bool = False,
+        time_limit: float = 0.0,
     ) -> None:
         # quiet: shows nothing (a data-parallel process other than rank 0).
         super().__init__(console, interactive, quiet, description)
         self.total = total
         self.start = start
+        self.time_limit = time_limit
         self._t0 = time.perf_counter()
 
     def __enter__(self) -> ProgressDisplay:
+        # The statistics go on a line of their own (see _StatsBelow): in an 80-column
+        # terminal one line cut them, the count and the ETA short.
         columns = (
             TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=24),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
+            BarColumn(bar_width=24 if self.console.width >= 100 else 12),
+            TextColumn("{task.fields[count]}"),
             TextColumn("[cyan]{task.fields[speed]}"),
             TimeElapsedColumn(),
             TextColumn("ETA {task.fields[eta]}"),
         )
-        self._start(columns, total=self.total, completed=self.start, stats="", speed="", eta="-")
+        count = f"{self.start}/{self.total}"
+        task = {"count": count, "stats": "", "speed": "", "eta": "-"}
+        self._start(columns, _StatsBelow, total=self.total, completed=self.start, **task)
         return self
+
+    def position(self, step: int, elapsed: float | None) -> tuple[str, float, float, float]:
+        """Where the run is: its text (``step 20/1000``, or under a time budget that ends it
+        first ``step 20, 3.1/12 s``), the bar's done and total, and the ETA in seconds (the
+        steps' pace, or the time budget's rest where that ends the run sooner)."""
+        pace = (time.perf_counter() - self._t0) / max(step - self.start, 1)
+        eta = pace * max(self.total - step, 0)
+        if not self.time_limit or elapsed is None:
+            return f"step {step}/{self.total}", step, self.total, eta
+        left = max(self.time_limit - elapsed, 0.0)
+        if eta <= left:  # the steps end the run first: their count tells how far it is
+            return f"step {step}/{self.total}", step, self.total, eta
+        spent = f"{elapsed:.1f}/{self.time_limit:g} s"  # past the limit too: as it was
+        return f"step {step}, {spent}", min(elapsed, self.time_limit), self.time_limit, left
 
     def update(
         self,
@@ -107,29 +132,30 @@ class ProgressDisplay(_Output):
         epoch: float,
         stats: dict[str, float],
         images_per_s: float,
-        time_left: float | None = None,
+        elapsed: float | None = None,
     ) -> None:
-        """Show ``step``; the ETA is the steps' pace, or ``time_left`` (a run's time limit)
-        when that ends it sooner."""
+        """Show ``step``, with ``elapsed`` the run's training seconds (which a time limit
+        counts); see :meth:`position`."""
         if self.quiet:
             return
-        speed = f"{images_per_s:,.0f} img/s"
-        elapsed = time.perf_counter() - self._t0
-        eta = elapsed / max(step - self.start, 1) * (self.total - step)
-        if time_left is not None:
-            eta = min(eta, max(time_left, 0.0))
+        speed = f"{format_rate(images_per_s)} img/s"
+        where, done, total, eta = self.position(step, elapsed)
+        over = step >= self.total or done >= total  # the run ends here: no work remains
+        eta_text = format_eta(eta, over)
         if self._progress is not None:
             self._progress.update(
                 self._task,
-                completed=step,
+                completed=done,
+                total=total,
+                count=where.removeprefix("step "),
                 stats=format_stats(stats),
                 speed=speed,
-                eta=f"{eta:.0f}s",
+                eta=eta_text,
             )
         else:
             print(
-                f"{self.description} step {step}/{self.total} epoch {epoch:.2f}  "
-                f"{format_stats(stats)}  {speed}  ETA {eta:.0f}s",
+                f"{self.description} {where} epoch {epoch:.2f}  "
+                f"{format_stats(stats)}  {speed}  ETA {eta_text}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -139,6 +165,41 @@ class ProgressDisplay(_Output):
         if self.quiet:
             return
         self.console.print(text, highlight=False, soft_wrap=True)  # a log line stays one line
+
+
+class _StatsBelow(Progress):
+    """A progress bar with each task's statistics (its ``stats`` field) on the line below
+    it, wrapped at the terminal's width rather than cut."""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        for task in self.tasks:
+            stats = str(task.fields.get("stats") or "")
+            if stats:
+                yield Text("  " + stats, overflow="fold")
+
+
+def format_rate(per_s: float) -> str:
+    """A rate at a precision that never shows a slow run as 0: ``12,345``, ``27.3``,
+    ``1.37``, ``0.42``."""
+    if per_s >= 100 or per_s == 0:
+        return f"{per_s:,.0f}"
+    return f"{per_s:.3g}" if per_s >= 1 else f"{per_s:.2g}"
+
+
+def format_eta(seconds: float, over: bool = False) -> str:
+    """``0s`` only when the work is ``over``; ``<1s`` while some remains; then ``42s``,
+    ``3m 05s``, ``2h 04m``."""
+    if over:
+        return "0s"
+    if seconds < 1:
+        return "<1s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60:02d}s"
+    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
 class TaskProgress(_Output):

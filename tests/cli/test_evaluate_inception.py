@@ -17,6 +17,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 
 from ganforge.cli import evaluate as evaluate_cli
 from ganforge.cli import main
+from ganforge.cli.tables import print_table
 from ganforge.evaluation import scoring
 from ganforge.evaluation.inception import WEIGHTS_FILE, InceptionFID
 
@@ -88,9 +89,10 @@ def test_help_says_it_needs_the_extra_and_is_slow_on_a_cpu(monkeypatch, capsys):
 
 def test_the_table_has_an_inception_fid_column():
     console = Console(width=200, file=io.StringIO())
-    console.print(evaluate_cli.metrics_table({"dcgan": {"fid": 3.0, "inception_fid": 42.346}}, "t"))
+    cells = evaluate_cli.metrics_cells({"dcgan": {"fid": 3.0, "inception_fid": 42.346}})
+    print_table(console, "t", *cells)
     text = console.file.getvalue()
-    assert "Inception FID↓" in text and "42.35" in text
+    assert "Inception FID ↓" in text and "42.35" in text
 
 
 class GreyMean(torch.nn.Module):

@@ -475,6 +475,52 @@ def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, 
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["wall_time_s"] == 12.0
 
 
+def test_time_limit_ends_the_run_at_the_step_that_reaches_it(
+    tmp_path, tiny_data, tiny_config, monkeypatch
+):
+    """On a clock the test drives (no wall clock): each step takes 1 s, one of them (a loaded
+    machine) 30 s. A limit of 5.5 s ends the run at step 6, the first to end past it, not at
+    the log interval (20 steps) or the epoch's end (50): the host clock is read every step.
+    The interval closes there, so every step's statistics reach batches.csv."""
+    import time
+
+    now = [1000.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    cfg = tiny_config(
+        epochs=100, log_every=20, time_limit=5.5, sampling="replacement", epoch_steps=50
+    )
+    trainer = Trainer(cfg, tmp_path / "run", data=tiny_data, display=False)
+    real_step = trainer.train_step
+
+    def timed_step(batches):
+        now[0] += 1.0
+        return real_step(batches)
+
+    monkeypatch.setattr(trainer, "train_step", timed_step)
+    result = trainer.run()
+    assert result.step == 6 and result.wall_time_s == 6.0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["steps"], summary["wall_time_s"]) == (6, 6.0)
+    rows = read_csv_rows(tmp_path / "run" / "metrics" / "batches.csv")
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6] and rows[-1]["time"] == 6.0
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.safetensors").step == 6
+
+    # Resumed with a limit of 10 s: steps 7 and 8 take 1 s, step 9 30 s (a loaded machine),
+    # so the run ends at step 9's end, 38 s: the one step over, never the interval's 20.
+    def loaded_step(batches):
+        now[0] += 30.0 if trainer2.step == 8 else 1.0
+        return real_step2(batches)
+
+    longer = tiny_config(
+        epochs=100, log_every=20, time_limit=10.0, sampling="replacement", epoch_steps=50
+    )
+    trainer2 = Trainer(longer, tmp_path / "run", data=tiny_data, resume=True, display=False)
+    real_step2 = trainer2.train_step
+    monkeypatch.setattr(trainer2, "train_step", loaded_step)
+    resumed = trainer2.run()
+    assert resumed.step == 9 and resumed.wall_time_s == 6.0 + 2.0 + 30.0
+
+
 def test_peak_memory_leaves_evaluations_out(tmp_path, tiny_data, tiny_config, monkeypatch):
     """The summary's peak memory is training's: an evaluation's larger one is left out."""
     import ganforge.engine.eval_hook as eval_hook

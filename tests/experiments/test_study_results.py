@@ -82,6 +82,8 @@ def test_run_rows_hold_failures_and_what_was_measured(tmp_path: Path, run_summar
         "a/seed0",
     )
     assert ok["sampling_images_per_s"] == 9.0 and ok["error"] is None
+    # What the run got: 5 steps of the gan recipe's batch (16), one batch a step.
+    assert (ok["steps"], ok["images"], ok["wall_time_s"]) == (5, 5 * 16, 1)
     assert (failed["status"], failed["fid"], failed["error"]) == (
         "failed",
         None,

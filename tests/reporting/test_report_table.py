@@ -52,9 +52,31 @@ def test_run_cells_show_each_seed_and_a_failure():
         },
     ]
     header, body = run_cells(rows)
-    assert header[:3] == ["", "seed", "FID"] and header[-2:] == ["run", "status"]
-    assert body[0][2] == "12.00" and body[0][-1] == "ok"
-    assert body[1][2] == "—" and body[1][-1] == "failed: RuntimeError: boom"
+    assert header[:2] == ["", "seed"] and header[-2:] == ["run", "status"]
+    fid = header.index("FID")
+    assert body[0][fid] == "12.00" and body[0][-1] == "ok"
+    assert body[1][fid] == "—" and body[1][-1] == "failed: RuntimeError: boom"
+
+
+def test_the_table_says_what_each_run_got_steps_images_and_seconds():
+    """Under a time budget the runs get different steps and images: the table says which."""
+    gan = arm("gan", 30.0, 1.0, steps=600.0, images=38400.0, wall_time_s=12.04)
+    dcgan = arm("dcgan", 20.0, 0.5, steps=120.0, images=7680.0, wall_time_s=12.51)
+    gan["sd"] |= {"steps": 10.0, "images": 640.0, "wall_time_s": 0.02}
+    header, rows = table_cells([gan, dcgan])
+    got = [header.index(h) for h in ("steps", "images", "train time (s)")]
+    assert [rows[0][i] for i in got] == ["600 ± 10", "38,400 ± 640", "12.0 ± 0.0"]
+    assert [rows[1][i] for i in got] == ["120", "7,680", "12.5"]
+    assert not any(v.text.startswith(("steps", "images")) for v in verdicts([gan, dcgan]))
+    run_header, body = run_cells(
+        [{"name": "gan", "seed": 0, "status": "ok", "steps": 600, "images": 38400,
+          "wall_time_s": 12.04, "run": "gan/seed0"}]
+    )  # fmt: skip
+    assert [body[0][run_header.index(h)] for h in ("steps", "images", "train time (s)")] == [
+        "600",
+        "38,400",
+        "12.0",
+    ]
 
 
 def test_class_kl_is_shown_lower_is_better_so_mode_collapse_loses():

@@ -12,10 +12,14 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
+from ganforge.reporting.metric_format import format_metric
+from ganforge.reporting.report_table import COLUMNS, cell
+from ganforge.setup.build import make_config
 from ganforge.studio.app import create_app
 from ganforge.studio.cache import GeneratorCache
 
 pytestmark = [pytest.mark.mnist, pytest.mark.usefixtures("one_thread")]
+COLUMN = {c.key: c for c in COLUMNS}
 CELL = 28 + 2  # a grid cell: the image and its 2-pixel separator (reporting.images)
 # The runs that the studio_root fixture trains (conftest.py), by their names in the API.
 GAN, ACGAN, SOLO, STUDY = "cmp/gan/seed0", "cmp/acgan/seed0", "solo/gan-tiny", "cmp"
@@ -112,6 +116,32 @@ def test_a_study_shows_its_results_table_and_report(client):
     assert report.status_code == 200 and "ganforge compare" in report.text
     # ganforge's own report, yet it runs nothing: images and its inline styles only.
     assert "sandbox" in report.headers["content-security-policy"]
+
+
+def test_numbers_come_as_the_reports_formatter_shows_them(client):
+    """Every metric and run fact the page shows comes formatted by the one formatter of the
+    CLI tables and reports (KID ×10³, "—" for a missing value), beside its raw value."""
+    index = client.get("/api/runs").json()
+    assert index["formats"]["kid_mean"]["header"] == "KID×10³ ↓"
+    assert index["metrics"][:2] == ["fid", "kid_mean"]
+    listed = {r["name"]: r for r in index["runs"]}
+    assert listed[GAN]["shown"]["fid"] == format_metric("fid", listed[GAN]["fid"])
+    assert listed[SOLO]["shown"]["fid"] == "—"  # never evaluated
+    run = client.get(f"/api/runs/{GAN}").json()
+    kid = run["metrics"]["kid_mean"]
+    assert run["metrics_shown"]["kid_mean"] == f"{1000 * kid:,.1f}"
+    assert run["summary_shown"]["images_per_s"] == format_metric(
+        "images_per_s", run["summary"]["images_per_s"]
+    )
+    study = client.get(f"/api/study?name={STUDY}").json()
+    gan, acgan = study["arm_results"]
+    assert gan["shown"]["fid"] == cell(gan, COLUMN["fid"])
+    assert gan["shown"]["class_accuracy"] == "—" and acgan["shown"]["class_accuracy"] != "—"
+    row = study["rows"][0]
+    assert row["shown"]["kid_mean"] == format_metric("kid_mean", row["kid_mean"])
+    # What the run got: 5 steps of the gan recipe's batch, one batch per step.
+    assert row["steps"] == 5 and row["images"] == 5 * make_config("gan").train.batch_size
+    assert row["shown"]["images"] == f"{row['images']:,}"
 
 
 def test_the_runs_folder_itself_can_be_a_study(studio_root):

@@ -11,11 +11,14 @@ longer runs, for the README) instead of the tiny runs trained here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import socket
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,9 +75,10 @@ def runs_dir(request) -> Path:
     return Path(chosen) if chosen else request.getfixturevalue("studio_root")
 
 
-@pytest.fixture(scope="module")
-def studio(runs_dir: Path) -> Iterator[str]:
-    """The studio served by uvicorn in a thread, on a free port of 127.0.0.1: its URL."""
+@contextlib.contextmanager
+def serve(root: Path) -> Iterator[str]:
+    """The studio over ``root`` served by uvicorn in a thread, on a free port of
+    127.0.0.1: its URL."""
     import uvicorn
 
     from ganforge.studio.app import create_app
@@ -84,7 +88,7 @@ def studio(runs_dir: Path) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(runs_dir), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(root), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -98,6 +102,13 @@ def studio(runs_dir: Path) -> Iterator[str]:
         thread.join(timeout=10)
         sock.close()
         torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def studio(runs_dir: Path) -> Iterator[str]:
+    """The studio over ``runs_dir``: its URL."""
+    with serve(runs_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +254,81 @@ def test_a_bad_request_shows_its_message_not_a_broken_page(page, studio, errors)
     assert "no run named 'no-such-run'" in page.inner_text("#error")
     assert errors and all("404" in e for e in errors)  # the request's own, nothing else
     errors.clear()
+
+
+# -- numbers: one formatter, never "null" ------------------------------------------------------
+MISSING_WORDS = ("null", "undefined", "NaN")
+
+
+def view_texts(page, studio: str) -> dict[str, str]:
+    """The text of every view the studio has over its runs folder: the runs list, each
+    run's page, each study's page and a comparison of the first runs."""
+    with urllib.request.urlopen(f"{studio}/api/runs") as response:
+        index = json.load(response)
+    enc = lambda name: urllib.parse.quote(name, safe="")  # noqa: E731
+    trained = [r["name"] for r in index["runs"] if r["trained"]]
+    views = ["#/", *(f"#/run/{enc(r['name'])}" for r in index["runs"])]
+    views += [f"#/study/{enc(s['name'])}" for s in index["studies"]]
+    views += [f"#/compare/{','.join(enc(n) for n in trained[:3])}"] if len(trained) > 1 else []
+    ready = {"#/run/": ".run-head", "#/study/": "section.card table", "#/compare/": "table.metrics"}
+    texts = {}
+    for view in views:
+        page.goto("about:blank")  # a fresh page each: no view's text is an earlier one's
+        page.goto(f"{studio}/{view}")
+        page.wait_for_selector(next((s for p, s in ready.items() if view.startswith(p)), "h2"))
+        # A run's config.yaml is shown as it is, where YAML's null is the file's own word.
+        page.eval_on_selector_all("pre.config", "els => els.forEach(el => el.remove())")
+        texts[view] = page.inner_text("#view")
+    return texts
+
+
+def markdown_table(path: Path) -> dict[str, dict[str, str]]:
+    """report.md's results table: each arm's cells by header."""
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("|")]
+    cells = [[c.strip() for c in ln.strip("|").split(" | ")] for ln in lines]
+    header, rows = cells[0], [r for r in cells[2:] if len(r) == len(cells[0])]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+
+
+def test_the_study_page_shows_the_reports_numbers_and_no_null(page, studio, studio_root):
+    """KID in the report's unit (×10³), every figure as report.md shows it, and a missing
+    value as "—": the studio's numbers come from the reports' formatter."""
+    texts = view_texts(page, studio)
+    for view, text in texts.items():
+        assert not any(word in text.split() for word in MISSING_WORDS), (view, text)
+    report = markdown_table(studio_root / "cmp" / "report.md")
+    page.goto("about:blank")
+    page.goto(f"{studio}/#/study/cmp")
+    page.wait_for_selector("section.card table")
+    heads = page.locator("section.card table").first.locator("thead th").all_inner_texts()
+    for row in page.locator("section.card table").first.locator("tbody tr").all():
+        cells = dict(zip(heads, row.locator("th, td").all_inner_texts(), strict=True))
+        arm = report[cells["recipe"]]
+        for head in ("FID ↓", "KID×10³ ↓", "precision ↑", "recall ↑", "coverage ↑"):
+            assert cells[head] == arm[head], head
+        assert cells["steps"] == arm["steps"] and cells["images"] == arm["images"]
+        assert cells["class accuracy ↑"] == arm.get("class accuracy ↑", "—")
+
+
+def test_missing_values_show_as_a_dash_never_null(browser, errors, studio_root, tmp_path):
+    """A study folder of an older ganforge (no dataset or seeds in its results.json) with a
+    failed run (no status, no figures) and a run without a summary yet: "—" everywhere."""
+    shutil.copytree(studio_root / "cmp", tmp_path / "old")
+    results = json.loads((tmp_path / "old" / "results.json").read_text())
+    del results["dataset"], results["seeds"]
+    row = {k: None for k in results["runs"][0]}
+    results["runs"].append({**row, "arm": "gan", "name": "gan", "seed": 1, "run": "gan/seed1"})
+    (tmp_path / "old" / "results.json").write_text(json.dumps(results))
+    (tmp_path / "old" / "acgan" / "seed0" / "summary.json").unlink()  # still training
+    context = browser.new_context(viewport={"width": 1200, "height": 780})
+    page = context.new_page()
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    try:
+        with serve(tmp_path) as url:
+            texts = view_texts(page, url)
+    finally:
+        context.close()
+    assert not errors, errors
+    assert any("—" in text for text in texts.values())
+    for view, text in texts.items():
+        assert not any(word in text.split() for word in MISSING_WORDS), (view, text)

@@ -3,49 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from ganforge.cli.evaluate import COLUMNS
 from ganforge.cli.options import dataset_option
+from ganforge.cli.tables import print_table, table_console
 from ganforge.experiments.ablation_results import AblationResult, run_ablation
 from ganforge.experiments.fid_curve import CURVE_SAMPLES, check_curve_samples
-from ganforge.experiments.study_results import METRICS
+from ganforge.reporting.report_table import table_cells
 from ganforge.rundir.layout import default_run_dir
-
-SHOWN = [c for c in COLUMNS if c[0] in METRICS]
-
-
-def _cell(result: dict[str, Any], key: str, fmt: str) -> str:
-    """``mean`` or ``mean ± sd`` of one metric, in the evaluate table's format."""
-    scale = 1000 if key == "kid_mean" else 1
-    mean, sd = result["mean"].get(key), result["sd"].get(key)
-    if mean is None:
-        return "—"
-    text = fmt.format(scale * mean)
-    return text + (f" ± {fmt.format(scale * sd)}" if sd is not None else "")
-
-
-def ablation_table(rungs: list[dict[str, Any]], title: str) -> Table:
-    """One row per rung: its name, the mean (± sd over seeds) of each metric, images/s."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("rung", no_wrap=True)
-    shown = [c for c in SHOWN if any(r["mean"].get(c[0]) is not None for r in rungs)]
-    for _, label, _ in shown:
-        table.add_column(label, justify="right", no_wrap=True)
-    table.add_column("img/s", justify="right", no_wrap=True)
-    table.add_column("time", justify="right", no_wrap=True)
-    for r in rungs:
-        table.add_row(
-            f"{r['rung']}. {r['name']}",
-            *(_cell(r, key, fmt) for key, _, fmt in shown),
-            _cell(r, "images_per_s", "{:,.0f}"),
-            _cell(r, "wall_time_s", "{:.0f}s"),
-        )
-    return table
 
 
 def ablate(
@@ -129,11 +97,11 @@ def print_results(
     result: AblationResult, recipe: str, budget: str, seeds: int, eval_samples: int
 ) -> None:
     """The rungs' table on stdout, then what was written on stderr."""
-    # The table goes to stdout; piped or redirected it gets room for every column.
-    table_console = Console() if Console().is_terminal else Console(width=150)
+    # The report's table on stdout, folded to the terminal's width; piped, 200 columns.
     n_seeds = f"{seeds} seeds, mean ± sd" if seeds > 1 else "1 seed"
     title = f"{recipe} ablation: {budget} per run, {n_seeds}, n = {eval_samples:,}"
-    table_console.print(ablation_table(result.rungs, title))
+    rungs = [{**r, "name": f"{r['rung']}. {r['name']}"} for r in result.rungs]
+    print_table(table_console(), title, *table_cells(rungs))
     failed = f"; {result.failures} runs failed, see the report" if result.failures else ""
     Console(stderr=True).print(
         f"wrote {result.out}/report.html, report.md, ablation.csv, ablation.json, ablation.png "

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ganforge.cli.options import dataset_option
+from ganforge.cli.tables import print_table, table_console
 from ganforge.config import parse_assignments
 from ganforge.experiments.comparison import DEFAULT_BUDGET_MINUTES
 from ganforge.experiments.comparison_results import compare_options, count, run_compare
@@ -19,17 +19,6 @@ from ganforge.experiments.study_run import StudyResult
 from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.reporting.report_table import table_cells, verdicts
 from ganforge.rundir.layout import default_run_dir
-
-
-def results_table(arms: list[dict], title: str) -> Table:
-    """The report's table (mean ± sd over seeds) for the terminal."""
-    header, rows = table_cells(arms)
-    table = Table(title=title, title_justify="left")
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    return table
 
 
 def compare(
@@ -132,13 +121,13 @@ def compare(
 
 def print_results(result: StudyResult, out: Path, seeds: int, eval_samples: int) -> None:
     """The results table and verdicts on stdout, then what was written on stderr."""
-    # The table goes to stdout; piped or redirected it gets room for every column.
-    table_console = Console() if Console().is_terminal else Console(width=200)
+    # The table goes to stdout, folded to the terminal's width; piped, it gets 200 columns.
+    console = table_console()
     what = f"{count(len(result.arms), 'recipe')}, {count(seeds, 'seed')}"
     title = f"{what}, n = {eval_samples:,}: mean ± sd over seeds"
-    table_console.print(results_table(result.arms, title))
+    print_table(console, title, *table_cells(result.arms))
     for verdict in verdicts(result.arms):
-        table_console.print(f"- {verdict.text}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"- {verdict.text}", highlight=False, markup=False, soft_wrap=True)
     failed = len(result.outcomes.failures)
     Console(stderr=True).print(
         f"wrote {out}/report.html, report.md, results.csv, results.json"

@@ -3,53 +3,35 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ganforge.cli.options import dataset_option
+from ganforge.cli.tables import print_table, table_console
 from ganforge.errors import ConfigError
 from ganforge.evaluation.inception import load_inception
 from ganforge.evaluation.scoring import calibrate, score_run, score_samples
+from ganforge.reporting.metric_format import METRIC_FORMATS, format_metric, number
 from ganforge.rundir.atomic import write_text
 from ganforge.setup.build import resolve_device
 
+# The metrics of a set, in the table's order (each shown by ganforge's one formatter).
 COLUMNS = (
-    ("fid", "FID↓", "{:.2f}"),
-    ("inception_fid", "Inception FID↓", "{:.2f}"),
-    ("kid_mean", "KID×10³↓", "{:.1f}"),
-    ("precision", "prec", "{:.3f}"),
-    ("recall", "recall↑", "{:.3f}"),
-    ("density", "dens", "{:.3f}"),
-    ("coverage", "cover↑", "{:.3f}"),
-    ("inception_score_mean", "IS", "{:.2f}"),
-    ("classes_covered", "classes", "{:.0f}"),
-    ("class_kl", "KL↓", "{:.3f}"),
-    ("class_accuracy", "acc↑", "{:.3f}"),
+    *("fid", "inception_fid", "kid_mean", "precision", "recall", "density", "coverage"),
+    *("inception_score_mean", "classes_covered", "class_kl", "class_accuracy"),
 )
 
 
-def _cell(result: dict[str, Any], key: str, fmt: str) -> str:
-    value = result.get(key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return fmt.format(1000 * value if key == "kid_mean" else value)
-
-
-def metrics_table(results: dict[str, dict[str, Any]], title: str) -> Table:
-    """One row per evaluated set, one column per metric (↑ higher is better, ↓ lower)."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("set", no_wrap=True)
-    shown = [c for c in COLUMNS if any(r.get(c[0]) is not None for r in results.values())]
-    for _, label, _ in shown:
-        table.add_column(label, justify="right", no_wrap=True)
-    for name, result in results.items():
-        table.add_row(name, *(_cell(result, key, fmt) for key, _, fmt in shown))
-    return table
+def metrics_cells(results: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: one row per evaluated set, a column per metric some set has (↑
+    higher is better, ↓ lower), each cell in the one format of every table."""
+    shown = [k for k in COLUMNS if any(number(r.get(k)) is not None for r in results.values())]
+    header = ["set", *(METRIC_FORMATS[k].header for k in shown)]
+    rows = [[name, *(format_metric(k, r.get(k)) for k in shown)] for name, r in results.items()]
+    return header, rows
 
 
 def _write(path: Path, payload: dict[str, Any]) -> None:
@@ -115,8 +97,6 @@ def evaluate(
       ganforge evaluate --calibration --data-dir ../shared/data/mnist-subset
     """
     console = Console(stderr=True)
-    # The table goes to stdout; piped or redirected it gets room for every column.
-    table_console = Console() if Console().is_terminal else Console(width=130)
     if sum(x is not None for x in (run_dir, samples)) + calibration != 1:
         raise ConfigError("evaluate needs exactly one of RUN_DIR, --samples FILE or --calibration")
     if inception and calibration:
@@ -132,7 +112,8 @@ def evaluate(
         scores = score_samples(samples, labels, dataset, data_dir, inception_net)
     else:
         scores = calibrate(dataset or "mnist", data_dir)
-    table_console.print(metrics_table(scores.sets, scores.title))
+    # On stdout, folded to the terminal's width; piped, it gets 200 columns.
+    print_table(table_console(), scores.title, *metrics_cells(scores.sets))
     out = out or scores.default_out
     _write(out, scores.record)
     console.print(f"wrote {out}", highlight=False, markup=False, soft_wrap=True)

@@ -22,6 +22,7 @@ from ganforge.config.layouts import GRID_LAYOUTS
 from ganforge.engine.distributed import process_group
 from ganforge.engine.trainer import Trainer
 from ganforge.errors import ConfigError
+from ganforge.progress import format_rate
 from ganforge.rundir.layout import RunLayout, default_run_dir
 from ganforge.setup.build import make_config, resume_config, with_flags
 
@@ -272,7 +273,7 @@ def run_training(
     if dist.is_main:
         console.print(
             f"done: {result.step} steps ({result.epochs_done:.2f} epochs) "
-            f"in {result.wall_time_s:.1f}s, {result.images_per_s:,.0f} img/s\n"
+            f"in {result.wall_time_s:.1f}s, {format_rate(result.images_per_s)} img/s\n"
             f"outputs in {run_dir}/: samples/, progress.gif, plots/, metrics/, checkpoints/, "
             "summary.json",
             soft_wrap=True,

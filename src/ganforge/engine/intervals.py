@@ -1,7 +1,8 @@
 """The steps of a run and the end of each log interval: the GAN step on the run's recipe, then
 every ``log_every`` steps the pending statistics read (the loop's one host sync), agreed
 across processes under torchrun, judged by the divergence guard and logged; a divergence
-rolls the run back to its last checkpoint.
+rolls the run back to its last checkpoint. The training clock is the host's
+(``time.perf_counter``, no device sync): the time limit reads it after every step.
 """
 
 from __future__ import annotations
@@ -50,6 +51,34 @@ class Intervals(RunState):
             self.step, self.total_steps, self.elapsed, self.cfg.train.time_limit
         )
 
+    def training_clock(self) -> float:
+        """Training seconds now: the run's earlier sessions, plus this session's host clock
+        (no device sync) less its evaluations."""
+        return self._session[0] + time.perf_counter() - self._session[1]
+
+    def clock_past_limit(self) -> bool:
+        """Whether the host clock, read after every step, says ``train.time_limit`` has
+        passed, so that the step just taken ends the run (its interval closed early). Under
+        torchrun every process must stop at the same step: there the limit is judged on the
+        agreed clock of each log interval alone (:meth:`out_of_time`), so this is False."""
+        limit = self.cfg.train.time_limit
+        return bool(limit) and not self.dist.enabled and self.training_clock() >= limit
+
+    def _images_per_s(self) -> float:
+        """Real images consumed per second in this session, steps redone after a rollback
+        included; a session that trained nothing (it only finished a run's outputs) gives the
+        whole run's average instead."""
+        per_step = self.cfg.train.batch_size * self.cfg.model.batches_per_step
+        if self._steps_run == 0:
+            return self.step * per_step / max(self.elapsed, 1e-9)
+        return self._steps_run * per_step / max(self.elapsed - self._session[0], 1e-9)
+
+    def _show(self, bar: ProgressDisplay) -> None:
+        """The progress line at the end of an interval: the step (or, under a time limit that
+        ends the run first, the training seconds), the last statistics, images/s, ETA."""
+        epoch = self.step / self.steps_per_epoch
+        bar.update(self.step, epoch, self.last_row, self._images_per_s(), self.elapsed)
+
     def _flush(
         self,
         pending: list[Tensor],
@@ -65,7 +94,7 @@ class Intervals(RunState):
         Returns False when the guard rolled the run back to its last checkpoint: the caller's
         batch iterator then belongs to the abandoned steps.
         """
-        self.elapsed = self._session[0] + time.perf_counter() - self._session[1]
+        self.elapsed = self.training_clock()
         stats, flags = torch.stack(pending), self.finite.flags()
         if self.dist.enabled:
             stats, flags = self._agree(stats, flags, stop)

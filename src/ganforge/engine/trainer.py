@@ -1,7 +1,8 @@
 """The training loop. It knows no recipe: it feeds batches to the GAN step
 (:mod:`ganforge.engine.step`), reads the statistics once per log interval, lets the divergence
 guard judge them, and writes the run's outputs, checkpoints and summary at epoch ends and on
-step intervals (:mod:`ganforge.engine.milestones`).
+step intervals (:mod:`ganforge.engine.milestones`). A time limit ends the run at the step that
+reaches it: the host clock is read after every step.
 
 An *epoch* is one pass over the training images, or with ``train.sampling`` "replacement" or
 "class" ``train.epoch_steps`` steps of randomly drawn batches. Statistics stay on the device
@@ -99,6 +100,7 @@ class Trainer(Milestones):
             self.cfg.recipe,
             interactive=self.display,
             quiet=not self.dist.is_main,
+            time_limit=self.cfg.train.time_limit,
         )
         with bar, graceful_stop() as signals:
             # Under torchrun a signal to one process stops all of them, at the same step.
@@ -136,15 +138,6 @@ class Trainer(Milestones):
             self.last_row,
         )
 
-    def _images_per_s(self) -> float:
-        """Real images consumed per second in this session, steps redone after a rollback
-        included; a session that trained nothing (it only finished a run's outputs) gives the
-        whole run's average instead."""
-        per_step = self.cfg.train.batch_size * self.cfg.model.batches_per_step
-        if self._steps_run == 0:
-            return self.step * per_step / max(self.elapsed, 1e-9)
-        return self._steps_run * per_step / max(self.elapsed - self._session[0], 1e-9)
-
     def _run_epoch_part(self, bar: ProgressDisplay, stop_step: int, stop: StopRequest) -> bool:
         """Train from the current step to the end of its epoch, ``stop_step`` or a stop request.
 
@@ -161,15 +154,13 @@ class Trainer(Milestones):
             self.step += 1
             self._steps_run += 1
             due = bool(self.step_every) and self.step_due()  # a step interval's outputs
-            full = len(pending) == self.cfg.train.log_every
-            if full or self.step == end or stop.requested or due:
+            full = len(pending) == self.cfg.train.log_every or self.step == end
+            # The host clock past the time limit closes the interval here, and the run ends.
+            if full or stop.requested or due or self.clock_past_limit():
                 if not self._flush(pending, first, then, bar, stop):
                     return False
                 pending, first, then = [], self.step, self.elapsed
-                epoch_now = self.step / self.steps_per_epoch
-                limit = self.cfg.train.time_limit
-                time_left = limit - self.elapsed if limit else None
-                bar.update(self.step, epoch_now, self.last_row, self._images_per_s(), time_left)
+                self._show(bar)
                 if due and self.step % self.steps_per_epoch:  # an epoch's end: _end_epoch's
                     self._at_step(bar)
             if stop.requested or self.out_of_time():
@@ -177,9 +168,11 @@ class Trainer(Milestones):
         return True
 
     def out_of_time(self) -> bool:
-        """Whether ``train.time_limit`` (training seconds, evaluations excluded) has passed.
-        The clock is read once per ``log_every`` steps (the loop's one host sync), so a run
-        may overshoot the limit by up to that many steps."""
+        """Whether ``train.time_limit`` (training seconds, evaluations excluded) has passed,
+        on the clock of the last closed interval. One process closes its interval at the step
+        whose end passes the limit (:meth:`clock_past_limit`), so a run ends within a step
+        of it; under torchrun the processes agree once per ``log_every`` steps, so there a
+        run may overshoot by up to that many steps."""
         limit = self.cfg.train.time_limit
         return bool(limit) and self.elapsed >= limit
 

@@ -26,6 +26,7 @@ from ganforge.evaluation.evaluate import (
 from ganforge.experiments.fid_curve import measure_curve, recorded_curve
 from ganforge.experiments.study import Outcomes, StudyRun, arms
 from ganforge.generation import load_model
+from ganforge.reporting.metric_format import format_mean_sd
 from ganforge.rundir.atomic import atomic_path
 from ganforge.rundir.layout import RunLayout
 
@@ -45,14 +46,17 @@ METRICS = (
 # From each run's summary.json (fields of RunSummary): its size, time, speed and memory.
 RUN_FACTS = ("params_g", "params_d", "wall_time_s", "images_per_s", "peak_memory_mib")
 SAMPLING = "sampling_images_per_s"  # from the evaluation: images/s of drawing its samples
-STATS = (*METRICS, *RUN_FACTS, SAMPLING)  # what gets a mean and sd per arm
+# What each run got: G steps, real images drawn (steps × batch × batches per step), epochs.
+TRAINED = ("steps", "images", "epochs")
+STATS = (*METRICS, *RUN_FACTS, SAMPLING, *TRAINED)  # what gets a mean and sd per arm
 CSV_COLUMNS = (
     *("arm", "name", "seed", "status"),
     *METRICS,
     "n",
     *RUN_FACTS,
     SAMPLING,
-    *("steps", "epochs", "run", "error"),
+    *TRAINED,
+    *("run", "error"),
 )
 
 
@@ -130,7 +134,8 @@ def evaluate_runs(
 
 def run_rows(runs: list[StudyRun], outcomes: Outcomes, out: Path) -> list[dict[str, Any]]:
     """One row per run (the CSV's): arm, name, seed, status, metrics, n, size, time, speed,
-    memory; a failed run's row holds its error and whatever was measured before it failed."""
+    memory, and what it got (steps, images, epochs); a failed run's row holds its error and
+    whatever was measured before it failed."""
     rows = []
     for run in runs:
         summary = outcomes.summaries.get(run.dir)
@@ -147,12 +152,19 @@ def run_rows(runs: list[StudyRun], outcomes: Outcomes, out: Path) -> list[dict[s
                 **{k: getattr(summary, k) if summary else None for k in RUN_FACTS},
                 SAMPLING: result.get(SAMPLING),
                 "steps": summary.steps if summary else None,
+                "images": images_drawn(run, summary.steps) if summary else None,
                 "epochs": summary.epochs if summary else None,
                 "run": str(run.dir.relative_to(out)),
                 "error": error,
             }
         )
     return rows
+
+
+def images_drawn(run: StudyRun, steps: int) -> int:
+    """The real images ``steps`` G steps of ``run`` drew: a batch per D update, or one for
+    all of them (``model.d_steps_same_batch``)."""
+    return steps * run.cfg.train.batch_size * run.cfg.model.batches_per_step
 
 
 def mean_sd(values: list[Any]) -> tuple[float | None, float | None]:
@@ -169,12 +181,12 @@ def arm_results(runs: list[StudyRun], rows: list[dict[str, Any]]) -> list[dict[s
     for key, name in arms(runs):
         mine = [r for r in rows if r["arm"] == key]
         ok = [r for r in mine if r["status"] == "ok"]
-        stats = {k: mean_sd([r[k] for r in ok]) for k in STATS}
+        stats = {k: mean_sd([r.get(k) for r in ok]) for k in STATS}
         out.append(
             {
                 "arm": key,
                 "name": name,
-                "seeds": {str(r["seed"]): {k: r[k] for k in STATS} for r in ok},
+                "seeds": {str(r["seed"]): {k: r.get(k) for k in STATS} for r in ok},
                 "mean": {k: m for k, (m, _) in stats.items()},
                 "sd": {k: s for k, (_, s) in stats.items()},
                 "runs": len(mine),
@@ -202,12 +214,11 @@ def fid_label(result: dict[str, Any]) -> str:
     """``FID 12.34 ± 0.56 over 3 seeds`` (the spread with several seeds only), from an arm's
     result: a caption under one seed's grid must not read as that seed's own FID."""
     mean, sd = result["mean"]["fid"], result["sd"]["fid"]
-    if mean is None:
-        return "FID —"
-    if sd is None:
-        return f"FID {mean:.2f}"
+    shown = format_mean_sd("fid", mean, sd)  # the tables' format: "—" when missing
+    if " ± " not in shown:
+        return f"FID {shown}"
     seeds = sum(1 for r in result.get("seeds", {}).values() if r.get("fid") is not None)
-    return f"FID {mean:.2f} ± {sd:.2f}" + (f" over {seeds} seeds" if seeds > 1 else "")
+    return f"FID {shown}" + (f" over {seeds} seeds" if seeds > 1 else "")
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

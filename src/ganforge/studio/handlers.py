@@ -46,6 +46,7 @@ from ganforge.studio.runs import (
     run_file,
     run_summary,
 )
+from ganforge.studio.shown import formats
 from ganforge.studio.studies import find_study, report_file, study_detail, study_summary
 
 # A study's report.html is ganforge's own self-contained page (inline styles, data: images):
@@ -108,6 +109,7 @@ class StudioApi:
                     run_summary(self.root, r, enclosing_study(self.root, r, studies)) for r in runs
                 ],
                 "studies": [study_summary(self.root, s) for s in studies],
+                **formats(),
                 "limits": {
                     "n": [1, N_MAX],
                     "seed": [0, SEED_MAX],

@@ -27,6 +27,7 @@ from ganforge.rundir.metrics_log import read_csv_rows
 from ganforge.rundir.summary import RunSummary, read_summary
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
+from ganforge.studio.shown import shown
 
 MAX_DEPTH = 6  # folders below the runs folder searched for runs
 MAX_FOLDERS = 20_000  # folders looked at in one listing, so a huge tree cannot stall it
@@ -162,20 +163,24 @@ def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str
         grid: str | None = final_grid(run_dir).name
     except (OSError, ValueError):  # none yet, or a name that is no epoch
         grid = None
+    facts = {
+        "epochs": summary.epochs if summary else None,
+        "steps": summary.steps if summary else None,
+        "wall_time_s": summary.wall_time_s if summary else None,
+        "fid": metrics.get("fid"),
+    }
     return finite(
         {
             "name": relative_name(root, run_dir),
             "recipe": recipe,
             "dataset": dataset,
             "conditional": class_names(recipe, dataset) is not None,
-            "epochs": summary.epochs if summary else None,
-            "steps": summary.steps if summary else None,
-            "wall_time_s": summary.wall_time_s if summary else None,
-            "fid": metrics.get("fid"),
+            **facts,
             "fid_n": metrics.get("n_fake"),
             "final_grid": grid,
             "trained": layout.last_checkpoint.is_file(),
             "study": study,
+            "shown": shown(facts),
         }
     )
 
@@ -191,15 +196,20 @@ def thin(rows: list[dict[str, float]], most: int = MAX_CURVE_POINTS) -> list[dic
 
 def run_facts(run_dir: Path) -> dict[str, Any]:
     """The run's size, speed and final losses (``summary.json``) and its scores
-    (``metrics.json``, as ``ganforge evaluate`` or a study wrote them)."""
+    (``metrics.json``, as ``ganforge evaluate`` or a study wrote them), each also as text."""
     summary = summary_of(RunLayout(run_dir))
     facts = summary.to_dict() if summary else {}
     metrics = read_json(run_dir / "metrics.json")
+    kept = {
+        "summary": {k: facts[k] for k in SUMMARY_FACTS if k in facts},
+        "metrics": {k: metrics[k] for k in (*METRICS, "kid_std", "n_fake") if k in metrics},
+    }
     return finite(
         {
-            "summary": {k: facts[k] for k in SUMMARY_FACTS if k in facts},
+            **kept,
             "final_losses": facts.get("final") or {},
-            "metrics": {k: metrics[k] for k in (*METRICS, "kid_std", "n_fake") if k in metrics},
+            "metrics_shown": shown(kept["metrics"]),
+            "summary_shown": shown(kept["summary"]),
         }
     )
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ganforge.experiments.study_results import METRICS, RUN_FACTS
+from ganforge.experiments.study_results import METRICS, RUN_FACTS, TRAINED
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
 from ganforge.studio.runs import finite, is_run, is_study, read_json
+from ganforge.studio.shown import shown, shown_mean_sd
 
-# Per run, besides arm, seed and status: the metrics, the run's facts and its length.
-ROW_KEYS = (*METRICS, *RUN_FACTS, "steps", "epochs", "error")
+# Per run, besides arm, seed and status: the metrics, the run's facts and what it got.
+ROW_KEYS = (*METRICS, *RUN_FACTS, *TRAINED, "error")
 
 
 def study_summary(root: Path, folder: Path) -> dict[str, Any]:
@@ -57,6 +58,7 @@ def study_detail(root: Path, folder: Path) -> dict[str, Any]:
                 "status": row.get("status"),
                 "run": relative_name(root, path.resolve()) if linked and path else None,
                 **{k: row.get(k) for k in ROW_KEYS},
+                "shown": shown({k: row.get(k) for k in ROW_KEYS}),
             }
         )
     arms = [
@@ -67,6 +69,7 @@ def study_detail(root: Path, folder: Path) -> dict[str, Any]:
             "runs": a.get("runs"),
             "mean": a.get("mean") or {},
             "sd": a.get("sd") or {},
+            "shown": shown_mean_sd(a.get("mean") or {}, a.get("sd") or {}),
         }
         for a in data.get("arms") or []
         if isinstance(a, dict)

@@ -30,10 +30,15 @@ function fmt(value, digits = 2) {
   return Number.isInteger(value) ? String(value) : value.toFixed(digits);
 }
 
-function seconds(value) {
-  if (value === null || value === undefined) return "—";
-  return value < 120 ? `${value.toFixed(0)} s` : `${(value / 60).toFixed(1)} min`;
-}
+// Text that may be missing: "—", never "null" or "undefined".
+const text = (value) => (value === null || value === undefined || value === "" ? "—" : String(value));
+
+// Metrics and run facts come formatted by the server (ganforge's one formatter, the same as
+// the CLI tables and the reports: KID ×10³, "—" when missing); these read that text.
+const shown = (item, key) => text(item && item.shown ? item.shown[key] : undefined);
+const header = (key) => (state.index.formats[key] || { header: key }).header;
+const label = (key) => (state.index.formats[key] || { label: key }).label;
+const lowerIsBetter = (key) => (state.index.formats[key] || {}).better === "lower";
 
 const enc = (name) => encodeURIComponent(name);
 const runPath = (name) => "/api/runs/" + name.split("/").map(enc).join("/");
@@ -150,17 +155,17 @@ function showRuns() {
       h("td", {}, h("a", { class: "run-name", href: runLink(run.name), text: run.name }),
         run.trained ? null : h("span", { class: "tag", text: "no checkpoint" })),
       h("td", {}, run.recipe, run.conditional ? h("span", { class: "tag", text: "classes" }) : null),
-      h("td", { text: run.dataset }),
-      h("td", { class: "num", text: fmt(run.epochs) }),
-      h("td", { class: "num", text: seconds(run.wall_time_s) }),
-      h("td", { class: "num", text: fmt(run.fid) }));
+      h("td", { text: text(run.dataset) }),
+      h("td", { class: "num", text: shown(run, "epochs") }),
+      h("td", { class: "num", text: shown(run, "wall_time_s") }),
+      h("td", { class: "num", text: shown(run, "fid") }));
   });
 
   const studyCards = studies.map((study) => h("div", { class: "card study" },
     h("h3", {}, h("a", { href: `#/study/${enc(study.name)}`,
       text: study.name === "." ? "this folder" : study.name }),
-    h("span", { class: "tag", text: `ganforge ${study.kind}` })),
-    h("p", { text: `${study.arms.join(", ")} · ${study.runs} runs · ${study.dataset}` }),
+    h("span", { class: "tag", text: `ganforge ${text(study.kind)}` })),
+    h("p", { text: `${study.arms.map(text).join(", ")} · ${text(study.runs)} runs · ${text(study.dataset)}` }),
     h("p", {}, h("a", { href: `#/study/${enc(study.name)}`, text: "results table" }),
       study.report ? " · " : null,
       study.report ? h("a", { href: `/api/study/report.html?name=${enc(study.name)}`,
@@ -175,8 +180,8 @@ function showRuns() {
       runs.length === 0
         ? h("p", { class: "muted", text: "No runs here yet: ganforge train … --out in this folder." })
         : h("table", { class: "runs" },
-          h("thead", {}, h("tr", {}, ["", "final grid", "run", "recipe", "dataset", "epochs",
-            "wall time", "FID"].map((t) => h("th", { text: t })))),
+          h("thead", {}, h("tr", {}, ["", "final grid", "run", "recipe", "dataset",
+            label("epochs"), label("wall_time_s"), label("fid")].map((t) => h("th", { text: t })))),
           h("tbody", {}, rows))));
 }
 
@@ -189,12 +194,11 @@ async function showRun(name, tab) {
       run.study ? h("a", { href: `#/study/${enc(run.study)}`,
         text: run.study === "." ? "compare folder" : run.study }) : null,
       run.study ? " / " : null, h("strong", { text: name })),
-    h("h2", { text: `${run.recipe} · ${run.dataset}` }),
+    h("h2", { text: `${text(run.recipe)} · ${text(run.dataset)}` }),
     h("dl", { class: "facts" },
-      fact("epochs", fmt(run.epochs)), fact("steps", fmt(run.steps)),
-      fact("wall time", seconds(run.wall_time_s)), fact("FID", fmt(run.fid)),
-      fact("params G", fmt(run.summary.params_g)), fact("params D", fmt(run.summary.params_d)),
-      fact("images/s", fmt(run.summary.images_per_s, 0))),
+      ["epochs", "steps", "wall_time_s", "fid"].map((k) => fact(label(k), shown(run, k))),
+      ["params_g", "params_d", "images_per_s"].map((k) =>
+        fact(label(k), text(run.summary_shown[k])))),
     h("nav", { class: "tabs" }, tabs.map((t) => h("a", {
       href: runLink(name, t), class: t === tab ? "active" : "", id: `tab-${t}`,
       text: t[0].toUpperCase() + t.slice(1),
@@ -225,10 +229,10 @@ function overviewPanel(body, name, run) {
   slider.addEventListener("input", showGrid);
   showGrid();
 
-  const metricRows = Object.entries(METRIC_NAMES)
-    .filter(([key]) => key in run.metrics)
-    .map(([key, title]) => h("tr", {}, h("th", { text: title }),
-      h("td", { class: "num", text: metric(key, run.metrics[key]) })));
+  const metricRows = state.index.metrics
+    .filter((key) => key in run.metrics)
+    .map((key) => h("tr", {}, h("th", { text: header(key) }),
+      h("td", { class: "num", text: text(run.metrics_shown[key]) })));
 
   body.replaceChildren(
     h("div", { class: "columns" },
@@ -251,15 +255,6 @@ function overviewPanel(body, name, run) {
     h("section", { class: "card" }, h("h3", { text: "Config" }),
       h("pre", { class: "config", text: run.config })));
 }
-
-const METRIC_NAMES = {
-  fid: "FID ↓", kid_mean: "KID ↓", precision: "precision ↑", recall: "recall ↑",
-  density: "density ↑", coverage: "coverage ↑", inception_score_mean: "inception score ↑",
-  classes_covered: "classes covered ↑", class_kl: "class KL ↓", class_accuracy: "class accuracy ↑",
-};
-const LOWER_IS_BETTER = new Set(["fid", "kid_mean", "class_kl"]);
-const DIGITS = { fid: 2, classes_covered: 1 };
-const metric = (key, value) => fmt(value, DIGITS[key] ?? 3);
 
 // An SVG line chart of [x, y] points, with its axes' ends labelled.
 function lineChart(points, xName, yName) {
@@ -564,22 +559,22 @@ function compareResult(data) {
     h("figcaption", {}, h("a", { href: runLink(run.name), text: run.name }),
       h("span", { class: "hint", text: ` ${run.recipe} · ${Math.round(run.ms)} ms` })),
     pixelImage({ src: run.image, class: "pixel fill", alt: run.name })));
-  const keys = Object.keys(METRIC_NAMES).filter((k) => data.runs.some((r) => r.metrics[k] != null));
+  const keys = state.index.metrics.filter((k) => data.runs.some((r) => r.metrics[k] != null));
   const best = (key) => {
     const values = data.runs.map((r) => r.metrics[key]).filter((v) => v != null);
-    return LOWER_IS_BETTER.has(key) ? Math.min(...values) : Math.max(...values);
+    return lowerIsBetter(key) ? Math.min(...values) : Math.max(...values);
   };
   const rows = [
-    ["epochs", (r) => fmt(r.epochs)],
-    ["wall time", (r) => seconds(r.wall_time_s)],
-    ["params G", (r) => fmt(r.summary.params_g)],
-  ].map(([title, get]) => h("tr", {}, h("th", { text: title }),
+    ["epochs", (r) => shown(r, "epochs")],
+    ["wall_time_s", (r) => shown(r, "wall_time_s")],
+    ["params_g", (r) => text(r.summary_shown.params_g)],
+  ].map(([key, get]) => h("tr", {}, h("th", { text: label(key) }),
     data.runs.map((r) => h("td", { class: "num", text: get(r) }))));
   for (const key of keys) {
     const top = best(key);
-    rows.push(h("tr", {}, h("th", { text: METRIC_NAMES[key] }), data.runs.map((r) => h("td", {
+    rows.push(h("tr", {}, h("th", { text: header(key) }), data.runs.map((r) => h("td", {
       class: "num" + (r.metrics[key] === top ? " best" : ""),
-      text: metric(key, r.metrics[key]) }))));
+      text: text(r.metrics_shown[key]) }))));
   }
   return h("div", {},
     h("div", { class: "side-by-side", id: "compare-grids" }, columns),
@@ -594,37 +589,31 @@ async function showStudy(name) {
   const study = await getJson(`/api/study?name=${enc(name)}`);
   const keys = ["fid", "kid_mean", "precision", "recall", "coverage", "classes_covered",
     "class_accuracy"];
-  const meanSd = (arm, key) => {
-    const m = arm.mean[key], s = arm.sd[key];
-    return m == null ? "—" : metric(key, m) + (s == null ? "" : ` ± ${metric(key, s)}`);
-  };
+  const got = ["steps", "images", "wall_time_s"];  // what each run trained
   const armTable = h("table", { class: "metrics wide" },
     h("thead", {}, h("tr", {}, h("th", { text: study.kind === "ablate" ? "rung" : "recipe" }),
-      h("th", { text: "runs" }), keys.map((k) => h("th", { text: METRIC_NAMES[k] })),
-      h("th", { text: "wall time" }))),
-    h("tbody", {}, study.arm_results.map((arm) => h("tr", {}, h("th", { text: arm.name }),
+      h("th", { text: "runs" }), keys.map((k) => h("th", { text: header(k) })),
+      got.map((k) => h("th", { text: label(k) })))),
+    h("tbody", {}, study.arm_results.map((arm) => h("tr", {}, h("th", { text: text(arm.name) }),
       h("td", { class: "num", text: `${fmt(arm.finished)}/${fmt(arm.runs)}` }),
-      keys.map((k) => h("td", { class: "num", text: meanSd(arm, k) })),
-      h("td", { class: "num", text: seconds(arm.mean.wall_time_s) })))));
+      [...keys, ...got].map((k) => h("td", { class: "num", text: shown(arm, k) }))))));
+  const runKeys = ["fid", "kid_mean", "precision", "recall", "steps", "images", "wall_time_s",
+    "epochs"];
   const runTable = h("table", { class: "metrics wide" },
-    h("thead", {}, h("tr", {}, ["run", "seed", "status", "FID", "KID", "precision", "recall",
-      "epochs"].map((t) => h("th", { text: t })))),
+    h("thead", {}, h("tr", {}, ["run", "seed", "status", ...runKeys.map(label)]
+      .map((t) => h("th", { text: t })))),
     h("tbody", {}, study.rows.map((row) => h("tr", {},
-      h("td", {}, row.run ? h("a", { href: runLink(row.run), text: row.run }) : row.name),
+      h("td", {}, row.run ? h("a", { href: runLink(row.run), text: row.run }) : text(row.name)),
       h("td", { class: "num", text: fmt(row.seed) }),
-      h("td", { text: row.status + (row.error ? `: ${row.error}` : "") }),
-      h("td", { class: "num", text: fmt(row.fid) }),
-      h("td", { class: "num", text: fmt(row.kid_mean, 3) }),
-      h("td", { class: "num", text: fmt(row.precision, 3) }),
-      h("td", { class: "num", text: fmt(row.recall, 3) }),
-      h("td", { class: "num", text: fmt(row.epochs) })))));
+      h("td", { text: text(row.status) + (row.error ? `: ${row.error}` : "") }),
+      runKeys.map((k) => h("td", { class: "num", text: shown(row, k) }))))));
   const firstSeeds = study.rows.filter((r) => r.run && r.status === "ok")
     .filter((r, i, all) => all.findIndex((o) => o.arm === r.arm) === i).slice(0, 6);
   view().replaceChildren(
     h("p", { class: "crumbs" }, h("a", { href: "#/", text: "Runs" }), " / ",
       h("strong", { text: name === "." ? "this folder" : name })),
-    h("h2", { text: `ganforge ${study.kind}: ${study.arms.join(", ")}` }),
-    h("p", {}, `${study.runs} runs on ${study.dataset}, seeds ${(study.seeds || []).join(", ")}. `,
+    h("h2", { text: `ganforge ${text(study.kind)}: ${study.arms.map(text).join(", ")}` }),
+    h("p", {}, `${text(study.runs)} runs on ${text(study.dataset)}, seeds ${text((study.seeds || []).join(", "))}. `,
       study.report ? h("a", { href: `/api/study/report.html?name=${enc(name)}`, target: "_blank",
         rel: "noopener", text: "Open its report.html ↗" }) : null, " ",
       firstSeeds.length >= 2 ? h("a", { class: "button", text: `Compare one seed of each (${firstSeeds.length})`,
