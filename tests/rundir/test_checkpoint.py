@@ -262,7 +262,7 @@ def test_restore_into_other_recipe(tmp_path: Path) -> None:
 
 def test_restore_with_unknown_optimizer_name(saved) -> None:
     path, _, recipe, opt_g, _ = saved
-    with pytest.raises(CheckpointError, match="does not fit"):
+    with pytest.raises(CheckpointError, match="holds no state of optimizer opt_x"):
         restore(
             load_checkpoint(path),
             modules=recipe_modules(recipe),

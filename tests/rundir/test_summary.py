@@ -103,8 +103,9 @@ def test_a_summary_of_an_older_version_reads_and_writes_back_as_it_was(tmp_path)
             json.dumps({k: v for k, v in OLD_FORMAT.items() if k != "steps"}),
             "is not a run summary: 'steps' is missing",
         ),
-        ("{not json", "cannot be read: Expecting property name"),
-        ("[" * 100_000, "cannot be read: maximum recursion depth exceeded"),
+        ("{not json", "is not valid JSON: Expecting property name"),
+        ("[" * 100_000, "is not valid JSON: maximum recursion depth exceeded"),
+        ("[" * 40 + "]" * 40, "nests JSON more than 32 levels deep"),
     ],
 )
 def test_a_hostile_summary_is_a_one_line_error_naming_file_and_field(tmp_path, text, message):
@@ -117,10 +118,10 @@ def test_a_hostile_summary_is_a_one_line_error_naming_file_and_field(tmp_path, t
 
 
 def test_a_missing_or_undecodable_file_is_a_one_line_error(tmp_path):
-    with pytest.raises(CheckpointError, match=r"summary.json cannot be read: \[Errno 2\]"):
+    with pytest.raises(CheckpointError, match=r"summary.json cannot be read \(run summary\): No such file"):
         read_summary(RunLayout(tmp_path / "nowhere"))
     (tmp_path / "summary.json").write_bytes(b'{"recipe": "\xff"}')
-    with pytest.raises(CheckpointError, match="cannot be read: 'utf-8' codec"):
+    with pytest.raises(CheckpointError, match="is not valid JSON: 'utf-8' codec"):
         read_summary(tmp_path / "summary.json")
 
 

@@ -59,7 +59,7 @@ class EvalHook:
     def __init__(
         self, layout: RunLayout, dataset: str, data_dir: Path | None, n: int, seed: int
     ) -> None:
-        self.log = CsvLog(layout.metrics / "eval.csv", COLUMNS)
+        self.log = CsvLog(layout.eval_csv, COLUMNS)
         self.dataset, self.data_dir, self.n, self.seed = dataset, data_dir, n, seed
         self.best_fid = math.inf
         self.best_epoch: float | None = None  # fractional for a step interval's

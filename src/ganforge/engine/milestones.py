@@ -69,7 +69,7 @@ class Milestones(Intervals):
         if self._due("checkpoint_every") or last:
             self.save(layout.epoch_checkpoint(epoch))
         if best:
-            self.save(layout.checkpoints / "best.safetensors")
+            self.save(layout.best_checkpoint)
         self.save(layout.last_checkpoint)
         bar.message(f"epoch {epoch}: {format_stats(row)}")
 
@@ -86,7 +86,7 @@ class Milestones(Intervals):
         if checkpoint:
             self.save(layout.epoch_checkpoint(epoch, self.epoch_decimals))
         if best:
-            self.save(layout.checkpoints / "best.safetensors")
+            self.save(layout.best_checkpoint)
         if checkpoint:  # a kill from here on resumes at this step
             self.save(layout.last_checkpoint)
 

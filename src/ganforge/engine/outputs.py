@@ -116,10 +116,10 @@ class RunOutputs:
         plots (the evaluation's too where ``evaluated``). The caller writes the summary after
         them, so that its absence tells a resume that they are still to be written."""
         layout = self.layout
-        grids = sorted(layout.samples.glob("epoch_*.png"), key=layout.grid_epoch)
+        grids = sorted(layout.glob(layout.samples, "epoch_*.png"), key=layout.grid_epoch)
         if grids:
             save_gif(grids, layout.gif)
         self.final_figure()
         self.plots(force=True)
         if evaluated:
-            plot_eval_curves(layout.metrics / "eval.csv", layout.plots / "eval.png")
+            plot_eval_curves(layout.eval_csv, layout.plot("eval.png"))

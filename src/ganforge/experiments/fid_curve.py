@@ -35,7 +35,7 @@ def check_curve_samples(samples: int) -> None:
 
 
 def curve_path(run_dir: Path) -> Path:
-    return RunLayout(run_dir).metrics / "fid_curve.csv"
+    return RunLayout(run_dir).fid_curve_csv
 
 
 def curve_checkpoints(run_dir: Path) -> list[Path]:

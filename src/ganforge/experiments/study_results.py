@@ -64,7 +64,7 @@ def recorded_metrics(run_dir: Path, n: int, steps: int) -> dict[str, Any] | None
     """``RUN/metrics.json`` if it measured this run's final state (its step) with ``n``
     samples from seed 0 under this protocol; else None (absent, unreadable or other)."""
     try:
-        result = json.loads((run_dir / "metrics.json").read_text())
+        result = json.loads(RunLayout(run_dir).metrics_json.read_text())
         source = result["source"]
         same = (result["n_fake"], result["protocol"], source["seed"], source["steps"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -122,7 +122,7 @@ def evaluate_runs(
                 scorer = (evaluator, real_reference(evaluator, run.cfg.dataset, data_dir))
             if result is None:
                 result = evaluate_run(run, steps, n, *scorer, device)
-                write_json(run.dir / "metrics.json", result)
+                write_json(RunLayout(run.dir).metrics_json, result)
             if curve is None:
                 measure_curve(run.dir, curve_samples, scorer[1], scorer[0], device)
         except Exception as err:  # any failure of one run: the others go on
@@ -202,7 +202,7 @@ def final_grid(run_dir: Path) -> Path:
     epoch has two grids named epoch 0 (step 0's and the end's): the later file wins."""
     layout = RunLayout(run_dir)
     grids = sorted(
-        layout.samples.glob("epoch_*.png"),
+        layout.glob(layout.samples, "epoch_*.png"),
         key=lambda p: (layout.grid_epoch(p), p.stat().st_mtime_ns),
     )
     if not grids:

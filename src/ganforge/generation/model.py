@@ -19,6 +19,7 @@ from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.models import Recipe
 from ganforge.rundir.checkpoint import has_standing_stats, load_checkpoint, recipe_modules
+from ganforge.rundir.checkpoint_checks import check_module_tensors
 from ganforge.rundir.layout import RunLayout
 from ganforge.setup.build import build_recipe, config_from_dict, resolve_device
 
@@ -93,6 +94,7 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
             state = ckpt.module_state(prefix)
             if not state:
                 raise CheckpointError(f"{ckpt.path} holds no {prefix} weights")
+            check_module_tensors(ckpt.path, prefix, net, state, ckpt.recipe)
             net.load_state_dict(state)
     except RuntimeError as err:
         first = str(err).strip().splitlines()[0]

@@ -24,6 +24,8 @@ def register(cls: type[Recipe]) -> type[Recipe]:
 
 def get_recipe(name: str) -> type[Recipe]:
     """Look a recipe up by name, with a "did you mean" for typos."""
+    if not isinstance(name, str):  # a config file from elsewhere: `recipe: [a]`
+        raise ConfigError(f"recipe must be a name (see `ganforge recipes`), got {str(name)[:40]!r}")
     try:
         return RECIPES[name]
     except KeyError:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ganforge.figures.plots import LOSS_COLUMNS, _plot_series, is_loss_column
 from ganforge.rundir.atomic import atomic_path
+from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.metrics_log import read_csv_rows
 
 __all__ = ["plot_fid_curves", "plot_loss_panels"]
@@ -61,10 +62,13 @@ def plot_loss_panels(runs: Mapping[str, Path], path: Path) -> Path | None:
     fig = Figure(figsize=(11, 2.3 * len(runs) + 0.4), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(runs), 2, squeeze=False))
     for row, (name, run_dir) in zip(axes, runs.items(), strict=True):
-        for ax, (csv_name, x_key, smooth) in zip(
-            row, (("batches.csv", "step", True), ("epochs.csv", "epoch", False)), strict=True
+        layout = RunLayout(run_dir)
+        for ax, (csv_path, x_key, smooth) in zip(
+            row,
+            ((layout.batches_csv, "step", True), (layout.epochs_csv, "epoch", False)),
+            strict=True,
         ):
-            rows = read_csv_rows(run_dir / "metrics" / csv_name)
+            rows = read_csv_rows(csv_path)
             drawn = False
             if rows and x_key in rows[0]:
                 x = np.array([r[x_key] for r in rows])

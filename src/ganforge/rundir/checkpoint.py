@@ -19,6 +19,13 @@ from torch import Tensor
 from ganforge.errors import CheckpointError
 from ganforge.models.base import Recipe
 from ganforge.rundir.atomic import read_safetensors, write_safetensors
+from ganforge.rundir.checkpoint_checks import (
+    check_meta,
+    check_module_tensors,
+    check_optimizer_tensors,
+    check_param_groups,
+    check_rng,
+)
 
 FORMAT = "ganforge-checkpoint/1"
 
@@ -140,6 +147,8 @@ def load_checkpoint(path: Path) -> Checkpoint:
     if missing or "rng.cpu" not in tensors:
         what = ", ".join(missing) or "rng.cpu"
         raise CheckpointError(f"{path} is an incomplete ganforge checkpoint (missing {what})")
+    check_meta(meta, path)
+    check_rng(path, tensors["rng.cpu"])
     return Checkpoint(path, tensors, meta)
 
 
@@ -152,6 +161,7 @@ def restore(
 ) -> None:
     """Load weights (and optimizer and RNG state) from ``ckpt`` into live objects; ``modules``
     by their names in the checkpoint (:func:`recipe_modules`)."""
+    check_tensors(ckpt, modules, optimizers or {})
     try:
         for prefix, module in modules.items():
             module.load_state_dict(ckpt.module_state(prefix))
@@ -163,7 +173,7 @@ def restore(
             opt.load_state_dict(_unflatten_optimizer(prefix, ckpt))
             for group, kernel in zip(opt.param_groups, kernels, strict=True):
                 group.update(kernel)
-    except (RuntimeError, KeyError, ValueError) as err:
+    except (RuntimeError, KeyError, ValueError, TypeError) as err:
         first = str(err).strip().splitlines()[0]
         raise CheckpointError(
             f"{ckpt.path} does not fit recipe {ckpt.recipe!r} as configured: {first}"
@@ -177,6 +187,24 @@ def restore(
         ]
         if cuda_states:
             torch.cuda.set_rng_state_all(cuda_states)
+
+
+def check_tensors(
+    ckpt: Checkpoint,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer] | None = None,
+) -> None:
+    """Every tensor ``ckpt`` would load into ``modules`` and ``optimizers`` checked against
+    them (names, shapes, dtypes, finite values: see :mod:`.checkpoint_checks`) before any is
+    loaded, so a refused checkpoint leaves the live objects as they were."""
+    for prefix, module in modules.items():
+        check_module_tensors(ckpt.path, prefix, module, ckpt.module_state(prefix), ckpt.recipe)
+    for prefix, opt in (optimizers or {}).items():
+        saved = ckpt.meta["optimizers"].get(prefix)
+        if saved is None:
+            raise CheckpointError(f"{ckpt.path} holds no state of optimizer {prefix}")
+        check_param_groups(ckpt.path, prefix, opt, saved["param_groups"])
+        check_optimizer_tensors(ckpt.path, prefix, opt, ckpt.module_state(f"{prefix}.state"))
 
 
 def cuda_index(device: torch.device) -> int | None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from ganforge.errors import GanforgeError
+from ganforge.rundir.confine import confined, confined_glob
+from ganforge.rundir.records import read_json
 
 
 @dataclass(frozen=True)
@@ -20,85 +24,123 @@ class RunLayout:
     (with a step interval, files inside an epoch: samples/epoch_0000.534.png … and
     checkpoints/epoch_0000.534.safetensors …, named by their fractional epoch)
     tensorboard/
+
+    Every path it hands out is checked by the path rule (:func:`~ganforge.rundir.confine.
+    confined`): one that a symlink leads out of ``root`` is an ``UnsafePathError``, for
+    reading and writing alike, and :meth:`glob` leaves such files out.
     """
 
     root: Path
 
+    def at(self, *parts: str) -> Path:
+        """``root/parts…``, once the path rule has checked it."""
+        return confined(self.root, Path(*parts))
+
+    def glob(self, folder: Path, pattern: str) -> Iterator[Path]:
+        """The files in ``folder`` (one of this layout's) matching ``pattern``, those leading
+        out of the run folder left out."""
+        return confined_glob(self.root, folder, pattern)
+
     @property
     def config(self) -> Path:
-        return self.root / "config.yaml"
+        return self.at("config.yaml")
 
     @property
     def summary(self) -> Path:
-        return self.root / "summary.json"
+        return self.at("summary.json")
 
     @property
     def summary_tmp(self) -> Path:
         """Where the summary is written before it replaces ``summary.json``."""
-        return self.root / "summary.json.tmp"
+        return self.at("summary.json.tmp")
 
     def summary_step(self) -> int:
         """The step ``summary.json`` was written at; -1 if there is none (or it is unreadable)."""
         try:
-            return int(json.loads(self.summary.read_text())["steps"])
-        except (OSError, ValueError, KeyError, TypeError):
+            steps = read_json(self.summary, "run summary").get("steps")
+        except (GanforgeError, AttributeError):  # AttributeError: not a JSON object
             return -1
+        return steps if isinstance(steps, int) and not isinstance(steps, bool) else -1
 
     @property
     def events(self) -> Path:
         """Warnings and recoveries during training, one line each (see ``EventLog``)."""
-        return self.root / "events.log"
+        return self.at("events.log")
 
     @property
     def gif(self) -> Path:
-        return self.root / "progress.gif"
+        return self.at("progress.gif")
 
     @property
     def samples(self) -> Path:
-        return self.root / "samples"
+        return self.at("samples")
 
     @property
     def metrics(self) -> Path:
-        return self.root / "metrics"
+        return self.at("metrics")
 
     @property
     def batches_csv(self) -> Path:
-        return self.metrics / "batches.csv"
+        return self.at("metrics", "batches.csv")
 
     @property
     def epochs_csv(self) -> Path:
-        return self.metrics / "epochs.csv"
+        return self.at("metrics", "epochs.csv")
+
+    @property
+    def eval_csv(self) -> Path:
+        """The evaluations during training (``--eval-every``)."""
+        return self.at("metrics", "eval.csv")
+
+    @property
+    def fid_curve_csv(self) -> Path:
+        """The FID curve measured afterwards from the checkpoints (a study's)."""
+        return self.at("metrics", "fid_curve.csv")
+
+    @property
+    def metrics_json(self) -> Path:
+        """``ganforge evaluate``'s (or a study's) scores of the run's final state."""
+        return self.at("metrics.json")
 
     @property
     def plots(self) -> Path:
-        return self.root / "plots"
+        return self.at("plots")
 
     @property
     def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
+        return self.at("checkpoints")
 
     @property
     def last_checkpoint(self) -> Path:
-        return self.checkpoints / "last.safetensors"
+        return self.at("checkpoints", "last.safetensors")
+
+    @property
+    def best_checkpoint(self) -> Path:
+        """The checkpoint of the best FID so far (``--eval-every``)."""
+        return self.at("checkpoints", "best.safetensors")
+
+    def plot(self, name: str) -> Path:
+        """A figure in ``plots/``: ``loss_per_batch.png``, ``eval.png`` …"""
+        return self.at("plots", name)
 
     @property
     def tensorboard(self) -> Path:
-        return self.root / "tensorboard"
+        return self.at("tensorboard")
 
     def sample_grid(self, epoch: float, decimals: int = 2) -> Path:
         """``epoch_0003.png``; a grid inside an epoch (a run's end, a step interval) gets
         e.g. ``epoch_0003.25.png``, or with more ``decimals`` ``epoch_0003.250.png``."""
-        return self.samples / f"epoch_{epoch_name(epoch, decimals)}.png"
+        return self.at("samples", f"epoch_{epoch_name(epoch, decimals)}.png")
 
     def final_grid(self, suffix: str = "") -> Path:
         """The final figure in the run's ``--grid-layout``: ``final.png``, or ``final`` +
         the page's suffix for a layout of several pages (``final_class_3.png`` for class 3).
         The default 8x8 layout writes none: the last epoch's grid is that figure."""
-        return self.samples / f"final{suffix}.png"
+        return self.at("samples", f"final{suffix}.png")
 
     def final_grids(self) -> list[Path]:
         """Every final figure there is (e.g. of an earlier layout, before a resume)."""
-        return sorted(self.samples.glob("final*.png"))
+        return sorted(self.glob(self.samples, "final*.png"))
 
     @staticmethod
     def grid_epoch(path: Path) -> float:
@@ -109,13 +151,13 @@ class RunLayout:
     def epoch_checkpoint(self, epoch: float, decimals: int = 2) -> Path:
         """A numbered checkpoint: ``epoch_0005.safetensors``, or one inside an epoch (a step
         interval's) named by its fractional epoch as grids are, ``epoch_0005.25.safetensors``."""
-        return self.checkpoints / f"epoch_{epoch_name(epoch, decimals)}.safetensors"
+        return self.at("checkpoints", f"epoch_{epoch_name(epoch, decimals)}.safetensors")
 
     def epoch_checkpoints(self) -> list[Path]:
         """The numbered checkpoints in training order (by the epoch in their names, which
         file-name order is not: ``epoch_0001.50`` sorts before ``epoch_0001``)."""
         numbered = []
-        for path in self.checkpoints.glob("epoch_*.safetensors"):
+        for path in self.glob(self.checkpoints, "epoch_*.safetensors"):
             try:
                 numbered.append((self.grid_epoch(path), path))
             except ValueError:  # not one of ours
@@ -141,13 +183,13 @@ class RunLayout:
         ]
         for folder, pattern in leftovers:
             if folder.is_dir():
-                for tmp in folder.glob(pattern):
+                for tmp in self.glob(folder, pattern):
                     tmp.unlink(missing_ok=True)
 
     def clear_grids(self) -> None:
         """Delete the sample grids, final figures and the GIF (of a run that left no
         checkpoint)."""
-        for path in (*self.samples.glob("epoch_*.png"), *self.final_grids(), self.gif):
+        for path in (*self.glob(self.samples, "epoch_*.png"), *self.final_grids(), self.gif):
             path.unlink(missing_ok=True)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ganforge.errors import GanforgeError
+from ganforge.rundir.confine import confined
 
 try:
     import fcntl
@@ -45,7 +46,7 @@ class RunLock:
     """
 
     def __init__(self, run_dir: Path) -> None:
-        self.path = Path(run_dir) / LOCK_NAME
+        self.path = confined(Path(run_dir), Path(LOCK_NAME))
         self._fd: int | None = None
 
     @property
@@ -58,7 +59,7 @@ class RunLock:
             return self
         for _ in range(MAX_ATTEMPTS):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
             if fcntl is None:
                 self._fd = fd
                 return self

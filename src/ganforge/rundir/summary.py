@@ -11,14 +11,13 @@ file reads and writes back as it was. Keys this version does not know are ignore
 from __future__ import annotations
 
 import json
-import types
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
-from ganforge.errors import CheckpointError
 from ganforge.rundir.atomic import write_text
 from ganforge.rundir.layout import RunLayout
+from ganforge.rundir.records import decode_record, read_json
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,25 +64,7 @@ class RunSummary:
     def from_dict(cls, data: Any, source: str | Path = "summary.json") -> RunSummary:
         """The summary in ``data`` (a decoded ``summary.json``), its structure and types
         checked; a one-line :class:`CheckpointError` naming ``source`` and the field if not."""
-        if not isinstance(data, dict):
-            raise CheckpointError(
-                f"{source} is not a run summary: expected a JSON object, got {_json_type(data)}"
-            )
-        hints = _field_types()
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data:
-                if f.default is MISSING:
-                    raise CheckpointError(f"{source} is not a run summary: {f.name!r} is missing")
-                continue
-            value = data[f.name]
-            if not _conforms(value, hints[f.name]):
-                raise CheckpointError(
-                    f"{source} is not a run summary: {f.name!r} must be "
-                    f"{_describe(hints[f.name])}, got {_json_type(value)}"
-                )
-            values[f.name] = value
-        return cls(**values)
+        return decode_record(cls, data, source, "a run summary")
 
 
 def summary_path(where: RunLayout | Path) -> Path:
@@ -101,70 +82,4 @@ def read_summary(where: RunLayout | Path) -> RunSummary:
     """The summary in the layout's ``summary.json`` (or in the file ``where``); a one-line
     :class:`CheckpointError` if it is absent, unreadable, not JSON, or not a run summary."""
     path = summary_path(where)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as err:  # ValueError: not JSON, not UTF-8
-        raise CheckpointError(f"{path} cannot be read: {err}") from None
-    return RunSummary.from_dict(data, path)
-
-
-_HINTS: dict[str, Any] = {}
-
-
-def _field_types() -> dict[str, Any]:
-    """The fields' types, resolved from their annotations once."""
-    if not _HINTS:
-        _HINTS.update(get_type_hints(RunSummary))
-    return _HINTS
-
-
-def _conforms(value: Any, hint: Any) -> bool:
-    """Whether the decoded JSON ``value`` is of the type ``hint`` (as used above)."""
-    origin, args = get_origin(hint), get_args(hint)
-    if hint is Any:
-        return True
-    if origin in (Union, types.UnionType):
-        return any(_conforms(value, arg) for arg in args)
-    if origin is dict:
-        return isinstance(value, dict) and all(
-            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
-        )
-    if origin is list:
-        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
-    if hint is float:  # a JSON number; never a boolean
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint)
-
-
-_JSON_NAMES = {  # a value of the type, several of them
-    bool: ("a boolean", "booleans"),
-    int: ("an integer", "integers"),
-    float: ("a number", "numbers"),
-    str: ("a string", "strings"),
-    list: ("an array", "arrays"),
-    dict: ("an object", "objects"),
-    type(None): ("null", "nulls"),
-}
-
-
-def _describe(hint: Any, plural: bool = False) -> str:
-    """``hint`` in JSON's words: ``an object of arrays of numbers or null``."""
-    origin, args = get_origin(hint), get_args(hint)
-    if origin in (Union, types.UnionType):
-        return " or ".join(_describe(arg, plural) for arg in args)
-    if origin is dict:
-        of = "" if args[1] is Any else f" of {_describe(args[1], True)}"
-        return _JSON_NAMES[dict][plural] + of
-    if origin is list:
-        return f"{_JSON_NAMES[list][plural]} of {_describe(args[0], True)}"
-    return _JSON_NAMES[hint][plural] if hint in _JSON_NAMES else "any value"
-
-
-def _json_type(value: Any) -> str:
-    """What the decoded JSON ``value`` is, in JSON's words."""
-    for kind in (bool, int, float, str, list, dict, type(None)):
-        if isinstance(value, kind):
-            return _JSON_NAMES[kind][0]
-    return type(value).__name__
+    return RunSummary.from_dict(read_json(path, "run summary"), path)

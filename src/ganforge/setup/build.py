@@ -12,6 +12,7 @@ from ganforge.config.layouts import CLASS_LAYOUTS
 from ganforge.data import dataset_name
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe
+from ganforge.setup.model_size import check_model_size
 
 _TOP_LEVEL = ("recipe", "dataset", "model", "train")
 
@@ -162,7 +163,9 @@ def fields_added_since(config_cls: type) -> dict[str, Any]:
 
 
 def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu") -> Recipe:
-    """Instantiate the configured recipe on ``device``."""
+    """Instantiate the configured recipe on ``device``, once its size is known to be within
+    the limit (:func:`~ganforge.setup.model_size.check_model_size`)."""
+    check_model_size(cfg, num_classes)
     return get_recipe(cfg.recipe)(cfg.model, num_classes).to(device)
 
 

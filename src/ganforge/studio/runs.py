@@ -136,7 +136,7 @@ def epoch_grids(layout: RunLayout) -> list[dict[str, Any]]:
     """The fixed-latent grids over training, in epoch order: ``[{name, epoch}]`` (a name
     that is no epoch, or a file gone meanwhile, is left out)."""
     grids = []
-    for path in layout.samples.glob("epoch_*.png"):
+    for path in layout.glob(layout.samples, "epoch_*.png"):
         try:
             grids.append((layout.grid_epoch(path), path.stat().st_mtime_ns, path.name))
         except (OSError, ValueError):
@@ -156,7 +156,7 @@ def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str
     layout = RunLayout(run_dir)
     summary = summary_of(layout)
     config = read_config(layout)
-    metrics = read_json(run_dir / "metrics.json")
+    metrics = read_json(RunLayout(run_dir).metrics_json)
     recipe = str((summary and summary.recipe) or config.get("recipe") or "?")
     dataset = str((summary and summary.dataset) or config.get("dataset") or "?")
     try:
@@ -199,7 +199,7 @@ def run_facts(run_dir: Path) -> dict[str, Any]:
     (``metrics.json``, as ``ganforge evaluate`` or a study wrote them), each also as text."""
     summary = summary_of(RunLayout(run_dir))
     facts = summary.to_dict() if summary else {}
-    metrics = read_json(run_dir / "metrics.json")
+    metrics = read_json(RunLayout(run_dir).metrics_json)
     kept = {
         "summary": {k: facts[k] for k in SUMMARY_FACTS if k in facts},
         "metrics": {k: metrics[k] for k in (*METRICS, "kid_std", "n_fake") if k in metrics},
@@ -235,7 +235,7 @@ def run_detail(root: Path, run_dir: Path, study: str | None = None) -> dict[str,
             "fid_curve": read_rows(curve_path(run_dir)),
             "grids": epoch_grids(layout),
             "final_figures": [p.name for p in layout.final_grids()],
-            "plots": sorted(p.name for p in layout.plots.glob("*.png")),
+            "plots": sorted(p.name for p in layout.glob(layout.plots, "*.png")),
             "gif": layout.gif.is_file(),
             "checkpoints": checkpoints(layout),
             "config": config_text,

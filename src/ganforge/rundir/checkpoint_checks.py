@@ -1,0 +1,198 @@
+"""What a checkpoint must be before anything of it is used: its metadata a typed record
+(:class:`CheckpointMeta`), its tensors the names, shapes and dtypes of the live modules and
+optimizers they are loaded into, every floating-point value finite.
+
+A checkpoint may come from a stranger. Without these checks a crafted file loads int8 or
+NaN weights and samples blank images with exit status 0, or fails deep inside
+``load_state_dict`` or an optimizer step with a traceback; with them, each is a one-line
+:class:`~ganforge.errors.CheckpointError` naming the file and the tensor or field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from ganforge.errors import CheckpointError
+from ganforge.rundir.records import decode_record
+
+MAX_CLASSES = 1000
+_SCALAR = object()  # a hyperparameter the live optimizer lacks: any finite JSON scalar
+LISTED = 3  # names listed in a message before "…"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckpointMeta:
+    """The JSON metadata of a checkpoint (see :func:`~ganforge.rundir.checkpoint.
+    save_checkpoint`); the fields with a default were added after the first format."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "step": (0, 2**53),
+        "epoch": (0, 1e12),
+        "elapsed": (0, 1e10),
+        "peak_memory_mib": (0, 1e9),
+        "rollbacks": (0, 1e6),
+        "num_classes": (1, MAX_CLASSES),
+        "world_size": (1, 1e6),
+        "cuda_rng_device": (0, 1e4),
+        "best_fid": (0, 1e12),
+        "best_epoch": (0, 1e12),
+    }
+
+    format: str
+    recipe: str
+    step: int
+    config: dict[str, Any]
+    optimizers: dict[str, dict[str, Any]]
+    epoch: float | None = None
+    elapsed: float | None = None
+    peak_memory_mib: float | None = None
+    rollbacks: int | None = None
+    num_classes: int | None = None
+    data_fingerprint: str | None = None
+    world_size: int | None = None
+    cuda_rng_device: int | None = None
+    ema_batch_norm: str | None = None
+    best_fid: float | None = None
+    best_epoch: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimizerMeta:
+    """One optimizer's entry in :attr:`CheckpointMeta.optimizers`: its parameter groups as
+    ``torch.optim`` keeps them, and its per-parameter non-tensor state by parameter index."""
+
+    param_groups: list[dict[str, Any]]
+    scalars: dict[str, dict[str, Any]]
+
+
+def check_meta(meta: dict[str, Any], path: Path) -> CheckpointMeta:
+    """``meta`` as a :class:`CheckpointMeta`, each field and optimizer entry checked."""
+    record = decode_record(CheckpointMeta, meta, path, "a ganforge checkpoint")
+    for name, entry in record.optimizers.items():
+        decode_record(OptimizerMeta, entry, f"{path} (optimizer {name})", "an optimizer's state")
+        for pid in entry["scalars"]:
+            if not pid.isdigit():
+                raise CheckpointError(f"{path}: optimizer {name} has a state for {pid!r}")
+    return record
+
+
+def check_module_tensors(
+    path: Path, prefix: str, module: torch.nn.Module, got: dict[str, Tensor], recipe: str
+) -> None:
+    """``got`` (the tensors of ``module`` in a checkpoint of ``recipe``, by their state-dict
+    names) must hold exactly the module's names, each of its shape, floating where the
+    module's is (any float width: a half-precision copy loads) and of its dtype otherwise,
+    and finite."""
+    want = module.state_dict()
+    missing = [k for k in want if k not in got]
+    extra = [k for k in got if k not in want]
+    if missing or extra:
+        which = f"lacks {_names(missing)}" if missing else f"has unknown {_names(extra)}"
+        raise CheckpointError(
+            f"{path}: {prefix} {which}: this checkpoint of recipe {recipe!r} does not fit "
+            "the recipe as configured"
+        )
+    for key, ref in want.items():
+        _check_tensor(path, f"{prefix}.{key}", got[key], ref)
+
+
+def check_optimizer_tensors(
+    path: Path, prefix: str, opt: torch.optim.Optimizer, got: dict[str, Tensor]
+) -> None:
+    """An optimizer's state tensors (``{pid}.{name}``): for a parameter the optimizer has,
+    floating, finite, and a scalar or of the parameter's shape."""
+    params = [p for group in opt.param_groups for p in group["params"]]
+    for key, value in got.items():
+        pid, _, name = key.partition(".")
+        if not pid.isdigit() or int(pid) >= len(params) or not name:
+            raise CheckpointError(f"{path}: {prefix} holds state {key!r} for no parameter")
+        param = params[int(pid)]
+        shape_ok = value.numel() == 1 or value.shape == param.shape
+        if not value.is_floating_point() or not shape_ok:
+            raise CheckpointError(
+                f"{path}: {prefix}.state.{key} is {_kind(value)}, expected a float scalar or "
+                f"one of shape {tuple(param.shape)}"
+            )
+        if not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{path}: {prefix}.state.{key} holds NaN or infinity")
+
+
+def check_rng(path: Path, state: Tensor) -> None:
+    """The CPU generator's state: uint8 of the size this torch's generator keeps."""
+    want = torch.get_rng_state()
+    if state.dtype != want.dtype or state.shape != want.shape:
+        raise CheckpointError(
+            f"{path}: rng.cpu is {_kind(state)}, expected {_kind(want)} (a CPU generator state)"
+        )
+
+
+def _check_tensor(path: Path, name: str, value: Tensor, ref: Tensor) -> None:
+    same_kind = value.is_floating_point() if ref.is_floating_point() else value.dtype == ref.dtype
+    if not same_kind or value.shape != ref.shape:
+        raise CheckpointError(f"{path}: {name} is {_kind(value)}, expected {_kind(ref)}")
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        raise CheckpointError(f"{path}: {name} holds NaN or infinity; refusing to load it")
+
+
+def _kind(t: Tensor) -> str:
+    return f"{str(t.dtype).removeprefix('torch.')} {tuple(t.shape)}"
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:LISTED]) + (", …" if len(names) > LISTED else "")
+    return f"{len(names)} tensor{'s' if len(names) > 1 else ''} ({shown})"
+
+
+def check_param_groups(
+    path: Path, prefix: str, opt: torch.optim.Optimizer, saved: list[dict[str, Any]]
+) -> None:
+    """The saved parameter groups of ``opt``: as many as it has, each with as many
+    parameters, and every hyperparameter the live group has of its kind (a finite number,
+    a boolean, a pair of numbers …), so that no string learning rate reaches a step."""
+    live = opt.param_groups
+    if len(saved) != len(live):
+        raise CheckpointError(
+            f"{path}: {prefix} has {len(saved)} parameter groups, expected {len(live)}"
+        )
+    for group, ref in zip(saved, live, strict=True):
+        params = group.get("params")
+        if not isinstance(params, list) or len(params) != len(ref["params"]):
+            raise CheckpointError(f"{path}: {prefix}'s parameter group does not fit the recipe")
+        for key, value in group.items():
+            want = ref.get(key, _SCALAR)  # a key the live group lacks (peak_lr): a scalar
+            if key != "params" and not _same_kind(value, want):
+                raise CheckpointError(
+                    f"{path}: {prefix}'s {key} is {str(value)[:40]!r}, expected one like {want!r}"
+                )
+
+
+def _same_kind(value: Any, want: Any) -> bool:
+    """Whether the saved JSON ``value`` can stand for the live hyperparameter ``want``."""
+    if want is _SCALAR:
+        return value is None or isinstance(value, (bool, str)) or _finite_number(value)
+    if isinstance(want, bool) or want is None:
+        return value is None or isinstance(value, bool)
+    if isinstance(want, (int, float)):
+        return _finite_number(value)
+    if isinstance(want, (tuple, list)):
+        return (
+            isinstance(value, list)
+            and len(value) == len(want)
+            and all(_same_kind(v, w) for v, w in zip(value, want, strict=True))
+        )
+    if isinstance(want, Tensor):  # a tensor learning rate: a number in JSON
+        return _finite_number(value)
+    return isinstance(value, (str, type(None)))
+
+
+def _finite_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and abs(value) < float("inf")
+    )
