@@ -25,5 +25,9 @@ class CheckpointError(GanforgeError):
     """A checkpoint file is missing, truncated, unsafe, or from another recipe."""
 
 
+class RunFileError(GanforgeError):
+    """A file in a run folder is unreadable, too large, or not what ganforge writes there."""
+
+
 class DependencyError(GanforgeError):
     """An optional package or a downloadable file that a requested feature needs is missing."""

@@ -83,10 +83,29 @@ def apply_overrides(obj: Any, values: dict[str, Any], where: str) -> Any:
     return dataclasses.replace(obj, **changes)
 
 
+MAX_YAML_BYTES = 2**20  # a config file is a few kilobytes
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases: ``*a`` repeating ``&a`` can make a small file
+    expand into a huge one (the "billion laughs"), and no config needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed", mark)
+        return super().compose_node(parent, index)
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML config file into a mapping, with a one-line error for a bad file."""
+    """Read a YAML config file into a mapping, with a one-line error for a bad file: not
+    there, not text, over :data:`MAX_YAML_BYTES`, not YAML, aliased, or not a mapping."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_YAML_BYTES + 1)
+        if len(raw) > MAX_YAML_BYTES:
+            raise ConfigError(f"config file {path} is over {MAX_YAML_BYTES // 1024} KiB")
+        data = yaml.load(raw.decode("utf-8"), Loader=_PlainLoader)  # a SafeLoader: no tags
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except UnicodeDecodeError:
@@ -96,7 +115,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config file {path} is not valid YAML{at}") from None
+        why = ": aliases are not allowed" if "aliases" in str(err) else ""
+        raise ConfigError(f"config file {path} is not valid YAML{at}{why}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} nests too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -8,13 +8,15 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, RunFileError
 from ganforge.rundir.atomic import atomic_path
+from ganforge.rundir.records import read_bounded
 
 __all__ = ["CsvLog", "read_csv_rows"]
 
 # Rows always end in "\n" (csv's default is "\r\n"); a file not ending in it was cut mid-row.
 _LINE_END = "\n"
+MAX_BYTES = 2**30  # a million steps of statistics are about 200 MB
 
 
 def _to_float(cell: str) -> float:
@@ -31,14 +33,26 @@ def _read_complete(path: Path) -> tuple[list[str], list[list[str]]]:
     ``"123,0.5,..."``; it would parse as step 1, so any last line without a newline is
     discarded rather than trusted.
     """
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = _read_text(path) if path.exists() else ""
     if text and not text.endswith(_LINE_END):
         text = text[: text.rfind(_LINE_END) + 1]
-    records = list(csv.reader(io.StringIO(text, newline="")))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:  # a NUL, a field over csv's limit
+        raise RunFileError(f"{path} is not a metrics log ganforge wrote: {err}") from None
     if not records:
         return [], []
     header, body = records[0], records[1:]
     return header, [r for r in body if len(r) == len(header)]
+
+
+def _read_text(path: Path) -> str:
+    """The file as text, refused in one line if it is not UTF-8 or over :data:`MAX_BYTES`."""
+    raw = read_bounded(path, MAX_BYTES, "metrics log", RunFileError)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RunFileError(f"{path} is not a metrics log ganforge wrote: not UTF-8 text") from None
 
 
 def read_csv_rows(path: Path) -> list[dict[str, float]]:

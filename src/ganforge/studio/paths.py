@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ganforge.rundir.confine import UnsafePathError, confined
 from ganforge.studio.errors import bad_request, not_found
 
 MAX_NAME = 400  # characters: deeper than any real runs tree, short enough to log
@@ -43,10 +44,7 @@ def inside(root: Path, name: str, what: str = "run", allow_root: bool = False) -
     path = root / name
     if not path.exists():
         raise not_found(f"no {what} named {name!r}")
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        raise bad_request(f"{what} name {name!r} leads out of the runs folder")
-    return resolved
+    return _confined(root, path, f"{what} name {name!r}")
 
 
 def file_in(root: Path, folder: Path, name: str, suffix: str, what: str) -> Path:
@@ -57,10 +55,16 @@ def file_in(root: Path, folder: Path, name: str, suffix: str, what: str) -> Path
     path = folder / name
     if not path.is_file():
         raise not_found(f"no {what} named {name!r}")
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        raise bad_request(f"{what} {name!r} leads out of the runs folder")
-    return resolved
+    return _confined(root, path, f"{what} {name!r}")
+
+
+def _confined(root: Path, path: Path, what: str) -> Path:
+    """``path`` resolved, by ganforge's one path rule (:func:`~ganforge.rundir.confine.
+    confined`); a 400 if it leads out of ``root``."""
+    try:
+        return confined(root, path, "runs folder").resolve()
+    except UnsafePathError:
+        raise bad_request(f"{what} leads out of the runs folder") from None
 
 
 def relative_name(root: Path, path: Path) -> str:

@@ -9,24 +9,28 @@ request, so a run that is still training shows its latest files.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ganforge.data import DATASETS
-from ganforge.errors import GanforgeError
 from ganforge.experiments.fid_curve import curve_path
 from ganforge.experiments.study_results import METRICS, final_grid
 from ganforge.models import RECIPES
+from ganforge.rundir.confine import UnsafePathError
 from ganforge.rundir.layout import RunLayout
-from ganforge.rundir.metrics_log import read_csv_rows
-from ganforge.rundir.summary import RunSummary, read_summary
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
+from ganforge.studio.reading import (
+    config_text,
+    finite,
+    read_config,
+    read_json,
+    read_rows,
+    safely,
+    summary_of,
+)
 from ganforge.studio.shown import shown
 
 MAX_DEPTH = 6  # folders below the runs folder searched for runs
@@ -39,52 +43,18 @@ NOT_RUNS |= {"report_files", "__pycache__", "node_modules"}
 SUMMARY_FACTS = ("params_g", "params_d", "images_per_s", "device", "precision", "peak_memory_mib")
 
 
-def finite(value: Any) -> Any:
-    """``value`` with every NaN or infinity (a torn CSV cell, a diverged loss) made None,
-    in nested dicts and lists too: JSON has no NaN."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from ``path``; ``{}`` when it is absent, unreadable or not an object."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def summary_of(layout: RunLayout) -> RunSummary | None:
-    """The run's ``summary.json``; None while it has none (training) or if it is unreadable
-    or no run summary."""
-    try:
-        return read_summary(layout)
-    except GanforgeError:
-        return None
-
-
-def read_config(layout: RunLayout) -> dict[str, Any]:
-    """The run's ``config.yaml`` as a dict; ``{}`` if unreadable."""
-    try:
-        data = yaml.safe_load(layout.config.read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):  # ValueError: not UTF-8
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def is_run(folder: Path) -> bool:
+    """Whether ``folder`` is a run: a ``config.yaml`` with a summary or checkpoints, none of
+    them leading out of it."""
     layout = RunLayout(folder)
-    return layout.config.is_file() and (layout.summary.is_file() or layout.checkpoints.is_dir())
+    try:
+        return layout.config.is_file() and (layout.summary.is_file() or layout.checkpoints.is_dir())
+    except UnsafePathError:
+        return False
 
 
 def is_study(folder: Path) -> bool:
-    data = read_json(folder / "results.json")
+    data = read_json(folder, "results.json")
     return isinstance(data.get("kind"), str) and isinstance(data.get("runs"), list)
 
 
@@ -124,19 +94,15 @@ def class_names(recipe: str, dataset: str) -> list[str] | None:
     return list(spec.class_names) if spec is not None else [str(k) for k in range(10)]
 
 
-def read_rows(path: Path) -> list[dict[str, float]]:
-    """A metrics CSV's rows (see :func:`read_csv_rows`); ``[]`` if it cannot be read."""
-    try:
-        return read_csv_rows(path)
-    except (OSError, ValueError):  # ValueError: not UTF-8
-        return []
-
-
 def epoch_grids(layout: RunLayout) -> list[dict[str, Any]]:
     """The fixed-latent grids over training, in epoch order: ``[{name, epoch}]`` (a name
     that is no epoch, or a file gone meanwhile, is left out)."""
     grids = []
-    for path in layout.glob(layout.samples, "epoch_*.png"):
+    try:
+        found = list(layout.glob(layout.samples, "epoch_*.png"))
+    except UnsafePathError:  # samples/ itself leads out of the run
+        found = []
+    for path in found:
         try:
             grids.append((layout.grid_epoch(path), path.stat().st_mtime_ns, path.name))
         except (OSError, ValueError):
@@ -146,8 +112,11 @@ def epoch_grids(layout: RunLayout) -> list[dict[str, Any]]:
 
 def checkpoints(layout: RunLayout) -> list[str]:
     """Checkpoint file names: ``last.safetensors`` first, then the epochs' newest first."""
-    names = [p.name for p in reversed(layout.epoch_checkpoints())]
-    last = [layout.last_checkpoint.name] if layout.last_checkpoint.is_file() else []
+    try:
+        names = [p.name for p in reversed(layout.epoch_checkpoints())]
+        last = [layout.last_checkpoint.name] if layout.last_checkpoint.is_file() else []
+    except UnsafePathError:
+        return []
     return last + names
 
 
@@ -156,12 +125,12 @@ def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str
     layout = RunLayout(run_dir)
     summary = summary_of(layout)
     config = read_config(layout)
-    metrics = read_json(RunLayout(run_dir).metrics_json)
+    metrics = read_json(run_dir, "metrics.json")
     recipe = str((summary and summary.recipe) or config.get("recipe") or "?")
     dataset = str((summary and summary.dataset) or config.get("dataset") or "?")
     try:
         grid: str | None = final_grid(run_dir).name
-    except (OSError, ValueError):  # none yet, or a name that is no epoch
+    except (OSError, ValueError, UnsafePathError):  # none yet, a name that is no epoch, …
         grid = None
     facts = {
         "epochs": summary.epochs if summary else None,
@@ -178,7 +147,7 @@ def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str
             **facts,
             "fid_n": metrics.get("n_fake"),
             "final_grid": grid,
-            "trained": layout.last_checkpoint.is_file(),
+            "trained": safely(lambda: layout.last_checkpoint.is_file(), False),
             "study": study,
             "shown": shown(facts),
         }
@@ -199,7 +168,7 @@ def run_facts(run_dir: Path) -> dict[str, Any]:
     (``metrics.json``, as ``ganforge evaluate`` or a study wrote them), each also as text."""
     summary = summary_of(RunLayout(run_dir))
     facts = summary.to_dict() if summary else {}
-    metrics = read_json(RunLayout(run_dir).metrics_json)
+    metrics = read_json(run_dir, "metrics.json")
     kept = {
         "summary": {k: facts[k] for k in SUMMARY_FACTS if k in facts},
         "metrics": {k: metrics[k] for k in (*METRICS, "kid_std", "n_fake") if k in metrics},
@@ -219,26 +188,22 @@ def run_detail(root: Path, run_dir: Path, study: str | None = None) -> dict[str,
     epochs, checkpoints, plots and config."""
     layout = RunLayout(run_dir)
     info = run_summary(root, run_dir, study)
-    try:
-        config_text = layout.config.read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        config_text = ""
     return finite(
         {
             **info,
             **run_facts(run_dir),
             "classes": class_names(info["recipe"], info["dataset"]),
             "losses": {
-                "epochs": read_rows(layout.epochs_csv),
-                "batches": thin(read_rows(layout.batches_csv)),
+                "epochs": read_rows(lambda: layout.epochs_csv),
+                "batches": thin(read_rows(lambda: layout.batches_csv)),
             },
-            "fid_curve": read_rows(curve_path(run_dir)),
+            "fid_curve": read_rows(lambda: curve_path(run_dir)),
             "grids": epoch_grids(layout),
-            "final_figures": [p.name for p in layout.final_grids()],
-            "plots": sorted(p.name for p in layout.glob(layout.plots, "*.png")),
-            "gif": layout.gif.is_file(),
+            "final_figures": safely(lambda: [p.name for p in layout.final_grids()], []),
+            "plots": safely(lambda: sorted(p.name for p in layout.glob(layout.plots, "*.png")), []),
+            "gif": safely(lambda: layout.gif.is_file(), False),
             "checkpoints": checkpoints(layout),
-            "config": config_text,
+            "config": config_text(layout),
         }
     )
 

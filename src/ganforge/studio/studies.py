@@ -9,7 +9,8 @@ from typing import Any
 from ganforge.experiments.study_results import METRICS, RUN_FACTS, TRAINED
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
-from ganforge.studio.runs import finite, is_run, is_study, read_json
+from ganforge.studio.reading import finite, read_json
+from ganforge.studio.runs import is_run, is_study
 from ganforge.studio.shown import shown, shown_mean_sd
 
 # Per run, besides arm, seed and status: the metrics, the run's facts and what it got.
@@ -18,7 +19,7 @@ ROW_KEYS = (*METRICS, *RUN_FACTS, *TRAINED, "error")
 
 def study_summary(root: Path, folder: Path) -> dict[str, Any]:
     """What the studies list shows of one: kind, arms, seeds, dataset, budget, runs."""
-    data = read_json(folder / "results.json")
+    data = read_json(folder, "results.json")
     arms = data.get("arms") if isinstance(data.get("arms"), list) else []
     return finite(
         {
@@ -37,7 +38,7 @@ def study_summary(root: Path, folder: Path) -> dict[str, Any]:
 def study_detail(root: Path, folder: Path) -> dict[str, Any]:
     """The study's table: a row per run (linked to the run's page when the run is there) and
     per arm the means and standard deviations over seeds."""
-    data = read_json(folder / "results.json")
+    data = read_json(folder, "results.json")
     rows = []
     for row in data.get("runs") or []:
         if not isinstance(row, dict):
