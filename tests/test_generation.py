@@ -303,7 +303,10 @@ def test_load_model_weights_not_fitting_config(tmp_path: Path) -> None:
     cfg, _, path = save_run(tmp_path, "dcgan", g_channels=8, d_channels=8)
     wider = build_recipe(make_config("dcgan", overrides={"model": {"g_channels": 16}}), 10)
     overwrite_checkpoint(path, wider, cfg)  # the config says 8 channels, the weights have 16
-    with pytest.raises(CheckpointError, match=r"generator.0.weight is float32 \(1568, 100\), expected float32 \(784, 100\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"generator.0.weight is float32 \(1568, 100\), expected float32 \(784, 100\)",
+    ):
         load_model(tmp_path)
 
 

@@ -340,3 +340,22 @@ def test_grid_at_is_every_sample_every_epochs_and_the_sample_at_ones(
 ) -> None:
     t = TrainConfig(sample_every=every, sample_at=at)
     assert [e for e in range(1, 7) if t.grid_at(e)] == epochs
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("recipe: gan\nmodel: &m {latent_dim: 8}\ntrain: *m\n", "aliases are not allowed"),
+        ("x: " + "[" * 5000 + "]" * 5000 + "\n", "nests too deeply"),
+        ("# padding\n" * 200_000, "is over 1024 KiB"),
+    ],
+    ids=["alias", "deep", "huge"],
+)
+def test_a_hostile_yaml_file_is_one_line(tmp_path, text, message) -> None:
+    from ganforge.config import load_yaml
+
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_yaml(path)
+    assert message in str(err.value) and len(str(err.value).splitlines()) == 1

@@ -98,3 +98,22 @@ def test_read_missing_or_empty_file(tmp_path: Path) -> None:
 def test_invalid_fieldnames(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         CsvLog(tmp_path / "b.csv", ["step", "step"])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (bytes(range(256)) * 4, "not UTF-8 text"),
+        (b"step,d_loss\n1," + b"9" * 200_000 + b"\n", "field larger than field limit"),
+    ],
+    ids=["binary", "huge field"],
+)
+def test_a_log_that_is_not_ganforges_is_one_line(tmp_path, content, message) -> None:
+    from ganforge.errors import RunFileError
+
+    path = tmp_path / "batches.csv"
+    path.write_bytes(content)
+    for read in (lambda: read_csv_rows(path), lambda: CsvLog(path, ["step", "d_loss"])):
+        with pytest.raises(RunFileError) as err:
+            read()
+        assert message in str(err.value) and str(path) in str(err.value)

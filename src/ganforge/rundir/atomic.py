@@ -23,6 +23,7 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from ganforge.errors import CheckpointError
+from ganforge.rundir.records import MAX_DEPTH, depth
 
 
 @contextlib.contextmanager
@@ -103,8 +104,12 @@ def read_safetensors(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str
         ) from None
     try:
         meta = json.loads(raw) if raw else None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         meta = None
+    if depth(meta) > MAX_DEPTH:
+        raise CheckpointError(
+            f"{path} nests JSON more than {MAX_DEPTH} levels deep in its metadata"
+        )
     return tensors, meta if isinstance(meta, dict) else None
 
 

@@ -46,8 +46,8 @@ class RunLock:
     """
 
     def __init__(self, run_dir: Path) -> None:
-        self.path = confined(Path(run_dir), Path(LOCK_NAME))
         self._fd: int | None = None
+        self.path = confined(Path(run_dir), Path(LOCK_NAME))
 
     @property
     def held(self) -> bool:

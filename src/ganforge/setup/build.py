@@ -96,6 +96,11 @@ def resume_config(
     if new_epochs:
         merged["train"] = {**(merged.get("train") or {}), "steps": None}
     for section in ("model", "train"):
+        if not isinstance(saved.get(section) or {}, dict):
+            raise ConfigError(
+                f"the run's saved config: {section} must be a mapping of keys to values, "
+                f"got {str(saved[section])[:40]!r}"
+            )
         merged[section] = {**(saved.get(section) or {}), **(merged.get(section) or {})}
     merged.setdefault("dataset", saved.get("dataset", "mnist"))
     return make_config(recipe or saved.get("recipe"), None, merged)

@@ -60,7 +60,7 @@ def check_model_size(cfg: RunConfig, num_classes: int) -> None:
     limit = limit_mib()
     if g + d > limit:
         raise ConfigError(
-            f"recipe {cfg.recipe!r} as configured would hold {g + d:,.0f} MiB of weights "
-            f"(G {g:,.0f}, D {d:,.0f}), over the {limit:,.0f} MiB limit; check the model's "
+            f"recipe {cfg.recipe!r} as configured would hold {g + d:,.1f} MiB of weights "
+            f"(G {g:,.1f}, D {d:,.1f}), over the {limit:g} MiB limit; check the model's "
             f"sizes, or raise the limit with {LIMIT_ENV} (ganforge --max-model-mib) if you mean it"
         )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ganforge.errors import GanforgeError
 from ganforge.generation import TrainedModel, load_model
+from ganforge.studio.errors import StudioError
 
 DEFAULT_SIZE = 4
 REFUSALS_KEPT = 64  # refused checkpoints remembered (each a key and a one-line error)
@@ -42,7 +43,7 @@ class GeneratorCache:
         self.size = size
         self._loader = loader or (lambda path: load_model(path, None, "cpu"))
         self._models: OrderedDict[Key, TrainedModel] = OrderedDict()
-        self._refused: OrderedDict[Key, GanforgeError] = OrderedDict()
+        self._refused: OrderedDict[Key, GanforgeError | StudioError] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0  # how many times a checkpoint was read: for tests and the status line
 
@@ -76,7 +77,7 @@ class GeneratorCache:
         self.loads += 1
         try:
             return self._loader(checkpoint)
-        except GanforgeError as err:
+        except (GanforgeError, StudioError) as err:
             self._refused[key] = err
             while len(self._refused) > REFUSALS_KEPT:
                 self._refused.popitem(last=False)
