@@ -7,8 +7,9 @@ a non-zero exit; tracebacks are for bugs only.
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,6 +25,7 @@ from ganforge.cli import studio as _studio
 from ganforge.cli import train as _train
 from ganforge.engine.trainer import RunComplete, TrainingInterrupted
 from ganforge.errors import GanforgeError
+from ganforge.setup.model_size import DEFAULT_LIMIT_MIB, LIMIT_ENV
 
 app = typer.Typer(
     name="ganforge",
@@ -33,6 +35,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
+
+
+@app.callback()
+def _options(
+    max_model_mib: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Refuse models whose G and D hold more MiB of weights than this "
+            f"(default {DEFAULT_LIMIT_MIB:g}; also {LIMIT_ENV}).",
+        ),
+    ] = None,
+) -> None:
+    """Options of every command."""
+    if max_model_mib is not None:  # an environment variable: torchrun's processes see it too
+        os.environ[LIMIT_ENV] = repr(max_model_mib)
+
+
 app.command("train")(_train.train)
 app.command("sample")(_generate.sample)
 app.command("interpolate")(_generate.interpolate)
