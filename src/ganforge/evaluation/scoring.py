@@ -25,6 +25,7 @@ from ganforge.evaluation.evaluate import (
 )
 from ganforge.evaluation.inception import InceptionFID, real_cache_path
 from ganforge.generation import load_model
+from ganforge.rundir.layout import RunLayout
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def score_run(
         "seed": seed,
         "recipe": model.config.recipe,
     }
-    out = Path(run_dir) / "metrics.json" if Path(run_dir).is_dir() else Path("metrics.json")
+    out = RunLayout(run_dir).metrics_json if Path(run_dir).is_dir() else Path("metrics.json")
     dataset = dataset or model.config.dataset
     name = model.config.recipe
     return score_images(images, requested, source, name, dataset, data_dir, inception, out)

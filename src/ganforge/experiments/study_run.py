@@ -23,6 +23,7 @@ from ganforge.experiments.study_results import (
 from ganforge.reporting.html_report import write_html
 from ganforge.reporting.md_report import write_markdown
 from ganforge.reporting.report import Report
+from ganforge.rundir.confine import confined
 from ganforge.setup.build import resolve_device
 
 FAILURES_LOG = "failures.log"
@@ -56,6 +57,8 @@ def run_study(
     """Train every run (finished ones reused, cut-short ones continued), score the finished
     ones on ``eval_samples`` samples (and their FID curves on ``curve_samples``), and gather
     their rows and per-arm statistics."""
+    for run in runs:  # an OUT/<arm> symlinked elsewhere: refused before anything is written
+        confined(out, run.dir, "study folder")
     eval_device = str(resolve_device(device))
     data = load_dataset(runs[0].cfg.dataset, "train", data_dir)
     outcomes = train_all(runs, data, data_dir, say, display, arm_word)

@@ -16,13 +16,16 @@ from ganforge.generation import (
     layout_samples,
     sample_labels,
 )
+from ganforge.rundir.confine import confined
 from ganforge.setup import check_grid_layout
 
 
 def default_output(run_dir: Path, name: str) -> Path:
-    """``RUN_DIR/generated/NAME`` for a run directory, ``./generated/NAME`` for a file."""
-    base = Path(run_dir) if Path(run_dir).is_dir() else Path(".")
-    return base / "generated" / name
+    """``RUN_DIR/generated/NAME`` for a run directory (by the path rule: not through a
+    symlink out of the run), ``./generated/NAME`` for a file."""
+    if Path(run_dir).is_dir():
+        return confined(Path(run_dir), Path("generated", name))
+    return Path("generated") / name
 
 
 def write_samples(
