@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ganforge.cli.options import dataset_option
 from ganforge.cli.tables import print_table, table_console
+from ganforge.config import SEED_MAX
 from ganforge.errors import ConfigError
 from ganforge.evaluation.inception import load_inception
 from ganforge.evaluation.scoring import calibrate, score_run, score_samples
@@ -55,7 +56,7 @@ def evaluate(
     n: Annotated[
         int, typer.Option(min=100, max=100_000, help="Samples to draw from a run.")
     ] = 10_000,
-    seed: Annotated[int, typer.Option(help="Latent seed of the samples.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Latent seed of the samples.")] = 0,
     checkpoint: Annotated[
         Path | None, typer.Option(help="A checkpoint other than the last.")
     ] = None,
