@@ -310,7 +310,7 @@ def test_evaluate_a_run_and_a_sample_file(tmp_path, mnist_dir, mnist_evaluator):
     ganforge("evaluate", "--samples", str(npy), "--data-dir", str(mnist_dir), "--out", str(report))
     assert json.loads(report.read_text())["n_fake"] == 300
 
-    np.save(tmp_path / "bad.npy", np.zeros((10, 28, 28), dtype=np.float32))
+    np.save(tmp_path / "bad.npy", np.full((10, 28, 28), 200.0, dtype=np.float32))  # 0..255
     bad = ganforge(
         "evaluate",
         "--samples",
@@ -319,6 +319,6 @@ def test_evaluate_a_run_and_a_sample_file(tmp_path, mnist_dir, mnist_evaluator):
         str(mnist_dir),
         check=False,
     )
-    assert bad.returncode == 2 and "samples must be uint8 N×28×28, got float32" in bad.stderr
+    assert bad.returncode == 2 and "or [-1, 1], got float32 from 200.0 to 200.0" in bad.stderr
     both = ganforge("evaluate", str(run), "--samples", str(npy), check=False)
     assert both.returncode == 2 and "exactly one of RUN_DIR, --samples" in both.stderr

@@ -44,7 +44,12 @@ def evaluate(
         Path | None, typer.Argument(help="Run directory (or checkpoint file) to sample from.")
     ] = None,
     samples: Annotated[
-        Path | None, typer.Option(help="Evaluate this uint8 N×28×28 .npy instead of a run.")
+        Path | None,
+        typer.Option(
+            help="Evaluate these N×28×28 images instead of a run: a .npy, or an .npz with "
+            "'images' (or 'samples', or one array) and optionally 'labels'; uint8, or floats "
+            "in [0,1] or [-1,1]."
+        ),
     ] = None,
     labels: Annotated[
         Path | None, typer.Option(help="Requested class per sample (.npy), with --samples.")
@@ -94,6 +99,7 @@ def evaluate(
       ganforge evaluate runs/dcgan-20261122-101010
       ganforge evaluate runs/acgan-… --n 5000 --out acgan.json
       ganforge evaluate --samples samples.npy --labels samples_labels.npy
+      ganforge evaluate --samples fakes.npz    (arrays 'images' and 'labels')
       ganforge evaluate runs/dcgan-… --inception --device cuda
       ganforge evaluate --calibration --data-dir ../shared/data/mnist-subset
     """
