@@ -260,3 +260,24 @@ def test_a_real_full_disk_is_one_line_and_the_run_resumes_once_there_is_room(
     code, stderr = ganforge("train", "--resume", "--out", str(run), "--data-dir", str(mnist_dir))
     assert code == 0, stderr
     assert json.loads((run / "summary.json").read_text())["steps"] == 40
+
+
+def test_a_real_read_only_run_folder_is_one_line(small_disk, data, one_thread):
+    """Permission to write taken away for real: the disk remounted read-only under a run."""
+    subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
+    run = small_disk / "run"
+    assert ganforge(*train_args(run, data, steps=4))[0] == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    resume = ["train", "--resume", "--out", str(run), "--steps", "8", "--data-dir", str(data)]
+    assert the_error(*ganforge(*resume)) == (
+        f"could not write {run}/train.lock: Read-only file system; make {run} writable (or "
+        "write elsewhere), then run the same command again"
+    )
+    assert the_error(*ganforge("sample", str(run), "--npy", str(run / "s.npy"))) == (
+        f"could not write {run}/s.npy: Read-only file system; make {run} writable (or write "
+        "elsewhere), then run the same command again"
+    )
+    assert load_checkpoint(run / "checkpoints" / "last.safetensors").step == 4
+    subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert ganforge(*resume)[0] == 0
+    assert load_checkpoint(run / "checkpoints" / "last.safetensors").step == 8
