@@ -76,6 +76,9 @@ class WriteError(GanforgeError):
         """The same failure, with ``advice`` as what to do."""
         return type(self)(self.path, self.reason, self.full, self.what, self.kept, advice)
 
+    def __reduce__(self) -> tuple[type[WriteError], tuple[object, ...]]:  # pickles whole
+        return type(self), (self.path, self.reason, self.full, self.what, self.kept, self.advice)
+
 
 class CheckpointWriteError(WriteError, CheckpointError):
     """A safetensors file (a checkpoint, the evaluator, cached statistics) could not be

@@ -2,6 +2,7 @@
 
 import errno
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,8 @@ def test_safetensors_full_disk_is_a_checkpoint_write_error(tmp_path, monkeypatch
         "there is intact); free space, then run the same command again"
     )
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
+    copy = pickle.loads(pickle.dumps(info.value))  # e.g. across processes
+    assert type(copy) is CheckpointWriteError and str(copy) == str(info.value)
 
 
 def test_safetensors_other_io_errors_are_one_line_and_its_bugs_are_not_hidden(

@@ -5,8 +5,8 @@ destination, fsynced, then ``os.replace``, so a crash, a full disk or a concurre
 sees half a file. The file gets the mode any other tool's would: ``0o666`` less the umask
 (0644 usually), not ``mkstemp``'s owner-only 0600, so a run folder can be shared.
 A full disk or an unwritable folder met while writing is one
-:class:`~ganforge.errors.WriteError` naming the file (:func:`writing`, which appends to a log
-use too), whoever raised it: Python, Pillow, matplotlib or safetensors.
+:class:`~ganforge.errors.WriteError` naming the file, whoever raised it: Python, Pillow,
+matplotlib or safetensors (see :func:`writing`, which the appends to a log use too).
 Checkpoints and the evaluator cache are safetensors files: tensors in the body, everything else
 as one JSON document under the ``ganforge`` metadata key, read without pickle.
 """
@@ -138,10 +138,11 @@ def write_safetensors(
         _fsync_dir(path.parent)
     except (OSError, SafetensorError) as err:  # another I/O error (EIO, ...): one line too
         code = os_errno(err)
-        if code is None:
-            raise
+        if code is None and not isinstance(err, OSError):
+            raise  # not an I/O error: a bug, with its traceback
+        reason = os.strerror(code) if code is not None else str(err)
         kept = f" (the previous {what} there is intact)" if path.exists() else ""
-        raise CheckpointError(f"could not write {what} {path}: {os.strerror(code)}{kept}") from err
+        raise CheckpointError(f"could not write {what} {path}: {reason}{kept}") from err
     return path
 
 
