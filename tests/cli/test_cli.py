@@ -80,7 +80,16 @@ def test_recipes_lists_every_recipe_and_preset_with_counts():
     ("args", "message"),
     [
         (["train", "dcgam"], "unknown recipe 'dcgam'; did you mean 'dcgan'?"),
-        (["train", "dcgan", "--batch-size", "0"], "train.batch_size must be a positive integer"),
+        (["train", "dcgan", "--set", "train.batch_size=0"], "train.batch_size must be a positive"),
+        (
+            ["train", "gan", "--set", "train.seed=-1"],
+            "train.seed must be an integer in 0..4294967295",
+        ),
+        (["train", "gan", "--set", f"train.seed={2**70}"], f"0..4294967295, got {2**70}"),
+        (
+            ["train", "gan", "--set", "model.latent_dim=1000000000"],
+            "model.latent_dim must be at most 4096, got 1000000000",
+        ),
         (["train", "dcgan", "--lr", "-1"], "learning rates must be > 0"),
         (["train", "dcgan", "--set", "model.dropuot=0.2"], "did you mean 'dropout'?"),
         (["train", "dcgan", "--dataset", "cifar"], "unknown dataset 'cifar'; expected mnist or"),
@@ -107,6 +116,27 @@ def test_bad_input_is_one_line_and_nonzero(args, message):
         ),
         (["train", "dcgan", "--epochs", "x"], "Invalid value for '--epochs'"),
         (["sample", "runs/x", "--n", "0"], "Invalid value for '--n'"),
+        # Seeds are 0..2**32-1 in every command; counts at least 1.
+        *(
+            (["train", "gan", "--seed", seed], "Invalid value for '--seed'")
+            for seed in ("-1", str(2**32), str(2**64))
+        ),
+        (["sample", "runs/x", "--seed", str(2**64)], "Invalid value for '--seed'"),
+        (["sample", "runs/x", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["sample", "runs/x", "--class", "-1"], "Invalid value for '--class'"),
+        (["interpolate", "runs/x", "--from", "-1"], "Invalid value for '--from'"),
+        (["interpolate", "runs/x", "--to", str(2**64)], "Invalid value for '--to'"),
+        (["evaluate", "--samples", "x.npy", "--seed", str(2**64)], "Invalid value for '--seed'"),
+        (["evaluator", "train", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["train", "gan", "--steps", "0"], "Invalid value for '--steps'"),
+        (["train", "gan", "--epochs", "0"], "Invalid value for '--epochs'"),
+        (["train", "gan", "--batch-size", "0"], "Invalid value for '--batch-size'"),
+        (["train", "gan", "--batch-size", "65537"], "Invalid value for '--batch-size'"),
+        (["train", "gan", "--log-every", "0"], "Invalid value for '--log-every'"),
+        (["train", "gan", "--eval-samples", "99"], "Invalid value for '--eval-samples'"),
+        (["train", "gan", "--time-limit", "-1"], "Invalid value for '--time-limit'"),
+        (["compare", "gan", "--seeds", "0"], "Invalid value for '--seeds'"),
+        (["ablate", "improved-dcgan", "--seeds", "1001"], "Invalid value for '--seeds'"),
     ],
 )
 def test_usage_errors_are_one_line_too(args, message):
@@ -280,7 +310,7 @@ def test_evaluate_a_run_and_a_sample_file(tmp_path, mnist_dir, mnist_evaluator):
     ganforge("evaluate", "--samples", str(npy), "--data-dir", str(mnist_dir), "--out", str(report))
     assert json.loads(report.read_text())["n_fake"] == 300
 
-    np.save(tmp_path / "bad.npy", np.zeros((10, 28, 28), dtype=np.float32))
+    np.save(tmp_path / "bad.npy", np.full((10, 28, 28), 200.0, dtype=np.float32))  # 0..255
     bad = ganforge(
         "evaluate",
         "--samples",
@@ -289,6 +319,6 @@ def test_evaluate_a_run_and_a_sample_file(tmp_path, mnist_dir, mnist_evaluator):
         str(mnist_dir),
         check=False,
     )
-    assert bad.returncode == 2 and "samples must be uint8 N×28×28, got float32" in bad.stderr
+    assert bad.returncode == 2 and "or [-1, 1], got float32 from 200.0 to 200.0" in bad.stderr
     both = ganforge("evaluate", str(run), "--samples", str(npy), check=False)
     assert both.returncode == 2 and "exactly one of RUN_DIR, --samples" in both.stderr

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ganforge.engine.trainer import Trainer, TrainingInterrupted
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, WriteError
 from ganforge.experiments.study import (
     StudyProgress,
     StudyRun,
@@ -140,3 +140,25 @@ def test_finished_means_the_whole_budget(tmp_path, tiny_config, run_summary):
     assert not finished(run)
     summary.write_text(json.dumps({"steps": 12, "epochs": 3.0, "wall_time_s": 1.0}))
     assert not finished(run)  # no run summary (its recipe, device, ... missing)
+
+
+def test_a_full_disk_stops_the_study_and_says_how_to_continue_it(
+    tmp_path, tiny_data, tiny_config, monkeypatch
+):
+    """The runs after would fail alike: the study stops at the first, in one line."""
+    runs = plan(tmp_path, tiny_config)
+    target = runs[0].dir / "checkpoints" / "last.safetensors"
+
+    def disk_full(self, stop_at=None):
+        self.close()
+        raise WriteError(target, "No space left on device", full=True, what="checkpoint")
+
+    monkeypatch.setattr(Trainer, "run", disk_full)
+    with pytest.raises(WriteError) as info:
+        train_all(runs, tiny_data, None)
+    assert str(info.value) == (
+        f"could not write checkpoint {target}: No space left on device; free space, then run "
+        "the same command again (with --reuse where it has one) to continue the study: "
+        "finished runs are kept, cut-short ones resume"
+    )
+    assert not runs[1].dir.exists()  # not tried

@@ -1,7 +1,12 @@
 """Saving a study: its CSV, JSON, failures log and reports, from made-up results."""
 
+import errno
+import os
 from pathlib import Path
 
+import pytest
+
+from ganforge.errors import WriteError
 from ganforge.experiments.study import Outcomes, StudyRun
 from ganforge.experiments.study_results import arm_results, run_rows
 from ganforge.experiments.study_run import ReportText, StudyResult, save_study, study_record
@@ -30,3 +35,33 @@ def test_save_study_writes_results_reports_and_the_failures_log(tmp_path: Path):
     outcomes.failures.clear()  # a rerun where nothing failed: no stale log
     save_study(result, "r.csv", "r.json", study_record(result), text)
     assert not (tmp_path / "failures.log").exists()
+
+
+def test_a_full_disk_keeps_the_earlier_results_and_says_how_to_continue(
+    tmp_path: Path, monkeypatch
+):
+    cfg = make_config("gan")
+    runs = [StudyRun("gan", "gan", 0, cfg, tmp_path / "gan" / "seed0")]
+    outcomes = Outcomes()
+    outcomes.failures[runs[0].dir] = "RuntimeError: boom"
+    rows = run_rows(runs, outcomes, tmp_path)
+    result = StudyResult(tmp_path, runs, outcomes, rows, arm_results(runs, rows), 100, 0, None)
+    text = ReportText("t", ["intro"], "ganforge compare gan --out x")
+    save_study(result, "results.csv", "r.json", study_record(result), text)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    real_open = Path.open
+
+    def disk_full(self, mode="r", *args, **kwargs):
+        if "w" in mode and "results.csv" in self.name:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", disk_full)
+    with pytest.raises(WriteError) as info:
+        save_study(result, "results.csv", "r.json", study_record(result), text)
+    assert str(info.value) == (
+        f"could not write {tmp_path / 'results.csv'}: No space left on device (the previous "
+        "file there is intact); free space, then run the same command again (with --reuse "
+        "where it has one) to continue the study: finished runs are kept, cut-short ones resume"
+    )
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from ganforge.engine.trainer import Trainer, train
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, WriteError
 from ganforge.rundir import lock as run_lock
 from ganforge.rundir.lock import LOCK_NAME, RunLock, RunLocked
 
@@ -113,6 +113,24 @@ def test_a_file_system_without_locks_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setattr(run_lock.fcntl, "flock", no_locks)
     with pytest.raises(GanforgeError, match=r"could not lock .*train\.lock: No locks available"):
         RunLock(tmp_path / "run").acquire()
+
+
+def test_a_run_folder_that_may_not_be_written_is_a_one_line_write_error(tmp_path, monkeypatch):
+    real_open = os.open
+
+    def read_only(path, flags, *args):
+        if str(path).endswith(LOCK_NAME):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(run_lock.os, "open", read_only)
+    run = tmp_path / "run"
+    with pytest.raises(WriteError) as info:
+        RunLock(run).acquire()
+    assert str(info.value) == (
+        f"could not write {run / LOCK_NAME}: Read-only file system; make {run} writable (or "
+        "write elsewhere), then run the same command again"
+    )
 
 
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):

@@ -1,11 +1,13 @@
 """CsvLog: append, read back, truncate on resume, survive a torn last line."""
 
+import errno
 import math
+import os
 from pathlib import Path
 
 import pytest
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, WriteError
 from ganforge.rundir.metrics_log import CsvLog, read_csv_rows
 
 FIELDS = ["step", "d_loss", "g_loss"]
@@ -117,3 +119,40 @@ def test_a_log_that_is_not_ganforges_is_one_line(tmp_path, content, message) -> 
         with pytest.raises(RunFileError) as err:
             read()
         assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_an_append_on_a_full_disk_is_one_write_error_and_keeps_the_rows_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = CsvLog(tmp_path / "batches.csv", FIELDS)
+    log.write_rows(rows(1, 2))
+    real_open = Path.open
+
+    class FullDisk:  # the OS takes half the text, then reports the disk full
+        def __init__(self, f) -> None:
+            self.f = f
+
+        def write(self, text: str) -> int:
+            self.f.write(text[: len(text) // 2])
+            self.f.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def flush(self) -> None:
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.f.close()
+
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: FullDisk(real_open(self, *a, **k)))
+    with pytest.raises(WriteError) as info:
+        log.write_rows(rows(3, 4))
+    assert str(info.value) == (
+        f"could not write {log.path}: No space left on device; free space, then run the same "
+        "command again"
+    )
+    monkeypatch.undo()
+    assert not log.path.read_text().endswith("\n")  # a torn row
+    assert [r["step"] for r in CsvLog(log.path, FIELDS).read()] == [1.0, 2.0]

@@ -163,6 +163,8 @@ def test_generate_draws_the_same_digits_for_the_same_seed(client):
     assert again.content == first.content and other.content != first.content
     assert png_size(client.get(f"/api/runs/{GAN}/generate?n=256").content) == grid_size(16, 16)
     assert png_size(client.get(f"/api/runs/{SOLO}/generate?n=1").content) == grid_size(1, 1)
+    largest = client.get(f"/api/runs/{GAN}/generate?seed=4294967295&n=4")  # SEED_MAX, as the CLI
+    assert largest.status_code == 200 and largest.headers["content-type"] == "image/png"
 
 
 def test_generate_a_class_or_every_class(client):
@@ -236,8 +238,8 @@ BAD = [
     (f"/api/runs/{GAN}/generate?n=257", 400, "n must be"),
     (f"/api/runs/{GAN}/generate?n=0", 400, "n must be"),
     (f"/api/runs/{GAN}/generate?n=ten", 400, "n must be"),
-    (f"/api/runs/{GAN}/generate?seed=-1", 400, "seed must be an integer in 0..2147483647"),
-    (f"/api/runs/{GAN}/generate?seed=2147483648", 400, "seed must be"),
+    (f"/api/runs/{GAN}/generate?seed=-1", 400, "seed must be an integer in 0..4294967295"),
+    (f"/api/runs/{GAN}/generate?seed=4294967296", 400, "seed must be"),
     (f"/api/runs/{GAN}/generate?seed=1e3", 400, "seed must be"),
     (f"/api/runs/{GAN}/generate?class=3", 400, "'gan' is not conditional"),
     (f"/api/runs/{GAN}/generate?class=all", 400, "is not conditional"),

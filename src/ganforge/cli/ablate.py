@@ -32,7 +32,9 @@ def ablate(
             "2 D steps per G step then see twice the images).",
         ),
     ] = None,
-    seeds: Annotated[int, typer.Option(min=1, help="Runs per rung, with seeds 0..K-1.")] = 1,
+    seeds: Annotated[
+        int, typer.Option(min=1, max=1000, help="Runs per rung, with seeds 0..K-1.")
+    ] = 1,
     dataset: Annotated[str, dataset_option()] = "mnist",
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder of the dataset's IDX files (gzipped or not).")

@@ -37,7 +37,9 @@ def compare(
             f"for every recipe \\[default: {DEFAULT_BUDGET_MINUTES:g}, when no budget is given].",
         ),
     ] = None,
-    seeds: Annotated[int, typer.Option(min=1, help="Runs per recipe, with seeds 0..K-1.")] = 3,
+    seeds: Annotated[
+        int, typer.Option(min=1, max=1000, help="Runs per recipe, with seeds 0..K-1.")
+    ] = 3,
     dataset: Annotated[str, dataset_option()] = "mnist",
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder of the dataset's IDX files (gzipped or not).")

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ganforge.cli.options import dataset_option
 from ganforge.cli.tables import print_table, table_console
+from ganforge.config import SEED_MAX
 from ganforge.errors import ConfigError
 from ganforge.evaluation.inception import load_inception
 from ganforge.evaluation.scoring import calibrate, score_run, score_samples
@@ -43,7 +44,12 @@ def evaluate(
         Path | None, typer.Argument(help="Run directory (or checkpoint file) to sample from.")
     ] = None,
     samples: Annotated[
-        Path | None, typer.Option(help="Evaluate this uint8 N×28×28 .npy instead of a run.")
+        Path | None,
+        typer.Option(
+            help="Evaluate these N×28×28 images instead of a run: a .npy, or an .npz with "
+            "'images' (or 'samples', or one array) and optionally 'labels'; uint8, or floats "
+            "in [0,1] or [-1,1]."
+        ),
     ] = None,
     labels: Annotated[
         Path | None, typer.Option(help="Requested class per sample (.npy), with --samples.")
@@ -55,7 +61,7 @@ def evaluate(
     n: Annotated[
         int, typer.Option(min=100, max=100_000, help="Samples to draw from a run.")
     ] = 10_000,
-    seed: Annotated[int, typer.Option(help="Latent seed of the samples.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Latent seed of the samples.")] = 0,
     checkpoint: Annotated[
         Path | None, typer.Option(help="A checkpoint other than the last.")
     ] = None,
@@ -93,6 +99,7 @@ def evaluate(
       ganforge evaluate runs/dcgan-20261122-101010
       ganforge evaluate runs/acgan-… --n 5000 --out acgan.json
       ganforge evaluate --samples samples.npy --labels samples_labels.npy
+      ganforge evaluate --samples fakes.npz    (arrays 'images' and 'labels')
       ganforge evaluate runs/dcgan-… --inception --device cuda
       ganforge evaluate --calibration --data-dir ../shared/data/mnist-subset
     """

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from ganforge.cli.options import dataset_option
+from ganforge.config import SEED_MAX
 from ganforge.data import load_dataset
 from ganforge.errors import ConfigError
 from ganforge.evaluation.classifier import (
@@ -48,7 +49,10 @@ def train(
         ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Seed of weights, data order and augmentation (default: 0).")
+        int | None,
+        typer.Option(
+            min=0, max=SEED_MAX, help="Seed of weights, data order and augmentation (default: 0)."
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Retrain even if an evaluator for this data is cached.")

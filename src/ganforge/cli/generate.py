@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from ganforge.cli.train import GridLayoutChoice
+from ganforge.config import SEED_MAX
 from ganforge.errors import ConfigError
 from ganforge.generation import load_model
 from ganforge.generation.files import (
@@ -22,7 +23,7 @@ RunArg = Annotated[Path, typer.Argument(help="Run directory (or a checkpoint .sa
 CheckpointOpt = Annotated[Path | None, typer.Option(help="A checkpoint other than the run's last.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda, cuda:N, mps or auto.")]
 ClassOpt = Annotated[
-    int | None, typer.Option("--class", help="Class to draw (conditional recipes).")
+    int | None, typer.Option("--class", min=0, help="Class to draw (conditional recipes).")
 ]
 
 
@@ -30,7 +31,9 @@ def sample(
     run_dir: RunArg,
     n: Annotated[int | None, typer.Option(min=1, max=100_000, help="How many images [64].")] = None,
     class_: ClassOpt = None,
-    seed: Annotated[int, typer.Option(help="Latent seed: same seed, same digits.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=SEED_MAX, help="Latent seed: same seed, same digits.")
+    ] = 0,
     grid: Annotated[Path | None, typer.Option(help="Write one grid PNG here.")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Write one PNG per image into this folder.")
@@ -83,8 +86,10 @@ def _print_written(paths: list[Path]) -> None:
 
 def interpolate(
     run_dir: RunArg,
-    from_: Annotated[int, typer.Option("--from", help="Seed of the first latent.")] = 0,
-    to: Annotated[int, typer.Option(help="Seed of the last latent.")] = 1,
+    from_: Annotated[
+        int, typer.Option("--from", min=0, max=SEED_MAX, help="Seed of the first latent.")
+    ] = 0,
+    to: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Seed of the last latent.")] = 1,
     steps: Annotated[int, typer.Option(min=2, max=256, help="Images along the path.")] = 10,
     class_: ClassOpt = None,
     out: Annotated[

@@ -18,6 +18,7 @@ from ganforge.config import (
     load_yaml,
     parse_assignments,
 )
+from ganforge.config.bounds import BATCH_MAX, EVAL_SAMPLES_MAX, SEED_MAX
 from ganforge.config.layouts import GRID_LAYOUTS
 from ganforge.engine.distributed import process_group
 from ganforge.engine.trainer import Trainer
@@ -71,21 +72,31 @@ def train(
         Path | None,
         typer.Option(help="Folder of IDX files (gzipped or not) to use instead of the download."),
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Passes over the training set.")] = None,
-    steps: Annotated[int | None, typer.Option(help="Stop after this many G steps instead.")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training set.")] = None,
+    steps: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many G steps instead.")
+    ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
+            min=0,
             help="Stop once this many training seconds have passed (evaluations excluded), "
             "with a final grid and checkpoint; 0: no limit.",
         ),
     ] = None,
     batch_size: Annotated[
         int | None,
-        typer.Option(help="Real images per D step (under torchrun: over all processes)."),
+        typer.Option(
+            min=1,
+            max=BATCH_MAX,
+            help="Real images per D step (under torchrun: over all processes).",
+        ),
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate of both G and D.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of weights, noise and data order.")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=SEED_MAX, help="Seed of weights, noise and data order."),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML file: a small diff over the defaults.")
     ] = None,
@@ -152,7 +163,9 @@ def train(
     ] = None,
     log_every: Annotated[
         int | None,
-        typer.Option(help="Steps between status lines (the interval of --plain) and CSV flushes."),
+        typer.Option(
+            min=1, help="Steps between status lines (the interval of --plain) and CSV flushes."
+        ),
     ] = None,
     plain: Annotated[
         bool,
@@ -172,7 +185,10 @@ def train(
             "best.safetensors.",
         ),
     ] = None,
-    eval_samples: Annotated[int | None, typer.Option(help="Samples per evaluation [2000].")] = None,
+    eval_samples: Annotated[
+        int | None,
+        typer.Option(min=100, max=EVAL_SAMPLES_MAX, help="Samples per evaluation [2000]."),
+    ] = None,
     on_diverge: Annotated[
         OnDiverge | None,
         typer.Option(

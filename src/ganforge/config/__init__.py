@@ -1,10 +1,11 @@
 """Configuration, the lowest layer: the typed run config (:mod:`.schema`), how YAML and
 ``--set`` flags fill it in (:mod:`.overrides`), the grid layouts its fields name
-(:mod:`.layouts`), and its output intervals in epochs or steps and grid size
-(:mod:`.every`). It imports nothing of ganforge's but its errors; building a recipe's config
-from its name is :mod:`ganforge.setup`'s.
+(:mod:`.layouts`), its output intervals in epochs or steps and grid size (:mod:`.every`), and
+the bounds of its numbers, seeds included (:mod:`.bounds`). It imports nothing of ganforge's
+but its errors; building a recipe's config from its name is :mod:`ganforge.setup`'s.
 """
 
+from ganforge.config.bounds import SEED_MAX
 from ganforge.config.overrides import apply_overrides, load_yaml, parse_assignments
 from ganforge.config.schema import (
     ACTIVATIONS,
@@ -27,6 +28,7 @@ __all__ = [
     "OPTIMIZERS",
     "PRECISIONS",
     "SAMPLINGS",
+    "SEED_MAX",
     "ModelConfig",
     "RunConfig",
     "TrainConfig",

@@ -22,6 +22,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ganforge.config.bounds import (
+    BATCH_MAX,
+    EVAL_SAMPLES_MAX,
+    at_most,
+    check_seed,
+    check_sizes,
+)
 from ganforge.config.every import (
     EVERY_FIELDS,
     Every,
@@ -98,6 +105,9 @@ class TrainConfig:
 
     def validate(self) -> None:
         _positive(self, "epochs", "batch_size", "log_every", "d_wins_intervals")
+        check_seed(self.seed, "train.seed")
+        at_most("train", batch_size=(self.batch_size, BATCH_MAX))
+        at_most("train", eval_samples=(self.eval_samples, EVAL_SAMPLES_MAX))
         self._validate_outputs()
         if self.every("checkpoint_every").count < 1:
             raise ConfigError(
@@ -271,8 +281,8 @@ def _positive(obj: Any, *names: str) -> None:
 
 
 def _check_generic_fields(cfg: ModelConfig) -> None:
-    """Checks that hold for every recipe's config: sizes are positive integers, numbers are
-    finite, dropout rates are in [0, 1), activation names exist."""
+    """Checks that hold for every recipe's config: sizes are positive integers within their
+    bounds, numbers are finite, dropout rates are in [0, 1), activation names exist."""
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
         where = f"model.{f.name}"
@@ -280,6 +290,7 @@ def _check_generic_fields(cfg: ModelConfig) -> None:
         if all(isinstance(v, int) and not isinstance(v, bool) for v in ints) and ints:
             if any(v < 1 for v in ints):
                 raise ConfigError(f"{where} must be positive, got {value}")
+            check_sizes(where, value)
         elif isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{where} must be a finite number, got {value}")
         if "dropout" in f.name and not 0.0 <= value < 1.0:

@@ -26,6 +26,7 @@ from ganforge.engine.outputs import RunOutputs
 from ganforge.engine.speed import compile_networks, resolve_precision
 from ganforge.engine.step import stat_names
 from ganforge.errors import ConfigError
+from ganforge.rundir.atomic import write_text, writing
 from ganforge.rundir.checkpoint import (
     EMA_STANDING_STATS,
     Checkpoint,
@@ -101,7 +102,7 @@ class RunState:
         self._open_outputs(ckpt)
         self._start_from(ckpt)
         if self.dist.is_main:
-            self.layout.config.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+            write_text(self.layout.config, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
     def _load_data(self, data: ImageData | None, ckpt: Checkpoint | None) -> None:
         """The device and the training images, checked against the checkpoint and batch."""
@@ -170,7 +171,8 @@ class RunState:
         self.outputs: RunOutputs | None = None
         self.eval = None
         if self.dist.is_main:
-            self.layout.make()
+            with writing(self.layout.root):  # a full disk, an unwritable folder: one line
+                self.layout.make()
             tb = TensorBoardLogger(self.layout.tensorboard) if cfg.train.tensorboard else None
             self.log = RunLog(self.layout, self.stat_names, self.steps_per_epoch, tb)
             self.outputs = RunOutputs(

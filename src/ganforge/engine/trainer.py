@@ -28,7 +28,7 @@ from ganforge.engine.interrupt import StopRequest, graceful_stop
 from ganforge.engine.milestones import Milestones
 from ganforge.engine.outputs import FIXED_SEED_OFFSET, fixed_inputs
 from ganforge.engine.speed import slow_bf16_warning
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, WriteError
 from ganforge.progress import ProgressDisplay
 from ganforge.rundir.lock import LOCK_NAME
 from ganforge.rundir.provenance import provenance
@@ -76,10 +76,31 @@ class Trainer(Milestones):
         resuming then continues the same plan. Annealed schedules follow ``total_steps``, so
         extending a run with more epochs changes them from there on.
         """
+        # The step of checkpoints/last.safetensors, which a resume continues from (see save).
+        self._resumable = self.step if self.layout.last_checkpoint.exists() else None
         try:
             return self._run(stop_at)
+        except WriteError as err:  # a full disk, an unwritable folder: how to go on from here
+            raise err.advise(self._how_to_go_on(err)) from err
         finally:
             self.close()
+
+    def save(self, path: Path) -> None:
+        """Checkpoint the current state to ``path`` (see :meth:`RunState.save`), keeping
+        track of the step that ``last.safetensors`` holds."""
+        super().save(path)
+        if path == self.layout.last_checkpoint:
+            self._resumable = self.step
+
+    def _how_to_go_on(self, err: WriteError) -> str:
+        """After a failed write: resume from the last checkpoint (whose step it says), or with
+        none written yet, start again."""
+        if self._resumable is None:
+            return f"{err.remedy()}, then run the same command again (no checkpoint yet)"
+        return (
+            f"{err.remedy()}, then resume from the last checkpoint (step {self._resumable}, "
+            f"intact) with `{self.resume_command()}`"
+        )
 
     def _run(self, stop_at: int | None) -> TrainResult:
         layout = self.layout

@@ -9,9 +9,10 @@ size, so numbers are comparable only at equal ``n``; every result records ``n``.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -24,6 +25,7 @@ from ganforge.evaluation.metrics import summarize
 from ganforge.generation import TrainedModel
 
 PROTOCOL = "ganforge-eval/1"
+IMAGE_ARRAYS = ("images", "samples")  # the names an .npz of samples may give its images
 
 
 @dataclass(frozen=True)
@@ -97,25 +99,119 @@ def sample_for_evaluation(
     return model.transform.to_uint8(images).cpu(), labels
 
 
-def load_sample_files(samples: Path, labels: Path | None) -> tuple[Tensor, Tensor | None]:
-    """Read ``ganforge sample --npy`` output (uint8 N×28×28, optional int labels)."""
-    array = _load_npy(samples, "samples")
-    label_array = None if labels is None else _load_npy(labels, "labels")
-    images = torch.from_numpy(np.ascontiguousarray(array))
-    if label_array is None:
-        return images, None
-    if not np.issubdtype(label_array.dtype, np.integer):
-        raise DataError(f"labels {labels} must be integers, got {label_array.dtype}")
-    return images, torch.from_numpy(label_array.astype(np.int64))
+class SampleFile(NamedTuple):
+    """A samples file read for evaluation: uint8 N×28×28 images, the classes asked for (if
+    any), and what its pixels were (``uint8``, or the range of floats scaled to 0..255)."""
+
+    images: Tensor
+    labels: Tensor | None
+    pixels: str
 
 
-def _load_npy(path: Path, what: str) -> np.ndarray:
-    """One .npy array, never unpickled: an object array (which would run code on load) is
-    refused with the file's name, like any unreadable file."""
+def load_sample_files(
+    samples: Path, labels: Path | None = None, num_classes: int | None = None
+) -> SampleFile:
+    """Read a samples file, never unpickled: a ``.npy`` array (``ganforge sample --npy``), or
+    an ``.npz`` archive whose images are its array ``images`` or ``samples`` (or its only
+    array), with optionally a ``labels`` array beside them; or ``labels``, a ``.npy`` of one
+    class per sample. Images are N×28×28 or N×1×28×28 with N ≥ 2, as uint8 (or integers in
+    0..255) or floats in [0, 1] or [-1, 1] (scaled to 0..255); labels are integers in
+    0..``num_classes``-1. Anything else is a one-line :class:`DataError` naming the file."""
+    arrays = _load_arrays(samples, "samples")
+    images, inner = _pick_images(arrays, samples)
+    if inner is not None and labels is not None:
+        raise DataError(
+            f"{samples} holds a 'labels' array and --labels {labels} is given too; give the "
+            "labels once"
+        )
+    u8, pixels = _as_uint8_images(images, samples)
+    if labels is not None:
+        label_arrays = _load_arrays(labels, "labels")
+        if len(label_arrays) != 1:
+            raise DataError(f"labels {labels} must be one array, got {', '.join(label_arrays)}")
+        inner = next(iter(label_arrays.values()))
+    where = str(labels) if labels is not None else f"in {samples}"
+    return SampleFile(u8, _as_labels(inner, u8.shape[0], where, num_classes), pixels)
+
+
+def _load_arrays(path: Path, what: str) -> dict[str, np.ndarray]:
+    """The arrays of a ``.npy`` (one, named "") or ``.npz`` file, never unpickled: an object
+    array (which would run code on load) is refused with the file's name, like any
+    unreadable file."""
     try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                return {name: loaded[name] for name in loaded.files}
+        return {"": loaded}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"cannot read {what} {path}: {err}") from None
+
+
+def _pick_images(arrays: dict[str, np.ndarray], path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """The images of a file's arrays and its ``labels`` array (None if it has none)."""
+    if "" in arrays:
+        return arrays[""], None
+    named = [name for name in IMAGE_ARRAYS if name in arrays]
+    others = [name for name in arrays if name != "labels"]
+    chosen = named if named else others
+    if len(chosen) != 1:
+        found = ", ".join(repr(name) for name in arrays) or "none"
+        raise DataError(
+            f"samples {path} must hold one array named 'images' or 'samples' (or a single "
+            f"array), and optionally 'labels'; it holds {found}"
+        )
+    return arrays[chosen[0]], arrays.get("labels")
+
+
+def _as_uint8_images(array: np.ndarray, path: Path) -> tuple[Tensor, str]:
+    """``array`` as uint8 N×28×28 images, and what its pixels were."""
+    shape = "×".join(map(str, array.shape)) or "a scalar"
+    if array.ndim == 4 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 3 or array.shape[1:] != (28, 28):
+        raise DataError(
+            f"samples {path} must be N×28×28 or N×1×28×28 images (the evaluator's 28×28), "
+            f"got {shape}"
+        )
+    if array.shape[0] < 2:
+        n = array.shape[0]
+        raise DataError(f"samples {path} holds {n} image(s); the metrics need 2 or more")
+    kind = array.dtype.kind
+    low, high = (array.min(), array.max()) if kind in "iuf" else (0, 0)
+    if array.dtype == np.uint8:
+        pixels, u8 = "uint8", array
+    elif kind in "iu" and low >= 0 and high <= 255:
+        pixels, u8 = "integers in 0..255", array.astype(np.uint8)
+    elif kind == "f" and np.isfinite(array).all() and low >= -1 and high <= 1:
+        zero_one = low >= 0
+        pixels = f"floats in [{0 if zero_one else -1}, 1], scaled to 0..255"
+        scaled = array * 255.0 if zero_one else (array.astype(np.float64) + 1.0) * 127.5
+        u8 = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    else:
+        got = f"{array.dtype} from {low} to {high}" if kind in "iuf" else str(array.dtype)
+        raise DataError(
+            f"samples {path} must be uint8 (or integers in 0..255) or finite floats in [0, 1] "
+            f"or [-1, 1], got {got}"
+        )
+    return torch.from_numpy(np.ascontiguousarray(u8)), pixels
+
+
+def _as_labels(
+    array: np.ndarray | None, n: int, where: str, num_classes: int | None
+) -> Tensor | None:
+    """``array`` as int64 classes, one per sample, each in 0..``num_classes``-1."""
+    if array is None:
+        return None
+    if array.shape != (n,):
+        got = "×".join(map(str, array.shape)) or "a scalar"
+        raise DataError(f"labels {where} must hold one class per sample ({n}), got {got}")
+    if array.dtype.kind not in "iu":
+        raise DataError(f"labels {where} must be integers, got {array.dtype}")
+    top = "" if num_classes is None else f"..{num_classes - 1}"
+    if n and (array.min() < 0 or (num_classes is not None and array.max() >= num_classes)):
+        raise DataError(f"labels {where} must be classes 0{top}, got {array.min()}..{array.max()}")
+    return torch.from_numpy(array.astype(np.int64))
 
 
 def evaluator_for(dataset: str, data_dir: Path | None, display: bool | None = None) -> Evaluator:

@@ -7,13 +7,13 @@ where it goes by default. Nothing is written here: the command writes the record
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from torch import Tensor
 
-from ganforge.data import load_dataset
+from ganforge.data import DATASETS, load_dataset
 from ganforge.errors import GanforgeError
 from ganforge.evaluation.calibration import run_calibration
 from ganforge.evaluation.evaluate import (
@@ -73,20 +73,20 @@ def score_samples(
     data_dir: Path | None = None,
     inception: InceptionFID | None = None,
 ) -> Scores:
-    """The images of a uint8 N×28×28 ``.npy`` (their requested classes in ``labels``)
-    against the test split of ``dataset`` (default MNIST); ``./metrics.json`` by default."""
-    images, requested = load_sample_files(samples, labels)
+    """The images of a samples file (``.npy`` or ``.npz``, see :func:`load_sample_files`;
+    their requested classes in it or in ``labels``) against the test split of ``dataset``
+    (default MNIST); ``./metrics.json`` by default. Floats scaled to 0..255 are said so."""
+    dataset = dataset or "mnist"
+    num_classes = len(DATASETS[dataset].class_names)
+    images, requested, pixels = load_sample_files(samples, labels, num_classes)
     source = {"samples": str(samples), "labels": str(labels) if labels else None}
-    return score_images(
-        images,
-        requested,
-        source,
-        Path(str(samples)).name,
-        dataset or "mnist",
-        data_dir,
-        inception,
-        Path("metrics.json"),
-    )
+    source["pixels"] = pixels
+    name = Path(str(samples)).name
+    out = Path("metrics.json")
+    scores = score_images(images, requested, source, name, dataset, data_dir, inception, out)
+    if pixels == "uint8":
+        return scores
+    return replace(scores, title=f"{scores.title}; samples were {pixels}")
 
 
 def score_images(

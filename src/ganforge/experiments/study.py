@@ -17,7 +17,7 @@ from typing import Any
 from ganforge.config import RunConfig, load_yaml
 from ganforge.data import ImageData
 from ganforge.engine.trainer import RunComplete, Trainer, TrainingInterrupted
-from ganforge.errors import ConfigError, GanforgeError
+from ganforge.errors import ConfigError, GanforgeError, WriteError
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.resume import flatten
 from ganforge.rundir.summary import RunSummary, read_summary
@@ -114,7 +114,18 @@ def train_run(
                 f"{stop}; or rerun the same command (with --reuse where it has one) to "
                 "continue every run"
             ) from None
+        except WriteError as err:
+            raise continue_study(err) from err
     return read_summary(layout), skipped
+
+
+def continue_study(err: WriteError) -> WriteError:
+    """``err`` (a full disk, an unwritable folder), which stops the whole study (the runs
+    after would fail alike), with how to continue it."""
+    return err.advise(
+        f"{err.remedy()}, then run the same command again (with --reuse where it has one) to "
+        "continue the study: finished runs are kept, cut-short ones resume"
+    )
 
 
 @dataclass
@@ -155,7 +166,7 @@ def train_all(
         started = time.perf_counter()
         try:
             outcomes.summaries[run.dir], _ = train_run(run, data, data_dir, display)
-        except TrainingInterrupted:
+        except (TrainingInterrupted, WriteError):  # the runs after would fail too
             raise
         except Exception as err:  # any failure of one run: the others go on
             outcomes.fail(run, err, say)

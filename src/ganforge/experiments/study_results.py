@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ganforge.errors import WriteError
 from ganforge.evaluation.evaluate import (
     PROTOCOL,
     evaluate_images,
@@ -24,7 +25,7 @@ from ganforge.evaluation.evaluate import (
     sample_for_evaluation,
 )
 from ganforge.experiments.fid_curve import measure_curve, recorded_curve
-from ganforge.experiments.study import Outcomes, StudyRun, arms
+from ganforge.experiments.study import Outcomes, StudyRun, arms, continue_study
 from ganforge.generation import load_model
 from ganforge.reporting.metric_format import format_mean_sd
 from ganforge.rundir.atomic import atomic_path
@@ -125,6 +126,8 @@ def evaluate_runs(
                 write_json(RunLayout(run.dir).metrics_json, result)
             if curve is None:
                 measure_curve(run.dir, curve_samples, scorer[1], scorer[0], device)
+        except WriteError as err:  # the runs after would fail alike
+            raise continue_study(err) from err
         except Exception as err:  # any failure of one run: the others go on
             outcomes.fail(run, err, say)
             continue

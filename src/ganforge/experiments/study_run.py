@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.data import load_dataset
-from ganforge.experiments.study import Outcomes, StudyRun, train_all
+from ganforge.errors import WriteError
+from ganforge.experiments.study import Outcomes, StudyRun, continue_study, train_all
 from ganforge.experiments.study_report import charts, pictures, provenance_rows, run_commands
 from ganforge.experiments.study_results import (
     EVAL_SEED,
@@ -23,6 +24,7 @@ from ganforge.experiments.study_results import (
 from ganforge.reporting.html_report import write_html
 from ganforge.reporting.md_report import write_markdown
 from ganforge.reporting.report import Report
+from ganforge.rundir.atomic import write_text
 from ganforge.rundir.confine import confined
 from ganforge.setup.build import resolve_device
 
@@ -101,7 +103,17 @@ def save_study(
     result: StudyResult, csv_name: str, json_name: str, record: dict[str, Any], text: ReportText
 ) -> list[Path]:
     """Write the CSV, the JSON ``record``, ``failures.log`` (tracebacks; removed when nothing
-    failed) and ``report.html`` / ``report.md``; the paths written."""
+    failed) and ``report.html`` / ``report.md``; the paths written. A full disk or an
+    unwritable folder is a :class:`WriteError` that says how to continue the study."""
+    try:
+        return _save_study(result, csv_name, json_name, record, text)
+    except WriteError as err:
+        raise continue_study(err) from err
+
+
+def _save_study(
+    result: StudyResult, csv_name: str, json_name: str, record: dict[str, Any], text: ReportText
+) -> list[Path]:
     out, outcomes = result.out, result.outcomes
     write_csv(out / csv_name, result.rows)
     write_json(out / json_name, record)
@@ -113,12 +125,13 @@ def save_study(
         if run.dir in outcomes.failures
     ]
     if failures:
-        log.write_text(
+        write_text(
+            log,
             "".join(
                 f"== {run.dir}\n{outcomes.tracebacks.get(run.dir, outcomes.failures[run.dir])}\n"
                 for run in result.runs
                 if run.dir in outcomes.failures
-            )
+            ),
         )
         written.append(log)
         failures.append(f"tracebacks in {FAILURES_LOG}")

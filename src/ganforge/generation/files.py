@@ -16,6 +16,7 @@ from ganforge.generation import (
     layout_samples,
     sample_labels,
 )
+from ganforge.rundir.atomic import atomic_path, writing
 from ganforge.rundir.confine import confined
 from ganforge.setup import check_grid_layout
 
@@ -48,26 +49,32 @@ def write_samples(
     written: list[Path] = []
     if grid is not None:
         nrow = model.recipe.num_classes if labels is not None and class_ is None else 8
-        grid.parent.mkdir(parents=True, exist_ok=True)
         bounds, names = model.transform.bounds, model.class_names
         written.append(save_grid(images, grid, nrow, bounds, None, labels, names))
     u8 = model.transform.to_uint8(images).cpu().numpy()
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        with writing(out):
+            out.mkdir(parents=True, exist_ok=True)
         for i, img in enumerate(u8):
             suffix = f"_class{int(labels[i])}" if labels is not None else ""
-            Image.fromarray(img, mode="L").save(out / f"{i:05d}{suffix}.png")
+            path = out / f"{i:05d}{suffix}.png"
+            with writing(path):  # not atomic: an fsync per image would cost seconds
+                Image.fromarray(img, mode="L").save(path)
         written.append(out)
     if npy is not None:
         npy = npy if npy.suffix == ".npy" else npy.with_name(npy.name + ".npy")  # as np.save does
-        npy.parent.mkdir(parents=True, exist_ok=True)
-        np.save(npy, u8)
-        written.append(npy)
+        written.append(save_npy(npy, u8))
         if labels is not None:
             label_path = npy.with_name(npy.stem + "_labels.npy")
-            np.save(label_path, labels.numpy().astype(np.int64))
-            written.append(label_path)
+            written.append(save_npy(label_path, labels.numpy().astype(np.int64)))
     return written
+
+
+def save_npy(path: Path, array: np.ndarray) -> Path:
+    """Write ``array`` to the ``.npy`` file ``path`` atomically."""
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        np.save(fh, array, allow_pickle=False)
+    return path
 
 
 def write_layout(model: TrainedModel, layout: str, seed: int, grid: Path) -> list[Path]:
@@ -75,7 +82,6 @@ def write_layout(model: TrainedModel, layout: str, seed: int, grid: Path) -> lis
     several pages one file per page, named ``grid``'s stem + the page's suffix."""
     check_grid_layout(layout, model.config.recipe)
     classes = model.class_names
-    grid.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for page, images in layout_samples(model.recipe, plan_layout(layout, classes), seed):
         path = grid.with_name(f"{grid.stem}{page.suffix}{grid.suffix}")
@@ -97,7 +103,6 @@ def write_interpolation(
         class_ = 0
     z = interpolation_latents(model, from_, to, steps)
     images = model.recipe.sample_images(z, sample_labels(model, steps, class_))
-    out.parent.mkdir(parents=True, exist_ok=True)
     strip = save_strip(images, out, model.transform.bounds)
     frames = [grid_image(images[i : i + 1], 1, model.transform.bounds) for i in range(steps)]
     # There and back again, so the looping GIF has no jump.

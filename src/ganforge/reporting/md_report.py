@@ -4,13 +4,14 @@ copied beside it as files (``report_files/``), for a README or a pull request.""
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from ganforge.reporting.report import Picture, Report
 from ganforge.reporting.report_table import run_cells, table_cells, verdicts
-from ganforge.rundir.atomic import atomic_path
+from ganforge.rundir.atomic import atomic_path, writing
 
 __all__ = ["FILES", "render_markdown", "write_markdown"]
 
@@ -80,16 +81,30 @@ def render_markdown(report: Report, images: dict[str, list[tuple[str, str]]]) ->
 
 def write_markdown(report: Report, path: Path) -> Path:
     """Write ``report.md`` to ``path`` and its images into ``report_files/`` beside it (the
-    folder's earlier images are replaced)."""
+    folder's earlier images are replaced). The images go to a new folder first and replace
+    the old one once ``report.md`` is written, so a failure (a full disk) leaves the previous
+    report and its images as they were."""
     folder = path.parent / FILES
-    if folder.is_dir():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    images = {
-        "grids": _copy(report.grids, folder, "grid"),
-        "gifs": _copy(report.gifs, folder, "progress"),
-        "charts": _copy(report.charts, folder, "chart"),
-    }
-    with atomic_path(path) as tmp:
-        tmp.write_text(render_markdown(report, images), encoding="utf-8")
+    with writing(folder):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.parent / f".{FILES}.{secrets.token_hex(4)}.tmp"
+        staging.mkdir()  # with the mode the umask gives, as report_files/ had
+    try:
+        with writing(folder):
+            images = {
+                "grids": _copy(report.grids, staging, "grid"),
+                "gifs": _copy(report.gifs, staging, "progress"),
+                "charts": _copy(report.charts, staging, "chart"),
+            }
+        with atomic_path(path) as tmp:
+            tmp.write_text(render_markdown(report, images), encoding="utf-8")
+        if folder.is_dir():
+            old = staging.with_name(f"{staging.name}.old")
+            folder.rename(old)
+            staging.rename(folder)
+            shutil.rmtree(old)
+        else:
+            staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already when all went well
     return path

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
+from ganforge.rundir.atomic import writing
+
 
 class EventLog:
     """Appends ``YYYY-mm-dd HH:MM:SS step N: text`` lines to one file; with no file (a
@@ -25,7 +27,7 @@ class EventLog:
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
         # Opened and closed per line: events are rare, and the line is then with the OS before
         # training goes on, so a killed process keeps it (not fsynced: a power cut may not).
-        with open(self.path, "a", encoding="utf-8") as fh:
+        with writing(self.path), open(self.path, "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} step {step}: {text}\n")
 
     def lines(self) -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ganforge.errors import GanforgeError
+from ganforge.rundir.atomic import writing
 from ganforge.rundir.confine import confined
 
 try:
@@ -54,7 +55,12 @@ class RunLock:
         return self._fd is not None
 
     def acquire(self) -> RunLock:
-        """Take the lock (creating the run directory) or raise :class:`RunLocked`."""
+        """Take the lock (creating the run directory) or raise :class:`RunLocked`; a folder
+        that may not be written, or a full disk, is a :class:`~ganforge.errors.WriteError`."""
+        with writing(self.path):
+            return self._acquire()
+
+    def _acquire(self) -> RunLock:
         if self._fd is not None:
             return self
         for _ in range(MAX_ATTEMPTS):

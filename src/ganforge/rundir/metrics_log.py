@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ganforge.errors import GanforgeError, RunFileError
-from ganforge.rundir.atomic import atomic_path
+from ganforge.rundir.atomic import atomic_path, writing
 from ganforge.rundir.records import read_bounded
 
 __all__ = ["CsvLog", "read_csv_rows"]
@@ -98,8 +98,10 @@ class CsvLog:
             writer.writerows(rows)
 
     def write_rows(self, rows: Iterable[Mapping[str, object]]) -> None:
-        """Append ``rows`` and flush. Missing keys are left empty; unknown keys raise."""
-        with self.path.open("a", encoding="utf-8", newline="") as f:
+        """Append ``rows`` and flush. Missing keys are left empty; unknown keys raise. A full
+        disk is a :class:`~ganforge.errors.WriteError`: the rows before stay, and a torn last
+        row is dropped when the file is opened again."""
+        with writing(self.path), self.path.open("a", encoding="utf-8", newline="") as f:
             writer = csv.DictWriter(
                 f, fieldnames=self.fieldnames, lineterminator=_LINE_END, restval=""
             )

@@ -2,9 +2,10 @@
 the limit a model config from a file or a flag must stay under.
 
 A config is built into its networks on PyTorch's ``meta`` device first (shapes only, no
-memory), and refused in one line if G and D would hold more than the limit: a checkpoint
-from a stranger with ``latent_dim: 20000``, or a typo of ``--set model.g_channels``, must
-not make ganforge allocate gigabytes before it says no. The limit is
+memory), and refused in one line if G and D would hold more than the limit: sizes each
+within its own bound (``g_channels`` 4096 with ``latent_dim`` 4096 in dcgan: 8 GiB), from a
+stranger's checkpoint or a ``--set``, must not make ganforge allocate gigabytes before it
+says no. The limit is
 :data:`DEFAULT_LIMIT_MIB`; ``GANFORGE_MAX_MODEL_MIB`` (or ``ganforge --max-model-mib``)
 raises it for those who mean it.
 """

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from ganforge.config import SEED_MAX as SEED_MAX  # seeds: 0..2**32-1, as in every command
 from ganforge.studio.errors import bad_request
 
-SEED_MAX = 2**31 - 1  # seeds are 0..2**31-1, as torch.Generator takes any of them
 N_MAX = 256  # images per grid: 256 take about half a second on a 2-core CPU
 STEPS_MIN, STEPS_MAX = 2, 64  # images along an interpolation
 COMPARE_MIN, COMPARE_MAX = 2, 6  # runs side by side

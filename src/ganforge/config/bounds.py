@@ -1,0 +1,51 @@
+"""The bounds of a run config's numbers: seeds (:data:`SEED_MAX`, for every command too),
+the batch, the evaluation's samples and a model's sizes, each a one-line
+:class:`~ganforge.errors.ConfigError` when out of range."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ganforge.errors import ConfigError
+
+# Seeds are 0..2**32-1 everywhere (train.seed, every command's --seed, the studio's): what
+# NumPy's legacy seeding takes, and far inside torch's 64-bit range even with an offset added.
+SEED_MAX = 2**32 - 1
+BATCH_MAX = 65_536  # train.batch_size (real images per D step): more than MNIST's 60,000
+EVAL_SAMPLES_MAX = 100_000  # train.eval_samples, as `ganforge evaluate --n` allows
+# Sizes of a model config: the latent, an embedding, each layer's width (``*_channels``,
+# ``*_hidden``), at most WIDTH_MAX (no shipped recipe or preset exceeds 1,024); at most
+# LAYERS_MAX entries in a list of layers; d_steps at most D_STEPS_MAX. A whole network's
+# memory is another check's: these bounds only keep each number sane.
+WIDTH_MAX = 4096
+LAYERS_MAX = 16
+D_STEPS_MAX = 100
+_WIDTHS = re.compile(r"latent_dim|embedding_dim|.*_channels|.*_hidden")
+
+
+def check_seed(seed: int, where: str) -> None:
+    """``seed`` in 0..:data:`SEED_MAX`, else a one-line ConfigError naming ``where``."""
+    if not 0 <= seed <= SEED_MAX:
+        raise ConfigError(f"{where} must be an integer in 0..{SEED_MAX}, got {seed}")
+
+
+def at_most(section: str, **fields: tuple[int, int]) -> None:
+    """Each ``name=(value, bound)`` of ``section`` at most its bound."""
+    for name, (value, bound) in fields.items():
+        if value > bound:
+            raise ConfigError(f"{section}.{name} must be at most {bound}, got {value}")
+
+
+def check_sizes(where: str, value: Any) -> None:
+    """A model config's positive integer field ``where`` (``model.NAME``): a width (the latent,
+    an embedding, ``*_channels``, ``*_hidden``) at most :data:`WIDTH_MAX` each, ``d_steps`` at
+    most :data:`D_STEPS_MAX`, a list of layers at most :data:`LAYERS_MAX` long."""
+    name = where.removeprefix("model.")
+    ints = value if isinstance(value, tuple) else (value,)
+    if isinstance(value, tuple) and len(value) > LAYERS_MAX:
+        raise ConfigError(f"{where} must list at most {LAYERS_MAX} layers, got {len(value)}")
+    bound = D_STEPS_MAX if name == "d_steps" else WIDTH_MAX if _WIDTHS.fullmatch(name) else None
+    if bound is not None and max(ints, default=0) > bound:
+        each = " each" if isinstance(value, tuple) else ""
+        raise ConfigError(f"{where} must be at most {bound}{each}, got {value}")
