@@ -18,28 +18,19 @@ SECRET = "the secret outside the runs folder"
 
 
 @pytest.fixture(scope="module")
-def base_run(tmp_path_factory) -> Path:
+def base_run(tmp_path_factory, tiny_data) -> Path:
     """A real finished run of a small gan on random images (4 steps)."""
     import torch
 
-    from ganforge.data.datasets import ImageData
     from ganforge.setup.build import make_config
 
-    g = torch.Generator().manual_seed(0)
-    data = ImageData(
-        images=torch.randint(0, 256, (128, 28, 28), dtype=torch.uint8, generator=g),
-        labels=torch.arange(128) % 10,
-        class_names=tuple(str(c) for c in range(10)),
-        source="random test images",
-        fingerprint="tiny-random-0000",
-    )
     nets = {"latent_dim": 8, "g_hidden": [32], "d_hidden": [32]}
     cfg = make_config("gan", overrides={"model": nets, "train": {"batch_size": 32, "steps": 4}})
     run = tmp_path_factory.mktemp("base") / "run"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        Trainer(cfg, run, data=data, display=False).run()
+        Trainer(cfg, run, data=tiny_data, display=False).run()
     finally:
         torch.set_num_threads(threads)
     return run
