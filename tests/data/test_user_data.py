@@ -57,7 +57,7 @@ def test_rgb_jpegs_of_another_size_are_made_grayscale_28_and_said(tmp_path) -> N
     want = round(0.299 * 200 + 0.587 * 100 + 0.114 * 50)  # ITU-R 601-2 luma, as Pillow's "L"
     assert abs(int(data.images.float().mean()) - want) <= 2
     assert notes == [
-        f"{tmp_path}: ignored 1 files that are not PNG, JPEG, BMP or TIFF: notes.txt",
+        f"{tmp_path}: ignored 1 file not PNG, JPEG, BMP or TIFF: notes.txt",
         f"{tmp_path}: resized 64×64 → 28×28",
     ]
 
@@ -127,8 +127,7 @@ def test_images_below_8_pixels(tmp_path) -> None:
     png(tmp_path / "big.png", gradient())
     png(tmp_path / "tiny.png", gradient(7))
     assert refused(tmp_path) == (
-        f"{tmp_path}: 1 images are smaller than 8×8: tiny.png (7×7); expected at least 8 "
-        "pixels a side"
+        f"{tmp_path}: 1 image smaller than 8×8: tiny.png (7×7); expected at least 8 pixels a side"
     )
 
 

@@ -20,6 +20,7 @@ from ganforge.data.pixels import (
     MAX_CLASSES,
     MIN_IMAGES,
     MIN_SIDE,
+    count,
     listed,
     resize_note,
     resize_one,
@@ -59,7 +60,7 @@ def read_folder(folder: Path, cache_dir: Path, say: Callable[[str], None]) -> Fo
     ones cached; else decoded (and cached). Notes for the user go to ``say``."""
     files, class_names, ignored = scan(folder)
     if ignored:
-        say(f"{folder}: ignored {len(ignored)} files that are not {KINDS}: {listed(ignored)}")
+        say(f"{folder}: ignored {count(len(ignored), 'file')} not {KINDS}: {listed(ignored)}")
     labelled = class_names != UNLABELLED
     key = _cache_key(files, class_names, labelled)
     cache = cache_dir / f"{key}.npz"
@@ -177,12 +178,12 @@ def decode_all(
         sizes.add(size)
     if bad:
         raise DataError(
-            f"{folder}: {len(bad)} files cannot be read as images: {listed(bad)}; "
+            f"{folder}: {count(len(bad), 'file')} cannot be read as images: {listed(bad)}; "
             f"expected {KINDS} images"
         )
     if small:
         raise DataError(
-            f"{folder}: {len(small)} images are smaller than {MIN_SIDE}×{MIN_SIDE}: "
+            f"{folder}: {count(len(small), 'image')} smaller than {MIN_SIDE}×{MIN_SIDE}: "
             f"{listed(small)}; expected at least {MIN_SIDE} pixels a side"
         )
     labels = np.array([f.label for f in files], dtype=np.int64)

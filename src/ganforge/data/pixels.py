@@ -90,6 +90,11 @@ def fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
     return digest.hexdigest()[:16]
 
 
+def count(n: int, noun: str) -> str:
+    """``"1 file"``, ``"3 files"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def listed(names: list[str]) -> str:
     """Up to :data:`LISTED` names, comma-separated, with "…" after them if there are more."""
     return ", ".join(names[:LISTED]) + (", …" if len(names) > LISTED else "")
