@@ -45,7 +45,8 @@ def test_run_config_to_dict_is_nested_plain_data() -> None:
     assert d["dataset"] == "mnist"
     assert d["train"]["epochs"] == 3
     assert d["model"]["g_hidden"] == (256, 512, 1024)
-    assert set(d) == {"recipe", "dataset", "model", "train"}
+    assert set(d) == {"recipe", "dataset", "model", "train", "data"}
+    assert d["data"] is None  # the user's own images (train --data): none here
 
 
 # -- apply_overrides: keys and types -------------------------------------------------------------

@@ -48,6 +48,15 @@ META_CASES = {
     "config a list": (lambda m: {**m, "config": [1, 2]}, "'config' must be an object"),
     "num_classes ten": (lambda m: {**m, "num_classes": "ten"}, "'num_classes' must be"),
     "num_classes huge": (lambda m: {**m, "num_classes": 10**9}, "'num_classes' must be in 1..1000"),
+    "class_names numbers": (lambda m: {**m, "class_names": [1, 2]}, "'class_names' must be"),
+    "class_names too many": (
+        lambda m: {**m, "class_names": ["a"] * 1001},
+        "class_names must be at most 1000 names of 1 to 256 characters",
+    ),
+    "class_name too long": (
+        lambda m: {**m, "class_names": ["x" * 257]},
+        "class_names must be at most 1000 names of 1 to 256 characters",
+    ),
     "step abc": (lambda m: {**m, "step": "abc"}, "'step' must be an integer"),
     "step negative": (lambda m: {**m, "step": -4}, "'step' must be in 0.."),
     "elapsed NaN": (lambda m: {**m, "elapsed": float("nan")}, "'elapsed' must be in"),

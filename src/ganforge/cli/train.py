@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ganforge.cli.options import dataset_option
+from ganforge.cli.options import data_dir_option, data_option, dataset_option
 from ganforge.config import (
     DIST_BACKENDS,
     ON_DIVERGE,
@@ -32,6 +32,7 @@ EXAMPLES = """
 
   ganforge train dcgan --epochs 5
   ganforge train acgan --data-dir ~/data/mnist --batch-size 128 --lr 1e-4
+  ganforge train acgan --data ~/my-digits --steps 2000   (class sub-folders of images)
   ganforge train wgan-gp --config my.yaml --set model.gp_weight=5 --out runs/wgan
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
@@ -68,10 +69,8 @@ def train(
         str | None, typer.Argument(help="Recipe name (see `ganforge recipes`).")
     ] = None,
     dataset: Annotated[str | None, dataset_option(" [mnist]")] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(help="Folder of IDX files (gzipped or not) to use instead of the download."),
-    ] = None,
+    data_dir: Annotated[Path | None, data_dir_option()] = None,
+    data: Annotated[Path | None, data_option()] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training set.")] = None,
     steps: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many G steps instead.")
@@ -220,7 +219,7 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train a recipe on MNIST (or Fashion-MNIST) and write grids, logs, plots, checkpoints."""
+    """Train a recipe on MNIST, Fashion-MNIST or your images; write grids, logs, checkpoints."""
     flags: dict[str, Any] = {
         "epochs": epochs,
         "steps": steps,
@@ -245,7 +244,7 @@ def train(
         "tensorboard": True if tensorboard else None,
     }
     lrs = {"lr_g": lr, "lr_d": lr}
-    overrides = with_flags(parse_assignments(set_ or []), flags, lrs, dataset)
+    overrides = with_flags(parse_assignments(set_ or []), flags, lrs, dataset, data)
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR, the run to continue")

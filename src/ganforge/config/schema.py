@@ -43,6 +43,7 @@ from ganforge.errors import ConfigError
 # What a run's config records; the short names people type (``fashion``, ``fmnist``) are
 # :data:`ganforge.data.DATASET_ALIASES`, resolved before a config is built.
 DATASET_NAMES = ("mnist", "fashion-mnist")
+CUSTOM_DATASET = "custom"  # the dataset of a run on the user's own images (``data``: their path)
 DATA_RANGES = ("-1,1", "0,1")
 # train.sampling: what an epoch is. "shuffle": one pass in a fresh random order; "replacement":
 # ``epoch_steps`` steps of batches drawn at random with replacement; "class": the same, each
@@ -133,25 +134,20 @@ class TrainConfig:
             raise ConfigError(
                 f"train.device must be 'auto', 'cpu', 'cuda[:N]' or 'mps', got {self.device!r}"
             )
-        if self.sampling not in SAMPLINGS:
-            choices = ", ".join(repr(c) for c in SAMPLINGS)
-            raise ConfigError(f"train.sampling must be one of {choices}, got {self.sampling!r}")
         if self.epoch_steps < 0 or (self.epoch_steps and self.sampling == "shuffle"):
             raise ConfigError(
                 "train.epoch_steps must be >= 0, and is for sampling 'replacement' or 'class' "
                 f"(a shuffled epoch is one pass), got {self.epoch_steps} with {self.sampling!r}"
             )
-        if self.precision not in PRECISIONS:
-            choices = ", ".join(repr(c) for c in PRECISIONS)
-            raise ConfigError(f"train.precision must be one of {choices}, got {self.precision!r}")
-        if self.on_diverge not in ON_DIVERGE:
-            choices = " or ".join(repr(c) for c in ON_DIVERGE)
-            raise ConfigError(f"train.on_diverge must be {choices}, got {self.on_diverge!r}")
-        if self.dist_backend not in DIST_BACKENDS:
-            choices = ", ".join(repr(c) for c in DIST_BACKENDS)
-            raise ConfigError(
-                f"train.dist_backend must be one of {choices}, got {self.dist_backend!r}"
-            )
+        for name, choices in (
+            ("sampling", SAMPLINGS),
+            ("precision", PRECISIONS),
+            ("on_diverge", ON_DIVERGE),
+            ("dist_backend", DIST_BACKENDS),
+        ):
+            if (value := getattr(self, name)) not in choices:
+                listed = ", ".join(repr(c) for c in choices)
+                raise ConfigError(f"train.{name} must be one of {listed}, got {value!r}")
         if not (math.isfinite(self.dist_timeout) and self.dist_timeout > 0):
             raise ConfigError(
                 f"train.dist_timeout must be a number of seconds > 0, got {self.dist_timeout}"
@@ -260,9 +256,10 @@ class RunConfig:
     dataset: str = "mnist"
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    data: str | None = None  # the user's own images (train --data): a folder, .npz or .npy
 
     def validate(self) -> None:
-        if self.dataset not in DATASET_NAMES:
+        if self.dataset not in DATASET_NAMES and not (self.data and self.dataset == CUSTOM_DATASET):
             names = " or ".join(map(repr, DATASET_NAMES))
             raise ConfigError(f"dataset must be {names}, got {self.dataset!r}")
         self.model.validate()

@@ -11,6 +11,7 @@ from ganforge.data.datasets import (
 from ganforge.data.download import RemoteFile, download_file, verify_file
 from ganforge.data.idx import read_idx, write_idx
 from ganforge.data.loading import ganforge_home, load_dataset
+from ganforge.data.user_data import load_user_data
 
 __all__ = [
     "DATASETS",
@@ -23,6 +24,7 @@ __all__ = [
     "download_file",
     "ganforge_home",
     "load_dataset",
+    "load_user_data",
     "read_idx",
     "verify_file",
     "write_idx",

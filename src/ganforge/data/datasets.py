@@ -46,6 +46,7 @@ class ImageData:
     ``source`` says where the files came from; ``fingerprint`` is the first 16 hex digits of
     the sha256 of the image bytes followed by the uint8 label bytes, for run summaries.
     The tensors are shared between loads of the same files: treat them as read-only.
+    ``labelled`` is False for a user's images without classes (one class, all labels 0).
     """
 
     images: torch.Tensor
@@ -53,6 +54,7 @@ class ImageData:
     class_names: tuple[str, ...]
     source: str
     fingerprint: str
+    labelled: bool = True
 
     @property
     def num_classes(self) -> int:

@@ -16,7 +16,7 @@ import torch
 import yaml
 
 from ganforge.config import RunConfig
-from ganforge.data import ImageData, load_dataset
+from ganforge.data import ImageData
 from ganforge.data.batches import BatchStream, ImageTransform
 from ganforge.engine.distributed import SINGLE, Distributed, sync_batch_norm
 from ganforge.engine.divergence import DivergenceGuard, FiniteCheck, TrainingDiverged
@@ -43,7 +43,7 @@ from ganforge.rundir.lock import RunLock
 from ganforge.rundir.log import RunLog
 from ganforge.rundir.resume import check_new_run, check_not_complete, checkpoint_to_resume
 from ganforge.rundir.tensorboard import TensorBoardLogger
-from ganforge.setup.build import build_recipe, resolve_device, validate_config
+from ganforge.setup.build import build_recipe, resolve_device, training_data, validate_config
 
 
 class RunState:
@@ -94,7 +94,7 @@ class RunState:
         if self.dist.is_main:
             self.layout.clear_partial_files()
         ckpt = checkpoint_to_resume(self.layout, cfg) if resume else check_new_run(self.layout)
-        self._load_data(data, ckpt)
+        self._load_data(data, ckpt, resume)
         self._build()
         check_not_complete(
             self.layout, ckpt, self.total_steps, self.steps_per_epoch, cfg.train.time_limit
@@ -104,7 +104,7 @@ class RunState:
         if self.dist.is_main:
             write_text(self.layout.config, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-    def _load_data(self, data: ImageData | None, ckpt: Checkpoint | None) -> None:
+    def _load_data(self, data: ImageData | None, ckpt: Checkpoint | None, resume: bool) -> None:
         """The device and the training images, checked against the checkpoint and batch."""
         cfg = self.cfg
         self.device = self.dist.device or resolve_device(cfg.train.device)
@@ -114,11 +114,11 @@ class RunState:
                 f"batch size {cfg.train.batch_size} is the global batch, which the {world} "
                 f"processes split evenly; pass a multiple of {world}"
             )
-        self.data = data or load_dataset(cfg.dataset, "train", self.data_dir)
+        self.data = data or training_data(cfg, self.data_dir, resume)
         if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
             raise ConfigError(
-                f"the training data ({self.data.source}) is not the data {ckpt.path} was "
-                "trained on (fingerprints differ); pass the same --data-dir"
+                f"the training data ({self.data.source}) is not the data {ckpt.path} was trained "
+                f"on (fingerprints differ); pass the same {'--data' if cfg.data else '--data-dir'}"
             )
         n_images = self.data.images.shape[0]
         # Only a pass over the data needs that many images; random batches can repeat them.
@@ -263,6 +263,7 @@ class RunState:
             "rollbacks": self.guard.rollbacks,
             "config": self.cfg.to_dict(),
             "num_classes": self.data.num_classes,
+            "class_names": list(self.data.class_names),
             "data_fingerprint": self.data.fingerprint,
             "world_size": self.dist.world_size,  # for the record: any number resumes it
             "cuda_rng_device": cuda_index(self.device),  # whose CUDA RNG state is training's

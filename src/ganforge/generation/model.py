@@ -32,6 +32,7 @@ class TrainedModel:
     config: RunConfig
     transform: ImageTransform
     checkpoint: Path
+    data_class_names: tuple[str, ...] = ()  # the training data's, as the checkpoint records
 
     @property
     def conditional(self) -> bool:
@@ -39,12 +40,13 @@ class TrainedModel:
 
     @property
     def class_names(self) -> tuple[str, ...] | None:
-        """The names of the classes a conditional recipe draws: its dataset's, or 0..K-1
-        where their number differs from the recipe's; None for an unconditional one."""
+        """The names of the classes a conditional recipe draws: its training data's (as the
+        checkpoint records them, else its dataset's), or 0..K-1 where their number differs
+        from the recipe's; None for an unconditional one."""
         if not self.conditional:
             return None
         spec = DATASETS.get(self.config.dataset)
-        names = spec.class_names if spec is not None else ()
+        names = self.data_class_names or (spec.class_names if spec is not None else ())
         k = self.recipe.num_classes
         return names if len(names) == k else tuple(str(c) for c in range(k))
 
@@ -107,7 +109,8 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
     recipe.generator.eval()
     recipe.sampler.eval()
     transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
-    return TrainedModel(recipe, cfg, transform, ckpt.path)
+    names = tuple(ckpt.meta.get("class_names") or ())
+    return TrainedModel(recipe, cfg, transform, ckpt.path, names)
 
 
 def sample_labels(model: TrainedModel, n: int, cls: int | None) -> Tensor | None:

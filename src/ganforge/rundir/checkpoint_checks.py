@@ -21,6 +21,7 @@ from ganforge.errors import CheckpointError
 from ganforge.rundir.records import decode_record
 
 MAX_CLASSES = 1000
+MAX_CLASS_NAME = 256  # characters of one class name (a folder's name, an .npz's class_names)
 _SCALAR = object()  # a hyperparameter the live optimizer lacks: any finite JSON scalar
 LISTED = 3  # names listed in a message before "…"
 
@@ -53,6 +54,7 @@ class CheckpointMeta:
     peak_memory_mib: float | None = None
     rollbacks: int | None = None
     num_classes: int | None = None
+    class_names: list[str] | None = None  # the training data's, for the sample grids' labels
     data_fingerprint: str | None = None
     world_size: int | None = None
     cuda_rng_device: int | None = None
@@ -73,6 +75,12 @@ class OptimizerMeta:
 def check_meta(meta: dict[str, Any], path: Path) -> CheckpointMeta:
     """``meta`` as a :class:`CheckpointMeta`, each field and optimizer entry checked."""
     record = decode_record(CheckpointMeta, meta, path, "a ganforge checkpoint")
+    names = record.class_names or []
+    if len(names) > MAX_CLASSES or any(not 0 < len(n) <= MAX_CLASS_NAME for n in names):
+        raise CheckpointError(
+            f"{path}: class_names must be at most {MAX_CLASSES} names of 1 to "
+            f"{MAX_CLASS_NAME} characters"
+        )
     for name, entry in record.optimizers.items():
         decode_record(OptimizerMeta, entry, f"{path} (optimizer {name})", "an optimizer's state")
         for pid in entry["scalars"]:

@@ -92,6 +92,8 @@ def checkpoint_to_resume(layout: RunLayout, cfg: RunConfig) -> Checkpoint:
     for key in sorted(saved.keys() | now.keys()):
         if key.split(".")[-1] in RESUMABLE and key.startswith("train."):
             continue
+        if key == "data":  # where the images are; their fingerprint says they are the same
+            continue
         if saved.get(key) != now.get(key):
             raise ConfigError(
                 f"cannot change {key} when resuming (the run used {saved.get(key)!r}, "

@@ -1,4 +1,4 @@
-"""From names and YAML to live objects: the run config, the recipe, the device."""
+"""From names and YAML to live objects: the run config, the recipe, the device, the data."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import torch
 
 from ganforge.config import RunConfig, TrainConfig, apply_overrides, load_yaml
 from ganforge.config.layouts import CLASS_LAYOUTS
-from ganforge.data import dataset_name
-from ganforge.errors import ConfigError
+from ganforge.config.schema import CUSTOM_DATASET
+from ganforge.data import ImageData, dataset_name, load_dataset, load_user_data
+from ganforge.errors import ConfigError, DataError
 from ganforge.models import RECIPES, Recipe, get_recipe
 from ganforge.setup.model_size import check_model_size
 
-_TOP_LEVEL = ("recipe", "dataset", "model", "train")
+_TOP_LEVEL = ("recipe", "dataset", "data", "model", "train")
 
 
 def make_config(
@@ -26,8 +27,9 @@ def make_config(
     ``train_defaults``) ← YAML file ← ``overrides``.
 
     ``overrides`` has the YAML file's shape (``{"train": {"epochs": 3}, "dataset": ...}``).
-    A dataset given by an alias (``fashion``) is recorded by its name (``fashion-mnist``).
-    A recipe named both as an argument and in the file must agree.
+    A dataset given by an alias (``fashion``) is recorded by its name (``fashion-mnist``);
+    the user's own ``data`` (a path) by :data:`CUSTOM_DATASET`. A recipe named both as an
+    argument and in the file must agree.
     """
     data: dict[str, Any] = load_yaml(config_file) if config_file else {}
     for layer in (data, overrides or {}):
@@ -49,13 +51,26 @@ def make_config(
     # The recipe's own schedule (e.g. its tuned batch size) sits between the global defaults
     # and the user's YAML and flags.
     train = apply_overrides(TrainConfig(), dict(cls.train_defaults), "train")
-    dataset = "mnist"
+    dataset, own = None, None
     for layer in (data, overrides or {}):
         model = apply_overrides(model, layer.get("model") or {}, "model")
         train = apply_overrides(train, layer.get("train") or {}, "train")
-        dataset = layer.get("dataset", dataset)
-    dataset = dataset_name(dataset, ConfigError)  # an alias (fashion) recorded as its name
-    return validate_config(RunConfig(recipe=name, dataset=dataset, model=model, train=train))
+        dataset, own = layer.get("dataset", dataset), layer.get("data", own)
+    dataset = _dataset(dataset, own)
+    cfg = RunConfig(recipe=name, dataset=dataset, model=model, train=train, data=own)
+    return validate_config(cfg)
+
+
+def _dataset(dataset: object, own: object) -> str:
+    """The dataset a run records: a known one's name (an alias such as ``fashion`` as its
+    name), or :data:`CUSTOM_DATASET` for the user's own ``data``."""
+    if own is None:
+        return dataset_name("mnist" if dataset is None else dataset, ConfigError)
+    if not isinstance(own, str) or not own:
+        raise ConfigError(f"data must be the path of a folder or file, got {own!r}")
+    if dataset not in (None, CUSTOM_DATASET):
+        raise ConfigError(f"--data {own} and --dataset {dataset} name two training sets; give one")
+    return CUSTOM_DATASET
 
 
 def with_flags(
@@ -63,10 +78,12 @@ def with_flags(
     train: dict[str, Any] | None = None,
     model: dict[str, Any] | None = None,
     dataset: str | None = None,
+    data: Path | None = None,
 ) -> dict[str, Any]:
     """``overrides`` (the YAML file's shape, e.g. from ``--set``) with command-line flags laid
     over them: the given ones (not None) of ``train`` and ``model`` replace those keys of
-    their section, and a ``dataset`` the top-level one. Always holds a ``train`` section."""
+    their section, a ``dataset`` the top-level one, and ``data`` (``--data``, made absolute)
+    the top-level ``data``. Always holds a ``train`` section."""
     merged = {**overrides, "train": dict(overrides.get("train") or {})}
     merged["train"].update({k: v for k, v in (train or {}).items() if v is not None})
     given = {k: v for k, v in (model or {}).items() if v is not None}
@@ -74,6 +91,8 @@ def with_flags(
         merged["model"] = {**(overrides.get("model") or {}), **given}
     if dataset is not None:
         merged["dataset"] = dataset
+    if data is not None:
+        merged["data"] = str(Path(data).expanduser().absolute())
     return merged
 
 
@@ -103,6 +122,7 @@ def resume_config(
             )
         merged[section] = {**(saved.get(section) or {}), **(merged.get(section) or {})}
     merged.setdefault("dataset", saved.get("dataset", "mnist"))
+    merged.setdefault("data", saved.get("data"))
     return make_config(recipe or saved.get("recipe"), None, merged)
 
 
@@ -112,6 +132,11 @@ def validate_config(cfg: RunConfig) -> RunConfig:
     resolutions)."""
     cfg.validate()
     check_grid_layout(cfg.train.grid_layout, cfg.recipe)
+    if cfg.data is not None and cfg.train.every("eval_every").count:
+        raise ConfigError(
+            "train.eval_every: evaluation during training needs a known dataset's classifier; "
+            "with --data (your own images) leave it at 0"
+        )
     cls = get_recipe(cfg.recipe)
     if cfg.model.resolution not in cls.resolutions:
         raise ConfigError(
@@ -195,3 +220,24 @@ def resolve_device(name: str) -> torch.device:
             f"device {name!r} requested but MPS is not available here; use --device cpu"
         )
     return device
+
+
+def training_data(cfg: RunConfig, data_dir: Path | None, resume: bool = False) -> ImageData:
+    """The training images of ``cfg``: its known dataset's (from ``data_dir``, see
+    :func:`~ganforge.data.load_dataset`), or the user's own ``data``, which a conditional
+    recipe needs labelled. On a resume, data that is gone is named in one line."""
+    if cfg.data is None:
+        return load_dataset(cfg.dataset, "train", data_dir)
+    path = Path(cfg.data)
+    if resume and not path.exists():
+        raise DataError(
+            f"{path}, the data this run was trained on, is gone; pass --data PATH to the "
+            "same images (their fingerprint is checked)"
+        )
+    data = load_user_data(path)
+    if get_recipe(cfg.recipe).conditional and not data.labelled:
+        raise DataError(
+            f"{path} is unlabelled; recipe {cfg.recipe!r} is conditional: it needs class "
+            "sub-folders (or an .npz with labels)"
+        )
+    return data
