@@ -213,3 +213,14 @@ def test_data_that_does_not_exist_is_one_line(run_cli, tmp_path) -> None:
         f"error: {tmp_path / 'nope'} does not exist; expected a folder of images "
         "(PNG, JPEG, BMP, TIFF) or an .npz/.npy file"
     )
+
+
+def test_evaluating_a_run_on_own_images_says_what_it_can_score(digits, run_cli, tmp_path) -> None:
+    run = tmp_path / "r"
+    code, err = run_cli(
+        "train", "dcgan", "--data", str(digits["root"] / "digits.npz"), "--out", str(run), *FAST
+    )
+    assert code == 0, err
+    code, err = run_cli("evaluate", str(run), "--n", "100")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "trained on your own images" in err and "pass --dataset" in err

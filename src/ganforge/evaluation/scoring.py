@@ -13,8 +13,9 @@ from typing import Any
 
 from torch import Tensor
 
+from ganforge.config.schema import CUSTOM_DATASET
 from ganforge.data import DATASETS, load_dataset
-from ganforge.errors import GanforgeError
+from ganforge.errors import ConfigError, GanforgeError
 from ganforge.evaluation.calibration import run_calibration
 from ganforge.evaluation.evaluate import (
     evaluate_images,
@@ -62,6 +63,12 @@ def score_run(
     }
     out = RunLayout(run_dir).metrics_json if Path(run_dir).is_dir() else Path("metrics.json")
     dataset = dataset or model.config.dataset
+    if dataset == CUSTOM_DATASET:  # no evaluator is trained on a user's own images yet
+        raise ConfigError(
+            f"{run_dir} was trained on your own images ({model.config.data}); ganforge "
+            "evaluate measures against mnist or fashion-mnist only: pass --dataset to "
+            "score it against one of them"
+        )
     name = model.config.recipe
     return score_images(images, requested, source, name, dataset, data_dir, inception, out)
 
