@@ -118,7 +118,9 @@ def test_a_hostile_summary_is_a_one_line_error_naming_file_and_field(tmp_path, t
 
 
 def test_a_missing_or_undecodable_file_is_a_one_line_error(tmp_path):
-    with pytest.raises(CheckpointError, match=r"summary.json cannot be read \(run summary\): No such file"):
+    with pytest.raises(
+        CheckpointError, match=r"summary.json cannot be read \(run summary\): No such file"
+    ):
         read_summary(RunLayout(tmp_path / "nowhere"))
     (tmp_path / "summary.json").write_bytes(b'{"recipe": "\xff"}')
     with pytest.raises(CheckpointError, match="is not valid JSON: 'utf-8' codec"):

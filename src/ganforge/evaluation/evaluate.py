@@ -100,6 +100,11 @@ def sample_for_evaluation(
 def load_sample_files(samples: Path, labels: Path | None) -> tuple[Tensor, Tensor | None]:
     """Read ``ganforge sample --npy`` output (uint8 N×28×28, optional int labels)."""
     array = _load_npy(samples, "samples")
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[1:] != (28, 28):
+        # Checked here, before torch sees the array: it cannot take a string, a byte-swapped
+        # or a structured array (a TypeError or ValueError traceback), nor need it.
+        shape = "×".join(map(str, array.shape)) or "a scalar"
+        raise DataError(f"samples must be uint8 N×28×28, got {array.dtype} {shape} in {samples}")
     label_array = None if labels is None else _load_npy(labels, "labels")
     images = torch.from_numpy(np.ascontiguousarray(array))
     if label_array is None:
@@ -114,7 +119,7 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
     refused with the file's name, like any unreadable file."""
     try:
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError) as err:  # EOFError: an empty file
         raise DataError(f"cannot read {what} {path}: {err}") from None
 
 

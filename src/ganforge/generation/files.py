@@ -16,13 +16,17 @@ from ganforge.generation import (
     layout_samples,
     sample_labels,
 )
+from ganforge.rundir.layout import RunLayout
 from ganforge.setup import check_grid_layout
 
 
 def default_output(run_dir: Path, name: str) -> Path:
-    """``RUN_DIR/generated/NAME`` for a run directory, ``./generated/NAME`` for a file."""
-    base = Path(run_dir) if Path(run_dir).is_dir() else Path(".")
-    return base / "generated" / name
+    """``RUN_DIR/generated/NAME`` for a run directory, by the path rule (a ``generated``
+    that links out of the run is refused: see :class:`RunLayout`), ``./generated/NAME``
+    for a file."""
+    if Path(run_dir).is_dir():
+        return RunLayout(Path(run_dir)).at("generated", name)
+    return Path(".") / "generated" / name
 
 
 def write_samples(

@@ -23,6 +23,7 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from ganforge.errors import CheckpointError
+from ganforge.rundir.records import parse_json
 
 
 @contextlib.contextmanager
@@ -92,7 +93,8 @@ def write_safetensors(
 
 
 def read_safetensors(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str, Any] | None]:
-    """The tensors and the decoded ``ganforge`` metadata (None if absent or not JSON)."""
+    """The tensors and the decoded ``ganforge`` metadata (None if absent, not JSON, or JSON
+    nested deeper than a run file may be: see :func:`~ganforge.rundir.records.parse_json`)."""
     try:
         with safe_open(str(path), framework="pt") as fh:
             raw = (fh.metadata() or {}).get("ganforge")
@@ -102,8 +104,8 @@ def read_safetensors(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str
             f"{path} is not a readable {what} (truncated or not safetensors): {err}"
         ) from None
     try:
-        meta = json.loads(raw) if raw else None
-    except json.JSONDecodeError:
+        meta = parse_json(raw, path, CheckpointError) if raw else None
+    except CheckpointError:  # not JSON, too deep (RecursionError), a number too long to read
         meta = None
     return tensors, meta if isinstance(meta, dict) else None
 
