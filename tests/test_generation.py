@@ -18,7 +18,9 @@ from ganforge.generation import (
     sample_labels,
     slerp,
 )
+from ganforge.generation.files import default_output
 from ganforge.rundir.checkpoint import EMA_STANDING_STATS, recipe_modules, save_checkpoint
+from ganforge.rundir.confine import UnsafePathError
 from ganforge.setup.build import build_recipe, make_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -347,3 +349,16 @@ def test_class_interpolation_refuses_what_it_cannot_mix() -> None:
     acgan = model_for("acgan", latent_dim=8, g_channels=8, d_channels=8)
     with pytest.raises(ConfigError, match=r"0\.\.9"):
         class_interpolation(acgan, 0, 0, 10, 3)
+
+
+def test_a_runs_default_output_stays_inside_the_run(tmp_path: Path) -> None:
+    """Found by tests/fuzz: ``ganforge sample RUN`` wrote its grid through a ``generated``
+    symlink leading out of the run."""
+    run, outside = tmp_path / "run", tmp_path / "outside"
+    run.mkdir()
+    outside.mkdir()
+    assert default_output(run, "grid_seed0.png") == run / "generated" / "grid_seed0.png"
+    (run / "generated").symlink_to(outside)
+    with pytest.raises(UnsafePathError, match="leads out of the run folder"):
+        default_output(run, "grid_seed0.png")
+    assert default_output(tmp_path / "model.safetensors", "x.png") == Path("generated/x.png")

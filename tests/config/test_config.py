@@ -1,6 +1,7 @@
 """Typed config: dataclass defaults, checked overrides, validation, YAML and --set parsing."""
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,19 @@ def test_load_yaml_list_is_refused(tmp_path: Path) -> None:
 def test_load_yaml_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_yaml(tmp_path / "nope.yaml")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_load_yaml_refuses_a_fifo_or_a_folder_without_waiting(tmp_path: Path) -> None:
+    """Found by tests/fuzz: a run's config.yaml that is a FIFO made ``train --resume`` wait
+    forever for a writer."""
+    fifo = tmp_path / "config.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="cannot be read: not a regular file"):
+        load_yaml(fifo)
+    with pytest.raises(ConfigError, match="cannot be read: Is a directory"):
+        load_yaml(tmp_path)
 
 
 # -- parse_assignments -------------------------------------------------------------------------

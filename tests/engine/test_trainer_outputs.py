@@ -145,6 +145,17 @@ def test_resume_finishing_a_killed_run_writes_the_final_figure(
     assert size(run / "samples" / "final.png") == (10 * 30 + 2, 10 * 30 + 2)
 
 
+def test_a_resumed_runs_gif_leaves_out_grids_named_by_no_epoch(tmp_path, tiny_data, tiny_config):
+    """Found by tests/fuzz: a ``samples/epoch_x.png`` in the run made the resumed run's GIF
+    fail with a ValueError traceback."""
+    run = tmp_path / "run"
+    train(tiny_config(epochs=1), run, data=tiny_data, display=False)
+    (run / "samples" / "epoch_x.png").write_bytes(b"not one of ours")
+    Trainer(tiny_config(epochs=2), run, data=tiny_data, resume=True, display=False).run()
+    with Image.open(run / "progress.gif") as gif:
+        assert gif.n_frames >= 3  # epochs 0, 1 and 2 (the first held longer)
+
+
 @pytest.mark.parametrize(("every_s", "drawings"), [(0.0, 3), (3600.0, 1)])
 def test_loss_plots_are_redrawn_mid_run_once_plot_every_s_has_passed(
     tmp_path, tiny_data, tiny_config, monkeypatch, every_s, drawings

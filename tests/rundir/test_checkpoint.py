@@ -239,12 +239,21 @@ def test_missing_file(tmp_path: Path) -> None:
         {"ganforge": "{not json"},
         {"ganforge": json.dumps(["a", "list"])},
         {"ganforge": json.dumps({"format": "ganforge-checkpoint/0", "recipe": "gan"})},
+        # Found by tests/fuzz: JSON nested too deeply for Python's parser (a RecursionError
+        # traceback), nested past the depth limit, and an integer of more digits than it reads.
+        {"ganforge": "[" * 100_000 + "]" * 100_000},
+        {
+            "ganforge": json.dumps({"format": "ganforge-checkpoint/1", "x": [[[[]]]]}).replace(
+                "[[[[]]]]", "[" * 40 + "]" * 40
+            )
+        },
+        {"ganforge": '{"format": "ganforge-checkpoint/1", "step": ' + "9" * 5000 + "}"},
     ],
 )
 def test_safetensors_without_ganforge_metadata(tmp_path: Path, metadata) -> None:
     p = tmp_path / "plain.safetensors"
     save_file({"x": torch.zeros(3)}, str(p), metadata=metadata)
-    with pytest.raises(CheckpointError, match="not a ganforge checkpoint"):
+    with pytest.raises(CheckpointError, match=r"not a ganforge checkpoint|nests JSON over 32"):
         load_checkpoint(p)
 
 

@@ -61,7 +61,7 @@ META_CASES = {
     "step negative": (lambda m: {**m, "step": -4}, "'step' must be in 0.."),
     "elapsed NaN": (lambda m: {**m, "elapsed": float("nan")}, "'elapsed' must be in"),
     "optimizers a list": (lambda m: {**m, "optimizers": [1]}, "'optimizers' must be an object"),
-    "deeply nested": (lambda m: {**m, "config": deep(40)}, "nests JSON more than 32 levels"),
+    "deeply nested": (lambda m: {**m, "config": deep(40)}, "nests JSON over 32 levels"),
     "param_groups not a list": (
         lambda m: {**m, "optimizers": {"opt_g": {"param_groups": 1, "scalars": {}}}},
         "'param_groups' must be an array",

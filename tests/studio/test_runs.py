@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 
 import pytest
@@ -37,3 +38,23 @@ def test_a_summary_of_the_wrong_shape_shows_as_none(studio_root, tmp_path):
     assert listed["steps"] is None and listed["recipe"] == data["recipe"]  # from config.yaml
     page = client.get("/api/runs/odd").json()
     assert page["summary"] == {} and page["final_losses"] == {} and page["epochs"] is None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifos_among_a_runs_files_read_as_absent_at_once(tmp_path):
+    """Found by tests/fuzz: a FIFO for metrics/batches.csv (or summary.json, a grid) made
+    the run's page wait forever for a writer."""
+    run = tmp_path / "runs" / "fifos"
+    (run / "metrics").mkdir(parents=True)
+    (run / "samples").mkdir()
+    (run / "config.yaml").write_text("recipe: gan\ndataset: mnist\n")
+    (run / "checkpoints").mkdir()
+    for name in ("summary.json", "metrics.json", "metrics/batches.csv", "samples/epoch_0001.png"):
+        os.mkfifo(run / name)
+    client = TestClient(create_app(tmp_path / "runs"), base_url="http://127.0.0.1")
+    page = client.get("/api/runs/fifos")
+    assert page.status_code == 200
+    assert page.json()["losses"]["batches"] == [] and page.json()["grids"] == []
+    assert page.json()["steps"] is None and page.json()["recipe"] == "gan"
+    assert client.get("/api/runs/fifos/samples/epoch_0001.png").status_code == 404

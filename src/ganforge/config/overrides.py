@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
+import stat
 import types
 import typing
 from pathlib import Path
@@ -97,12 +99,25 @@ class _PlainLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class _NotRegular(OSError):
+    """A config path that is a FIFO, a device or a folder: never read."""
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the regular file ``path``; anything else (a FIFO, which a
+    plain open would wait on forever) raises before a byte is read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise _NotRegular("not a regular file")
+        return fh.read(limit)
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML config file into a mapping, with a one-line error for a bad file: not
     there, not text, over :data:`MAX_YAML_BYTES`, not YAML, aliased, or not a mapping."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_YAML_BYTES + 1)
+        raw = _read_regular(path, MAX_YAML_BYTES + 1)
         if len(raw) > MAX_YAML_BYTES:
             raise ConfigError(f"config file {path} is over {MAX_YAML_BYTES // 1024} KiB")
         data = yaml.load(raw.decode("utf-8"), Loader=_PlainLoader)  # a SafeLoader: no tags

@@ -116,7 +116,7 @@ class RunOutputs:
         plots (the evaluation's too where ``evaluated``). The caller writes the summary after
         them, so that its absence tells a resume that they are still to be written."""
         layout = self.layout
-        grids = sorted(layout.glob(layout.samples, "epoch_*.png"), key=layout.grid_epoch)
+        grids = layout.sample_grids()
         if grids:
             save_gif(grids, layout.gif)
         self.final_figure()

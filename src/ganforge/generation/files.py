@@ -17,16 +17,17 @@ from ganforge.generation import (
     sample_labels,
 )
 from ganforge.rundir.atomic import atomic_path, writing
-from ganforge.rundir.confine import confined
+from ganforge.rundir.layout import RunLayout
 from ganforge.setup import check_grid_layout
 
 
 def default_output(run_dir: Path, name: str) -> Path:
-    """``RUN_DIR/generated/NAME`` for a run directory (by the path rule: not through a
-    symlink out of the run), ``./generated/NAME`` for a file."""
+    """``RUN_DIR/generated/NAME`` for a run directory, by the path rule (a ``generated``
+    that links out of the run is refused: see :class:`RunLayout`), ``./generated/NAME``
+    for a file."""
     if Path(run_dir).is_dir():
-        return confined(Path(run_dir), Path("generated", name))
-    return Path("generated") / name
+        return RunLayout(Path(run_dir)).at("generated", name)
+    return Path(".") / "generated" / name
 
 
 def write_samples(

@@ -28,7 +28,7 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from ganforge.errors import CheckpointError, CheckpointWriteError, WriteError
-from ganforge.rundir.records import MAX_DEPTH, depth
+from ganforge.rundir.records import MAX_DEPTH, parse_json
 
 # The errors of a write that the user can fix: no room left (True), or no right to write there.
 WRITE_FAILURES = {
@@ -148,7 +148,8 @@ def write_safetensors(
 
 
 def read_safetensors(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str, Any] | None]:
-    """The tensors and the decoded ``ganforge`` metadata (None if absent or not JSON)."""
+    """The tensors and the decoded ``ganforge`` metadata (None if absent, not JSON, or JSON
+    nested deeper than a run file may be: see :func:`~ganforge.rundir.records.parse_json`)."""
     try:
         with safe_open(str(path), framework="pt") as fh:
             raw = (fh.metadata() or {}).get("ganforge")
@@ -158,14 +159,24 @@ def read_safetensors(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str
             f"{path} is not a readable {what} (truncated or not safetensors): {err}"
         ) from None
     try:
-        meta = json.loads(raw) if raw else None
-    except (json.JSONDecodeError, RecursionError):
+        meta = parse_json(raw, path, CheckpointError) if raw else None
+    except CheckpointError:  # not JSON, too deep for the parser, a number too long to read
         meta = None
-    if depth(meta) > MAX_DEPTH:
-        raise CheckpointError(
-            f"{path} nests JSON more than {MAX_DEPTH} levels deep in its metadata"
-        )
+    if meta is None and raw and depth_exceeded(raw):
+        raise CheckpointError(f"{path} nests JSON over {MAX_DEPTH} levels deep in its metadata")
     return tensors, meta if isinstance(meta, dict) else None
+
+
+def depth_exceeded(raw: str) -> bool:
+    """Whether JSON text opens more than :data:`MAX_DEPTH` brackets before closing them (a
+    file refused for that is named so, not as "not a checkpoint")."""
+    level = 0
+    for char in raw:
+        level += char in "[{"
+        level -= char in "]}"
+        if level > MAX_DEPTH:
+            return True
+    return False
 
 
 def _fsync_file(path: Path) -> None:

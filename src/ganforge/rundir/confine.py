@@ -42,12 +42,15 @@ def confined(root: Path, path: Path, what: str = "run folder") -> Path:
 
 
 def confined_glob(root: Path, folder: Path, pattern: str) -> Iterator[Path]:
-    """The entries of ``folder`` matching ``pattern`` that lie inside ``root``: those that
-    lead out of it are left out, as if absent (one bad file must not hide a run's others).
-    A ``folder`` that itself leads out is refused (see :func:`confined`)."""
+    """The regular files of ``folder`` matching ``pattern`` that lie inside ``root``: those
+    that lead out of it are left out, as if absent (one bad file must not hide a run's
+    others), and so is anything but a regular file (a folder, a FIFO that reading would
+    wait on forever). A ``folder`` that itself leads out is refused (see :func:`confined`)."""
     folder = confined(root, folder)
     for path in folder.glob(pattern):
         try:
-            yield confined(root, path)
+            inside = confined(root, path)
         except UnsafePathError:
             continue
+        if inside.is_file():
+            yield inside

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,12 +157,23 @@ class RunLayout:
     def epoch_checkpoints(self) -> list[Path]:
         """The numbered checkpoints in training order (by the epoch in their names, which
         file-name order is not: ``epoch_0001.50`` sorts before ``epoch_0001``)."""
+        return self._by_epoch(self.checkpoints, "epoch_*.safetensors")
+
+    def sample_grids(self) -> list[Path]:
+        """The fixed-latent grids in ``samples/`` in epoch order (the GIF's frames)."""
+        return self._by_epoch(self.samples, "epoch_*.png")
+
+    def _by_epoch(self, folder: Path, pattern: str) -> list[Path]:
+        """The files of ``folder`` named by an epoch, in epoch order; a name that is no
+        epoch (``epoch_x``, ``epoch_nan``: not one of ours) is left out."""
         numbered = []
-        for path in self.glob(self.checkpoints, "epoch_*.safetensors"):
+        for path in self.glob(folder, pattern):
             try:
-                numbered.append((self.grid_epoch(path), path))
-            except ValueError:  # not one of ours
+                epoch = self.grid_epoch(path)
+            except ValueError:
                 continue
+            if math.isfinite(epoch) and epoch >= 0:
+                numbered.append((epoch, path))
         return [path for _, path in sorted(numbered)]
 
     def make(self) -> None:

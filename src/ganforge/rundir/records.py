@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 import types
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -29,10 +31,14 @@ R = TypeVar("R")
 
 
 def read_bounded(path: Path, limit: int, what: str, error: type[GanforgeError]) -> bytes:
-    """The bytes of ``path``, refused in one line if it holds more than ``limit``: a file
-    from a stranger must not make ganforge read gigabytes."""
+    """The bytes of ``path``, refused in one line if it holds more than ``limit`` or is no
+    regular file: a file from a stranger must not make ganforge read gigabytes, nor wait
+    forever on a FIFO (opened without blocking, then refused)."""
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise error(f"{path} is not a regular file: not a {what} ganforge wrote")
             data = fh.read(limit + 1)
     except OSError as err:
         raise error(f"{path} cannot be read ({what}): {err.strerror or err}") from None
