@@ -41,3 +41,13 @@ def test_samples_of_another_type_or_shape_are_refused_in_one_line(tmp_path, arra
     message = str(info.value)
     assert message.startswith("samples must be uint8 N×28×28, got ") and shown in message
     assert str(tmp_path / "s.npy") in message and "\n" not in message
+
+
+@pytest.mark.parametrize("shape", [(2**62, 0), (3, 1), (4,), ()])
+def test_labels_of_another_shape_are_refused_before_any_copy(tmp_path, shape):
+    """Found by tests/fuzz: uint8 labels of shape (2**62, 0), empty, failed as int64 with a
+    NumPy ValueError traceback ("array is too big")."""
+    np.save(tmp_path / "s.npy", np.zeros((3, 28, 28), np.uint8))
+    np.save(tmp_path / "l.npy", np.zeros(shape, np.uint8))
+    with pytest.raises(DataError, match=r"must hold one class per sample \(3\), got shape"):
+        load_sample_files(tmp_path / "s.npy", tmp_path / "l.npy")

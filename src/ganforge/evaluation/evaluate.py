@@ -111,6 +111,11 @@ def load_sample_files(samples: Path, labels: Path | None) -> tuple[Tensor, Tenso
         return images, None
     if not np.issubdtype(label_array.dtype, np.integer):
         raise DataError(f"labels {labels} must be integers, got {label_array.dtype}")
+    if label_array.shape != (len(array),):  # before a copy: (2**62, 0) holds nothing, yet
+        raise DataError(  # as int64 would be too big for NumPy (a ValueError traceback)
+            f"labels {labels} must hold one class per sample ({len(array)}), "
+            f"got shape {label_array.shape}"
+        )
     return images, torch.from_numpy(label_array.astype(np.int64))
 
 
