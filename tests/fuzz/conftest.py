@@ -116,6 +116,15 @@ def pytest_configure(config) -> None:
     outcomes.CONFIG = config
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """No whole-test timeout for the fuzz targets (a long hunt runs for hours): each example
+    has its own cap (:func:`~outcomes.example_cap`)."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.timeout(0))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """Each fuzz target's outcomes: successes and one-line refusals."""
     if not OUTCOMES:

@@ -29,7 +29,7 @@ from ganforge.cli import main
 
 # Hypothesis examples per target: small in CI (all fuzz tests together within about a
 # minute on one core), thousands for a long hunt: GANFORGE_FUZZ_EXAMPLES=2000.
-EXAMPLES = int(os.environ.get("GANFORGE_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("GANFORGE_FUZZ_EXAMPLES", "25"))
 # A fixed seed: derandomized by default (CI sees the same cases every time); another seed
 # explores other cases, reproducibly.
 SEED = os.environ.get("GANFORGE_FUZZ_SEED")
@@ -43,6 +43,17 @@ PASSWD = Path("/etc/passwd")
 PASSWD_MARK = (PASSWD.read_text().splitlines() or ["root:x:0:0"])[0] if PASSWD.exists() else ""
 
 OUTCOMES: defaultdict[str, Counter] = defaultdict(Counter)
+# A file to append each outcome to as it happens ("target<TAB>outcome"): a long hunt's
+# counts so far, should it be stopped before its end.
+LOG = os.environ.get("GANFORGE_FUZZ_LOG")
+
+
+def record(target: str, outcome: str) -> str:
+    OUTCOMES[target][outcome] += 1
+    if LOG:
+        with open(LOG, "a", encoding="utf-8") as fh:
+            fh.write(f"{target}\t{outcome}\n")
+    return outcome
 
 
 def fuzz(test):
@@ -137,8 +148,7 @@ def check_cli(target: str, *args: str, progress: bool = False) -> str:
         assert len(errors) == 1 and lines[-1] == errors[0], shown
         assert progress or len(lines) == 1, shown
         outcome = "refused"
-    OUTCOMES[target][outcome] += 1
-    return outcome
+    return record(target, outcome)
 
 
 def check_response(target: str, response) -> str:
@@ -156,8 +166,7 @@ def check_response(target: str, response) -> str:
     else:
         assert 200 <= response.status_code < 300, where
         outcome = "ok"
-    OUTCOMES[target][outcome] += 1
-    return outcome
+    return record(target, outcome)
 
 
 def snapshot(folder: Path) -> dict[str, str]:

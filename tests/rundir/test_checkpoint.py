@@ -280,6 +280,25 @@ def test_restore_with_unknown_optimizer_name(saved) -> None:
         )
 
 
+@pytest.mark.parametrize("dropped", ["opt_d.state.3.exp_avg_sq", "opt_g.state.0.step"])
+def test_an_optimizer_state_missing_a_tensor_is_refused(saved, tmp_path, dropped) -> None:
+    """Found by tests/fuzz: a checkpoint without one parameter's exp_avg_sq (or step)
+    resumed, and Adam's first step failed with a KeyError traceback."""
+    path, _, recipe, opt_g, opt_d = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    del tensors[dropped]
+    cut = tmp_path / "cut.safetensors"
+    save_file(tensors, str(cut), metadata={"ganforge": json.dumps(meta)})
+    pid, name = dropped.split(".")[2:]
+    with pytest.raises(CheckpointError, match=f"state of parameter {pid} lacks {name}, which"):
+        restore(
+            load_checkpoint(cut),
+            modules=recipe_modules(recipe),
+            optimizers={"opt_g": opt_g, "opt_d": opt_d},
+            rng=False,
+        )
+
+
 # -- atomic writes --------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from ganforge.rundir.checkpoint_checks import (
     check_optimizer_tensors,
     check_param_groups,
     check_rng,
+    check_state_names,
 )
 
 FORMAT = "ganforge-checkpoint/1"
@@ -204,7 +205,9 @@ def check_tensors(
         if saved is None:
             raise CheckpointError(f"{ckpt.path} holds no state of optimizer {prefix}")
         check_param_groups(ckpt.path, prefix, opt, saved["param_groups"])
-        check_optimizer_tensors(ckpt.path, prefix, opt, ckpt.module_state(f"{prefix}.state"))
+        state = ckpt.module_state(f"{prefix}.state")
+        check_optimizer_tensors(ckpt.path, prefix, opt, state)
+        check_state_names(ckpt.path, prefix, state, saved["scalars"])
 
 
 def cuda_index(device: torch.device) -> int | None:

@@ -130,6 +130,28 @@ def check_optimizer_tensors(
             raise CheckpointError(f"{path}: {prefix}.state.{key} holds NaN or infinity")
 
 
+def check_state_names(
+    path: Path, prefix: str, got: dict[str, Tensor], scalars: dict[str, dict[str, Any]]
+) -> None:
+    """Every parameter with a saved state (its tensors ``got``, ``{pid}.{name}``, and its
+    ``scalars``) holds the same names: a torch optimizer trusts a state it finds, and Adam's
+    first step on one lacking ``exp_avg_sq`` would fail with a KeyError."""
+    names: dict[str, set[str]] = {}
+    for key in got:
+        pid, _, name = key.partition(".")
+        names.setdefault(pid, set()).add(name)
+    for pid, values in scalars.items():
+        names.setdefault(pid, set()).update(values)
+    every = set().union(*names.values())
+    for pid, have in sorted(names.items()):
+        if have != every:
+            missing = ", ".join(sorted(every - have))
+            raise CheckpointError(
+                f"{path}: {prefix}'s state of parameter {pid} lacks {missing}, which the "
+                "other parameters' state has"
+            )
+
+
 def check_rng(path: Path, state: Tensor) -> None:
     """The CPU generator's state: uint8 of the size this torch's generator keeps."""
     want = torch.get_rng_state()
