@@ -152,3 +152,14 @@ def test_the_cli_scores_an_npz_of_floats_and_says_how_it_read_them(
     record = out.read_text()
     assert '"pixels": "floats in [-1, 1], scaled to 0..255"' in record
     assert '"class_accuracy"' in record  # the labels were read from the same file
+
+
+def test_a_labels_archive_of_several_arrays_is_one_line_even_with_newlines_in_names(tmp_path):
+    """Found by tests/fuzz: array names holding a newline made the message two lines."""
+    np.save(tmp_path / "s.npy", U8)
+    path = tmp_path / "l.npz"
+    np.savez(path, **{"0": np.arange(5), "\n0": np.arange(5)})
+    with pytest.raises(DataError) as info:
+        load_sample_files(tmp_path / "s.npy", path, 10)
+    message = str(info.value)
+    assert "\n" not in message and "must be one array, got 2: '0', '\\n0'" in message

@@ -128,7 +128,8 @@ def load_sample_files(
     if labels is not None:
         label_arrays = _load_arrays(labels, "labels")
         if len(label_arrays) != 1:
-            raise DataError(f"labels {labels} must be one array, got {', '.join(label_arrays)}")
+            names = ", ".join(map(repr, label_arrays))  # repr: a name may hold a newline
+            raise DataError(f"labels {labels} must be one array, got {len(label_arrays)}: {names}")
         inner = next(iter(label_arrays.values()))
     where = str(labels) if labels is not None else f"in {samples}"
     return SampleFile(u8, _as_labels(inner, u8.shape[0], where, num_classes), pixels)
