@@ -106,6 +106,18 @@ TENSOR_CASES = {
         lambda t: {**t, "opt_g.state.999.exp_avg": torch.zeros(3)},
         "holds state '999.exp_avg' for no parameter",
     ),
+    # Found by tests/fuzz: float8 has no isfinite (a NotImplementedError traceback).
+    "float8 weights": (
+        lambda t: {**t, weight(t): t[weight(t)].to(torch.float8_e4m3fn)},
+        "is float8_e4m3fn",
+    ),
+    "float8 optimizer state": (
+        lambda t: {
+            **t,
+            "opt_g.state.0.exp_avg": t["opt_g.state.0.exp_avg"].to(torch.float8_e4m3fn),
+        },
+        "expected a float scalar or one of shape",
+    ),
     "optimizer state of another shape": (
         lambda t: {**t, "opt_g.state.0.exp_avg": torch.zeros(3, 3)},
         "expected a float scalar or one of shape",
@@ -148,3 +160,15 @@ def test_the_good_checkpoint_still_loads_and_samples(tmp_path, good) -> None:
     restored_into_fresh(path)
     images = load_model(path).recipe.sample_images(torch.randn(2, 100))
     assert images.shape == (2, 1, 28, 28) and bool(torch.isfinite(images).all())
+
+
+@pytest.mark.parametrize("key", ["lr", "betas", "eps", "weight_decay"])
+def test_a_parameter_group_without_a_hyperparameter_is_refused(tmp_path, good, key) -> None:
+    """Found by tests/fuzz: the resumed run's first step failed with a KeyError traceback."""
+    tensors, meta = good
+    meta = json.loads(json.dumps(meta))
+    del meta["optimizers"]["opt_g"]["param_groups"][0][key]
+    path = write(tmp_path / "bad.safetensors", tensors, meta)
+    with pytest.raises(CheckpointError) as err:
+        restored_into_fresh(path)
+    assert f"opt_g's parameter group lacks {key}" in one_line(err, path)

@@ -22,6 +22,8 @@ from ganforge.rundir.records import decode_record
 
 MAX_CLASSES = 1000
 MAX_CLASS_NAME = 256  # characters of one class name (a folder's name, an .npz's class_names)
+# The float widths a weight may be saved in; float8 has no isfinite and no use here.
+FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _SCALAR = object()  # a hyperparameter the live optimizer lacks: any finite JSON scalar
 LISTED = 3  # names listed in a message before "…"
 
@@ -121,7 +123,7 @@ def check_optimizer_tensors(
             raise CheckpointError(f"{path}: {prefix} holds state {key!r} for no parameter")
         param = params[int(pid)]
         shape_ok = value.numel() == 1 or value.shape == param.shape
-        if not value.is_floating_point() or not shape_ok:
+        if value.dtype not in FLOATS or not shape_ok:
             raise CheckpointError(
                 f"{path}: {prefix}.state.{key} is {_kind(value)}, expected a float scalar or "
                 f"one of shape {tuple(param.shape)}"
@@ -162,10 +164,10 @@ def check_rng(path: Path, state: Tensor) -> None:
 
 
 def _check_tensor(path: Path, name: str, value: Tensor, ref: Tensor) -> None:
-    same_kind = value.is_floating_point() if ref.is_floating_point() else value.dtype == ref.dtype
+    same_kind = value.dtype in FLOATS if ref.is_floating_point() else value.dtype == ref.dtype
     if not same_kind or value.shape != ref.shape:
         raise CheckpointError(f"{path}: {name} is {_kind(value)}, expected {_kind(ref)}")
-    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+    if value.dtype in FLOATS and not bool(torch.isfinite(value).all()):
         raise CheckpointError(f"{path}: {name} holds NaN or infinity; refusing to load it")
 
 
@@ -193,12 +195,21 @@ def check_param_groups(
         params = group.get("params")
         if not isinstance(params, list) or len(params) != len(ref["params"]):
             raise CheckpointError(f"{path}: {prefix}'s parameter group does not fit the recipe")
+        missing = [k for k, v in ref.items() if k != "params" and _needed(v) and k not in group]
+        if missing:  # the optimizer's step would fail on it (a KeyError traceback)
+            raise CheckpointError(f"{path}: {prefix}'s parameter group lacks {', '.join(missing)}")
         for key, value in group.items():
             want = ref.get(key, _SCALAR)  # a key the live group lacks (peak_lr): a scalar
             if key != "params" and not _same_kind(value, want):
                 raise CheckpointError(
                     f"{path}: {prefix}'s {key} is {str(value)[:40]!r}, expected one like {want!r}"
                 )
+
+
+def _needed(want: Any) -> bool:
+    """Whether a live hyperparameter must be in a saved group: a number or a pair of numbers
+    (lr, betas, eps, weight_decay); torch fills the flags in itself (amsgrad, foreach, …)."""
+    return isinstance(want, (int, float, tuple, list, Tensor)) and not isinstance(want, bool)
 
 
 def _same_kind(value: Any, want: Any) -> bool:
