@@ -299,6 +299,39 @@ def test_an_optimizer_state_missing_a_tensor_is_refused(saved, tmp_path, dropped
         )
 
 
+@pytest.mark.parametrize("key", ["lr", "betas", "eps", "weight_decay"])
+def test_a_parameter_group_missing_a_hyperparameter_is_refused(saved, tmp_path, key) -> None:
+    """Found by tests/fuzz: a checkpoint whose opt_g group lacked lr (betas, eps,
+    weight_decay) resumed, and Adam's first step failed with a KeyError traceback."""
+    path, _, recipe, opt_g, opt_d = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    del meta["optimizers"]["opt_g"]["param_groups"][0][key]
+    del meta["optimizers"]["opt_g"]["param_groups"][0]["maximize"]  # a flag: filled in
+    cut = tmp_path / "cut.safetensors"
+    save_file(tensors, str(cut), metadata={"ganforge": json.dumps(meta)})
+    optimizers = {"opt_g": opt_g, "opt_d": opt_d}
+    with pytest.raises(CheckpointError, match=f"opt_g's parameter group lacks {key}$"):
+        restore(load_checkpoint(cut), modules=recipe_modules(recipe), optimizers=optimizers)
+
+
+@pytest.mark.parametrize("name", ["opt_g.state.0.exp_avg", "generator.net.0.weight"])
+def test_float8_tensors_are_checked_as_the_live_dtype(saved, tmp_path, name) -> None:
+    """Found by tests/fuzz: an optimizer state cast to float8_e4m3fn failed the finiteness
+    check itself ("isfinite" not implemented: a NotImplementedError traceback)."""
+    path, _, recipe, opt_g, opt_d = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    name = name if name in tensors else next(k for k in tensors if k.startswith("generator."))
+    tensors[name] = tensors[name].to(torch.float8_e4m3fn)
+    cut = tmp_path / "cut.safetensors"
+    save_file(tensors, str(cut), metadata={"ganforge": json.dumps(meta)})
+    optimizers = {"opt_g": opt_g, "opt_d": opt_d}
+    restore(load_checkpoint(cut), modules=recipe_modules(recipe), optimizers=optimizers)
+    tensors[name] = torch.full(tensors[name].shape, 1e300, dtype=torch.float64)  # inf in fp32
+    save_file(tensors, str(cut), metadata={"ganforge": json.dumps(meta)})
+    with pytest.raises(CheckpointError, match="holds NaN or infinity"):
+        restore(load_checkpoint(cut), modules=recipe_modules(recipe), optimizers=optimizers)
+
+
 # -- atomic writes --------------------------------------------------------------------------------
 
 

@@ -118,7 +118,7 @@ def check_optimizer_tensors(
                 f"{path}: {prefix}.state.{key} is {_kind(value)}, expected a float scalar or "
                 f"one of shape {tuple(param.shape)}"
             )
-        if not bool(torch.isfinite(value).all()):
+        if not finite(value, param.dtype):
             raise CheckpointError(f"{path}: {prefix}.state.{key} holds NaN or infinity")
 
 
@@ -157,8 +157,14 @@ def _check_tensor(path: Path, name: str, value: Tensor, ref: Tensor) -> None:
     same_kind = value.is_floating_point() if ref.is_floating_point() else value.dtype == ref.dtype
     if not same_kind or value.shape != ref.shape:
         raise CheckpointError(f"{path}: {name} is {_kind(value)}, expected {_kind(ref)}")
-    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+    if value.is_floating_point() and not finite(value, ref.dtype):
         raise CheckpointError(f"{path}: {name} holds NaN or infinity; refusing to load it")
+
+
+def finite(value: Tensor, dtype: torch.dtype) -> bool:
+    """Whether every value of ``value`` is finite once in ``dtype``, the live tensor's it is
+    loaded into (a float64 1e300 is infinite in float32; float8 has no ``isfinite``)."""
+    return bool(torch.isfinite(value.to(dtype)).all())
 
 
 def _kind(t: Tensor) -> str:
@@ -185,6 +191,12 @@ def check_param_groups(
         params = group.get("params")
         if not isinstance(params, list) or len(params) != len(ref["params"]):
             raise CheckpointError(f"{path}: {prefix}'s parameter group does not fit the recipe")
+        # A flag (a boolean or None) of a newer torch may be absent: the optimizer fills it in.
+        needed = [
+            k for k, v in ref.items() if k != "params" and not isinstance(v, (bool, type(None)))
+        ]
+        if missing := [k for k in needed if k not in group]:
+            raise CheckpointError(f"{path}: {prefix}'s parameter group lacks {', '.join(missing)}")
         for key, value in group.items():
             want = ref.get(key, _SCALAR)  # a key the live group lacks (peak_lr): a scalar
             if key != "params" and not _same_kind(value, want):
