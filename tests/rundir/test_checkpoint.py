@@ -332,6 +332,18 @@ def test_float8_tensors_are_checked_as_the_live_dtype(saved, tmp_path, name) -> 
         restore(load_checkpoint(cut), modules=recipe_modules(recipe), optimizers=optimizers)
 
 
+def test_an_invalid_generator_state_is_refused_on_load(saved, tmp_path) -> None:
+    """Found by tests/fuzz: rng.cpu of the right size filled with one value resumed until
+    torch.set_rng_state failed ("Invalid mt19937 state", a RuntimeError traceback)."""
+    path, *_ = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    tensors["rng.cpu"] = torch.full_like(tensors["rng.cpu"], 7)
+    cut = tmp_path / "cut.safetensors"
+    save_file(tensors, str(cut), metadata={"ganforge": json.dumps(meta)})
+    with pytest.raises(CheckpointError, match=r"rng\.cpu is no CPU generator state"):
+        load_checkpoint(cut)
+
+
 # -- atomic writes --------------------------------------------------------------------------------
 
 

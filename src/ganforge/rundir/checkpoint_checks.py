@@ -151,6 +151,10 @@ def check_rng(path: Path, state: Tensor) -> None:
         raise CheckpointError(
             f"{path}: rng.cpu is {_kind(state)}, expected {_kind(want)} (a CPU generator state)"
         )
+    try:  # on a generator of its own: the process's is set only once all is checked
+        torch.Generator().set_state(state)
+    except RuntimeError as err:  # "Invalid mt19937 state"
+        raise CheckpointError(f"{path}: rng.cpu is no CPU generator state ({err})") from None
 
 
 def _check_tensor(path: Path, name: str, value: Tensor, ref: Tensor) -> None:
