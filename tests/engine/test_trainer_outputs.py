@@ -156,6 +156,20 @@ def test_a_resumed_runs_gif_leaves_out_grids_named_by_no_epoch(tmp_path, tiny_da
         assert gif.n_frames >= 3  # epochs 0, 1 and 2 (the first held longer)
 
 
+def test_a_checkpoint_with_null_facts_resumes(tmp_path, tiny_data, tiny_config):
+    """Found by tests/fuzz: "elapsed": null in a checkpoint's metadata (a record field that
+    may be null) failed the resume with a TypeError traceback; null reads as absent."""
+    from ganforge.rundir.atomic import read_safetensors, write_safetensors
+
+    run = tmp_path / "run"
+    train(tiny_config(epochs=1), run, data=tiny_data, display=False)
+    last = run / "checkpoints" / "last.safetensors"
+    tensors, meta = read_safetensors(last, "checkpoint")
+    write_safetensors(last, tensors, {**meta, "elapsed": None, "rollbacks": None}, "checkpoint")
+    Trainer(tiny_config(epochs=2), run, data=tiny_data, resume=True, display=False).run()
+    assert json.loads((run / "summary.json").read_text())["steps"] == 8
+
+
 @pytest.mark.parametrize(("every_s", "drawings"), [(0.0, 3), (3600.0, 1)])
 def test_loss_plots_are_redrawn_mid_run_once_plot_every_s_has_passed(
     tmp_path, tiny_data, tiny_config, monkeypatch, every_s, drawings

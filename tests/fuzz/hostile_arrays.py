@@ -47,7 +47,8 @@ class Payload:
 @dataclass(frozen=True)
 class ArrayCase:
     """One hostile file: ``kind`` "array" (``dtype``, ``shape``, values from ``seed``,
-    ``fortran`` order), "object" (an object array of payloads), "bytes" (``data`` as is),
+    ``fortran`` order), "classes" (labels 0..9 of ``dtype`` and ``shape``, one of them out of
+    range with ``fortran``), "object" (an object array of payloads), "bytes" (``data`` as is),
     "header" (a ``.npy`` whose header claims ``header``), or "npz" (``arrays``: name,
     dtype, shape)."""
 
@@ -69,6 +70,14 @@ array_cases = st.one_of(
         shape=shapes,
         seed=st.integers(0, 2**16),
         fortran=st.booleans(),
+    ),
+    st.builds(  # class labels, mostly one per sample of a 100-image file, some out of range
+        ArrayCase,
+        kind=st.just("classes"),
+        dtype=st.sampled_from(["int64", "uint8", ">i4", "int8", "uint64", "int32"]),
+        shape=weighted((4, st.just((100,))), (1, st.sampled_from([(99,), (100, 1), (0,), ()]))),
+        seed=st.integers(0, 2**16),
+        fortran=st.booleans(),  # here: one label of -1 or 10, out of range
     ),
     st.builds(ArrayCase, kind=st.just("object"), shape=st.sampled_from([(1,), (2, 2), ()])),
     st.builds(ArrayCase, kind=st.just("bytes"), data=st.binary(max_size=300)),
@@ -111,6 +120,11 @@ def write_array_file(case: ArrayCase, path: Path, marker: Path) -> Path:
     if case.kind == "array":
         array = random_array(case.dtype, case.shape, case.seed)
         np.save(path, np.asfortranarray(array) if case.fortran else array)
+    elif case.kind == "classes":
+        labels = np.random.default_rng(case.seed).integers(0, 10, size=case.shape)
+        if case.fortran and labels.size:
+            labels.flat[0] = -1 if case.dtype.startswith(("int", ">i")) else 10
+        np.save(path, labels.astype(case.dtype))
     elif case.kind == "object":
         items = np.empty(case.shape, dtype=object)
         for index in np.ndindex(case.shape):

@@ -299,6 +299,51 @@ def test_an_optimizer_state_missing_a_tensor_is_refused(saved, tmp_path, dropped
         )
 
 
+@pytest.mark.parametrize("key", ["lr", "betas", "eps", "weight_decay"])
+def test_a_parameter_group_missing_a_hyperparameter_is_refused(saved, tmp_path, key) -> None:
+    """Found by tests/fuzz: a checkpoint whose opt_g group lacked lr (betas, eps,
+    weight_decay) resumed, and Adam's first step failed with a KeyError traceback."""
+    path, _, recipe, opt_g, opt_d = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    del meta["optimizers"]["opt_g"]["param_groups"][0][key]
+    del meta["optimizers"]["opt_g"]["param_groups"][0]["maximize"]  # a flag: filled in
+    cut = tmp_path / "cut.safetensors"
+    save_file(tensors, str(cut), metadata={"ganforge": json.dumps(meta)})
+    optimizers = {"opt_g": opt_g, "opt_d": opt_d}
+    with pytest.raises(CheckpointError, match=f"opt_g's parameter group lacks {key}$"):
+        restore(load_checkpoint(cut), modules=recipe_modules(recipe), optimizers=optimizers)
+
+
+@pytest.mark.parametrize("name", ["opt_g.state.0.exp_avg", "generator.net.0.weight"])
+def test_finiteness_is_checked_in_the_live_dtype(saved, tmp_path, name) -> None:
+    """A float64 1e300 is finite as saved but infinite in the float32 tensor it loads into;
+    float8, which ganforge never writes and torch cannot test for finiteness, is refused."""
+    path, _, recipe, opt_g, opt_d = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    name = name if name in tensors else next(k for k in tensors if k.startswith("generator."))
+    cut = tmp_path / "cut.safetensors"
+    optimizers = {"opt_g": opt_g, "opt_d": opt_d}
+    for value, error in [
+        (torch.full(tensors[name].shape, 1e300, dtype=torch.float64), "holds NaN or infinity"),
+        (tensors[name].to(torch.float8_e4m3fn), "is float8_e4m3fn"),
+    ]:
+        save_file({**tensors, name: value}, str(cut), metadata={"ganforge": json.dumps(meta)})
+        with pytest.raises(CheckpointError, match=error):
+            restore(load_checkpoint(cut), modules=recipe_modules(recipe), optimizers=optimizers)
+
+
+def test_an_invalid_generator_state_is_refused_on_load(saved, tmp_path) -> None:
+    """Found by tests/fuzz: rng.cpu of the right size filled with one value resumed until
+    torch.set_rng_state failed ("Invalid mt19937 state", a RuntimeError traceback)."""
+    path, *_ = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    tensors["rng.cpu"] = torch.full_like(tensors["rng.cpu"], 7)
+    cut = tmp_path / "cut.safetensors"
+    save_file(tensors, str(cut), metadata={"ganforge": json.dumps(meta)})
+    with pytest.raises(CheckpointError, match=r"rng\.cpu is no CPU generator state"):
+        load_checkpoint(cut)
+
+
 # -- atomic writes --------------------------------------------------------------------------------
 
 

@@ -191,7 +191,7 @@ class RunState:
             cfg.train.d_wins_intervals,
             self.recipe.probability_outputs,
             self.events,
-            rollbacks=int(ckpt.meta.get("rollbacks", 0)) if ckpt is not None else 0,
+            rollbacks=int(ckpt.meta.get("rollbacks") or 0) if ckpt is not None else 0,
             d_wins_note=self.recipe.d_wins_note,
         )
 
@@ -204,13 +204,13 @@ class RunState:
                 self.layout.clear_grids()  # a crashed run's, which left no checkpoint
                 self.log.start_at(0)
         else:
-            self.elapsed = float(ckpt.meta.get("elapsed", 0.0))
+            self.elapsed = float(ckpt.meta.get("elapsed") or 0.0)  # null: absent
             self._load(ckpt)
         self.last_row: dict[str, float] = self.log.last_row if self.log is not None else {}
         self._steps_run = 0  # steps trained in this session, those redone after a rollback too
         self._session = (self.elapsed, time.perf_counter())
         self.memory = PeakMemory(self.device)  # this session's, evaluations left out
-        self._earlier_peak = float(ckpt.meta.get("peak_memory_mib", 0.0)) if ckpt else 0.0
+        self._earlier_peak = float(ckpt.meta.get("peak_memory_mib") or 0.0) if ckpt else 0.0
         self._peak_saved = (-1, 0.0)  # (step, peak memory) of the last checkpoint written
 
     def _load(self, ckpt: Checkpoint) -> Checkpoint:

@@ -90,7 +90,7 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
     """Load G from a run directory or checkpoint file, with safetensors only (no pickle)."""
     ckpt = load_checkpoint(resolve_checkpoint(path, checkpoint))
     cfg = config_from_dict(ckpt.config)
-    recipe = build_recipe(cfg, int(ckpt.meta.get("num_classes", 10)), "cpu")
+    recipe = build_recipe(cfg, int(ckpt.meta.get("num_classes") or 10), "cpu")
     try:  # G, and its weight average where the recipe keeps one: samples come from that
         for prefix, net in recipe_modules(recipe, "sample").items():
             state = ckpt.module_state(prefix)

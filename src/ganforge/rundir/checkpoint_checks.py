@@ -128,7 +128,7 @@ def check_optimizer_tensors(
                 f"{path}: {prefix}.state.{key} is {_kind(value)}, expected a float scalar or "
                 f"one of shape {tuple(param.shape)}"
             )
-        if not bool(torch.isfinite(value).all()):
+        if not finite(value, param.dtype):
             raise CheckpointError(f"{path}: {prefix}.state.{key} holds NaN or infinity")
 
 
@@ -161,14 +161,24 @@ def check_rng(path: Path, state: Tensor) -> None:
         raise CheckpointError(
             f"{path}: rng.cpu is {_kind(state)}, expected {_kind(want)} (a CPU generator state)"
         )
+    try:  # on a generator of its own: the process's is set only once all is checked
+        torch.Generator().set_state(state)
+    except RuntimeError as err:  # "Invalid mt19937 state"
+        raise CheckpointError(f"{path}: rng.cpu is no CPU generator state ({err})") from None
 
 
 def _check_tensor(path: Path, name: str, value: Tensor, ref: Tensor) -> None:
     same_kind = value.dtype in FLOATS if ref.is_floating_point() else value.dtype == ref.dtype
     if not same_kind or value.shape != ref.shape:
         raise CheckpointError(f"{path}: {name} is {_kind(value)}, expected {_kind(ref)}")
-    if value.dtype in FLOATS and not bool(torch.isfinite(value).all()):
+    if ref.is_floating_point() and not finite(value, ref.dtype):
         raise CheckpointError(f"{path}: {name} holds NaN or infinity; refusing to load it")
+
+
+def finite(value: Tensor, dtype: torch.dtype) -> bool:
+    """Whether every value of ``value`` is finite once in ``dtype``, the live tensor's it is
+    loaded into (a float64 1e300 is infinite in float32; float8 has no ``isfinite``)."""
+    return bool(torch.isfinite(value.to(dtype)).all())
 
 
 def _kind(t: Tensor) -> str:

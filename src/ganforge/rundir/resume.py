@@ -57,7 +57,7 @@ def check_not_complete(
     if ckpt is None or layout.summary_step() < ckpt.step:  # the summary comes last
         return
     limit = time_limit
-    if ckpt.step < total_steps and limit and ckpt.meta.get("elapsed", 0.0) >= limit:
+    if ckpt.step < total_steps and limit and (ckpt.meta.get("elapsed") or 0.0) >= limit:
         raise RunComplete(
             f"{layout.root} has trained its time limit of {limit:g} s; pass a larger "
             "--time-limit (or 0 for none) to train on"
