@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from ganforge.cli.train import parse_epochs
+from ganforge.cli.options import parse_epochs
 from ganforge.errors import ConfigError
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from ganforge.data import image_folder, load_dataset, load_user_data
+from ganforge.data import DataSource, image_folder, load_dataset, load_user_data
 from ganforge.data.pixels import fingerprint
 from ganforge.generation import files as generation_files
 
@@ -103,12 +103,25 @@ def test_dcgan_trains_on_a_flat_folder_and_resumes(digits, run_cli, tmp_path) ->
     flat, run = digits["root"] / "flat", tmp_path / "run"
     code, err = run_cli("train", "dcgan", "--data", str(flat), "--out", str(run), *FAST)
     assert code == 0, err
-    assert f"{flat} (image folder, unlabelled)" in err
+    held = f"{N - N // 10} of {N} images ({N // 10} held out for testing)"
+    assert f"{flat} (image folder, unlabelled), {held}" in err
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert (config["dataset"], config["data"]) == ("custom", str(flat))
+    assert (config["test_data"], config["holdout"]) == (None, 0.1)
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["data_source"] == f"{flat} (image folder, unlabelled)"
-    assert summary["train_images"] == N
+    assert summary["data_source"] == f"{flat} (image folder, unlabelled), {held}"
+    assert summary["train_images"] == N - N // 10
+    whole = load_user_data(flat, say=lambda _: None)
+    test = DataSource("custom", data=flat).load("test")
+    assert summary["data_split"] == {
+        "test_split": "holdout",
+        "holdout": 0.1,
+        "holdout_seed": 0,
+        "data_fingerprint": whole.fingerprint,
+        "train_images": N - N // 10,
+        "test_images": N // 10,
+        "test_fingerprint": test.fingerprint,
+    }
     # The run finds its data again by the path it recorded.
     code, err = run_cli("train", "--resume", "--out", str(run), "--steps", "7", "--plain")
     assert code == 0, err
@@ -129,7 +142,7 @@ def test_dcgan_trains_on_a_flat_folder_and_resumes(digits, run_cli, tmp_path) ->
     assert code == 0, err
     summary = json.loads((run / "summary.json").read_text())
     assert summary["steps"] == 9
-    assert summary["data_source"] == f"{moved} (image folder, unlabelled)"
+    assert summary["data_source"] == f"{moved} (image folder, unlabelled), {held}"
 
 
 def test_resuming_on_other_images_is_refused(digits, run_cli, tmp_path) -> None:

@@ -48,6 +48,8 @@ def test_run_config_to_dict_is_nested_plain_data() -> None:
     assert d["model"]["g_hidden"] == (256, 512, 1024)
     assert set(d) == {"recipe", "dataset", "model", "train", "data"}
     assert d["data"] is None  # the user's own images (train --data): none here
+    own = RunConfig(recipe="gan", dataset="custom", data="/x", test_data="/y").to_dict()
+    assert (own["data"], own["test_data"], own["holdout"]) == ("/x", "/y", 0.1)
 
 
 # -- apply_overrides: keys and types -------------------------------------------------------------

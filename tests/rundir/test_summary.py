@@ -19,6 +19,7 @@ OLD_FORMAT = {
     "dataset": "mnist",
     "data_source": "data/mnist (IDX files)",
     "data_fingerprint": "0123456789abcdef",
+    "data_split": {"test_split": "holdout", "holdout": 0.1, "test_images": 6000},
     "train_images": 60000,
     "params_g": 1234567,
     "params_d": 765432,

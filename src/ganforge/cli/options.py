@@ -7,9 +7,17 @@ from __future__ import annotations
 import typer
 from typer.models import OptionInfo
 
-from ganforge.data import dataset_choices, dataset_name
+from ganforge.data import HOLDOUT, HOLDOUT_MAX, dataset_choices, dataset_name
+from ganforge.errors import ConfigError
 
-__all__ = ["data_dir_option", "data_option", "dataset_option"]
+__all__ = [
+    "data_dir_option",
+    "data_option",
+    "dataset_option",
+    "holdout_option",
+    "parse_epochs",
+    "test_data_option",
+]
 
 
 def canonical_dataset(value: str | None) -> str | None:
@@ -36,3 +44,36 @@ def data_option() -> OptionInfo:
 def data_dir_option() -> OptionInfo:
     """A ``--data-dir DIR`` option: the known dataset's IDX files from a folder."""
     return typer.Option(help="Folder of IDX files (gzipped or not) to use instead of the download.")
+
+
+def test_data_option() -> OptionInfo:
+    """A ``--test-data PATH`` option: the test split of the user's own images."""
+    return typer.Option(
+        "--test-data",
+        metavar="PATH",
+        help="With --data: its test split (what evaluation compares with), in any form --data "
+        "takes. Without it, a fixed, seeded share of --data is held out (--holdout).",
+    )
+
+
+def holdout_option() -> OptionInfo:
+    """A ``--holdout SHARE`` option: how much of the user's images is held out for testing."""
+    return typer.Option(
+        min=0.001,
+        max=0.5,
+        help=f"With --data and no --test-data: the share of the images held out as the test "
+        f"split, the same images every time, at most {HOLDOUT_MAX:,} [{HOLDOUT}].",
+    )
+
+
+def parse_epochs(text: str) -> list[int]:
+    """``"5,25,50"`` → ``[5, 25, 50]`` (the value of ``--sample-at``); positive epochs only."""
+    try:
+        epochs = [int(part) for part in text.split(",")]
+    except ValueError:
+        epochs = []
+    if not epochs or any(epoch < 1 for epoch in epochs):
+        raise ConfigError(
+            f"--sample-at expects comma-separated positive epochs such as 5,25,50, got {text!r}"
+        )
+    return epochs

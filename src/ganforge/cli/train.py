@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ganforge.cli.options import data_dir_option, data_option, dataset_option
+from ganforge.cli.options import (
+    data_dir_option,
+    data_option,
+    dataset_option,
+    holdout_option,
+    parse_epochs,
+    test_data_option,
+)
 from ganforge.config import (
     DIST_BACKENDS,
     ON_DIVERGE,
@@ -51,19 +58,6 @@ GridLayoutChoice = Enum("GridLayoutChoice", {value: value for value in GRID_LAYO
 DistBackendChoice = Enum("DistBackendChoice", {value: value for value in DIST_BACKENDS}, type=str)
 
 
-def parse_epochs(text: str) -> list[int]:
-    """``"5,25,50"`` → ``[5, 25, 50]`` (the value of ``--sample-at``); positive epochs only."""
-    try:
-        epochs = [int(part) for part in text.split(",")]
-    except ValueError:
-        epochs = []
-    if not epochs or any(epoch < 1 for epoch in epochs):
-        raise ConfigError(
-            f"--sample-at expects comma-separated positive epochs such as 5,25,50, got {text!r}"
-        )
-    return epochs
-
-
 def train(
     recipe: Annotated[
         str | None, typer.Argument(help="Recipe name (see `ganforge recipes`).")
@@ -71,6 +65,8 @@ def train(
     dataset: Annotated[str | None, dataset_option(" [mnist]")] = None,
     data_dir: Annotated[Path | None, data_dir_option()] = None,
     data: Annotated[Path | None, data_option()] = None,
+    test_data: Annotated[Path | None, test_data_option()] = None,
+    holdout: Annotated[float | None, holdout_option()] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training set.")] = None,
     steps: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many G steps instead.")
@@ -244,7 +240,9 @@ def train(
         "tensorboard": True if tensorboard else None,
     }
     lrs = {"lr_g": lr, "lr_d": lr}
-    overrides = with_flags(parse_assignments(set_ or []), flags, lrs, dataset, data)
+    overrides = with_flags(
+        parse_assignments(set_ or []), flags, lrs, dataset, data, test_data, holdout
+    )
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR, the run to continue")

@@ -49,3 +49,22 @@ def check_sizes(where: str, value: Any) -> None:
     if bound is not None and max(ints, default=0) > bound:
         each = " each" if isinstance(value, tuple) else ""
         raise ConfigError(f"{where} must be at most {bound}{each}, got {value}")
+
+
+def check_own_data(data: str | None, test_data: str | None, holdout: float) -> None:
+    """The user's own data's fields: ``test_data`` only beside ``data``; ``holdout`` (the
+    share held out as the test split without ``test_data``) in (0, 0.5]."""
+    if test_data is not None and data is None:
+        raise ConfigError(
+            f"test_data {test_data} is the test split of your own images; it needs data "
+            "(--data) too"
+        )
+    if isinstance(holdout, bool) or not isinstance(holdout, float) or not 0.0 < holdout <= 0.5:
+        raise ConfigError(f"holdout must be a share in (0, 0.5], got {holdout!r}")
+
+
+def check_positive(section: str, **values: int) -> None:
+    """Each of ``values`` at least 1, else a one-line ConfigError naming ``section.name``."""
+    for name, value in values.items():
+        if value < 1:
+            raise ConfigError(f"{section}.{name} must be a positive integer, got {value}")

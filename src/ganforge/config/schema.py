@@ -26,6 +26,8 @@ from ganforge.config.bounds import (
     BATCH_MAX,
     EVAL_SAMPLES_MAX,
     at_most,
+    check_own_data,
+    check_positive,
     check_seed,
     check_sizes,
 )
@@ -44,6 +46,7 @@ from ganforge.errors import ConfigError
 # :data:`ganforge.data.DATASET_ALIASES`, resolved before a config is built.
 DATASET_NAMES = ("mnist", "fashion-mnist")
 CUSTOM_DATASET = "custom"  # the dataset of a run on the user's own images (``data``: their path)
+_OWN_DATA = ("test_data", "holdout")  # keys of the user's own data beside ``data``
 DATA_RANGES = ("-1,1", "0,1")
 # train.sampling: what an epoch is. "shuffle": one pass in a fresh random order; "replacement":
 # ``epoch_steps`` steps of batches drawn at random with replacement; "class": the same, each
@@ -105,7 +108,8 @@ class TrainConfig:
         return parse_every(getattr(self, name), f"train.{name}")
 
     def validate(self) -> None:
-        _positive(self, "epochs", "batch_size", "log_every", "d_wins_intervals")
+        names = ("epochs", "batch_size", "log_every", "d_wins_intervals")
+        check_positive("train", **{name: getattr(self, name) for name in names})
         check_seed(self.seed, "train.seed")
         at_most("train", batch_size=(self.batch_size, BATCH_MAX))
         at_most("train", eval_samples=(self.eval_samples, EVAL_SAMPLES_MAX))
@@ -257,24 +261,21 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: str | None = None  # the user's own images (train --data): a folder, .npz or .npy
+    test_data: str | None = None  # their test split (--test-data); else a hold-out of data
+    holdout: float = 0.1  # the share of data held out as its test split without test_data
 
     def validate(self) -> None:
         if self.dataset not in DATASET_NAMES and not (self.data and self.dataset == CUSTOM_DATASET):
             names = " or ".join(map(repr, DATASET_NAMES))
             raise ConfigError(f"dataset must be {names}, got {self.dataset!r}")
+        check_own_data(self.data, self.test_data, self.holdout)
         self.model.validate()
         self.train.validate()
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def _positive(obj: Any, *names: str) -> None:
-    section = "train" if isinstance(obj, TrainConfig) else "model"
-    for name in names:
-        value = getattr(obj, name)
-        if value < 1:
-            raise ConfigError(f"{section}.{name} must be a positive integer, got {value}")
+        """Plain data (``config.yaml``); ``test_data`` and ``holdout`` only beside ``data``."""
+        out = dataclasses.asdict(self)
+        return out if self.data else {k: v for k, v in out.items() if k not in _OWN_DATA}
 
 
 def _check_generic_fields(cfg: ModelConfig) -> None:

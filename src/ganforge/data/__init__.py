@@ -11,11 +11,16 @@ from ganforge.data.datasets import (
 from ganforge.data.download import RemoteFile, download_file, verify_file
 from ganforge.data.idx import read_idx, write_idx
 from ganforge.data.loading import ganforge_home, load_dataset
+from ganforge.data.source import CUSTOM, HOLDOUT, HOLDOUT_MAX, DataSource
 from ganforge.data.user_data import load_user_data
 
 __all__ = [
+    "CUSTOM",
     "DATASETS",
     "DATASET_ALIASES",
+    "HOLDOUT",
+    "HOLDOUT_MAX",
+    "DataSource",
     "DatasetSpec",
     "ImageData",
     "RemoteFile",

@@ -33,6 +33,9 @@ class RunSummary:
     dataset: str
     data_source: str  # where the training files came from
     data_fingerprint: str  # first 16 hex digits of the training set's sha256
+    # The user's own data (--data): its test split (the hold-out's share, seed, sizes and
+    # fingerprints, or --test-data's), so every later command uses the same; None otherwise.
+    data_split: dict[str, Any] | None = None
     train_images: int
     params_g: int  # parameters of G
     params_d: int  # parameters of D

@@ -10,12 +10,13 @@ import torch
 from ganforge.config import RunConfig, TrainConfig, apply_overrides, load_yaml
 from ganforge.config.layouts import CLASS_LAYOUTS
 from ganforge.config.schema import CUSTOM_DATASET
-from ganforge.data import ImageData, dataset_name, load_dataset, load_user_data
+from ganforge.data import DataSource, ImageData, dataset_name
 from ganforge.errors import ConfigError, DataError
 from ganforge.models import RECIPES, Recipe, get_recipe
 from ganforge.setup.model_size import check_model_size
 
-_TOP_LEVEL = ("recipe", "dataset", "data", "model", "train")
+_TOP_LEVEL = ("recipe", "dataset", "data", "test_data", "holdout", "model", "train")
+_OWN_DATA = ("test_data", "holdout")  # top-level keys of the user's own data beside data
 
 
 def make_config(
@@ -51,13 +52,16 @@ def make_config(
     # The recipe's own schedule (e.g. its tuned batch size) sits between the global defaults
     # and the user's YAML and flags.
     train = apply_overrides(TrainConfig(), dict(cls.train_defaults), "train")
-    dataset, own = None, None
+    dataset, own, split = None, None, {}
     for layer in (data, overrides or {}):
         model = apply_overrides(model, layer.get("model") or {}, "model")
         train = apply_overrides(train, layer.get("train") or {}, "train")
         dataset, own = layer.get("dataset", dataset), layer.get("data", own)
+        split.update({k: layer[k] for k in _OWN_DATA if layer.get(k) is not None})
     dataset = _dataset(dataset, own)
-    cfg = RunConfig(recipe=name, dataset=dataset, model=model, train=train, data=own)
+    if isinstance(split.get("holdout"), int) and not isinstance(split["holdout"], bool):
+        split["holdout"] = float(split["holdout"])  # YAML's 0 or 1: refused as out of range
+    cfg = RunConfig(recipe=name, dataset=dataset, model=model, train=train, data=own, **split)
     return validate_config(cfg)
 
 
@@ -79,11 +83,14 @@ def with_flags(
     model: dict[str, Any] | None = None,
     dataset: str | None = None,
     data: Path | None = None,
+    test_data: Path | None = None,
+    holdout: float | None = None,
 ) -> dict[str, Any]:
     """``overrides`` (the YAML file's shape, e.g. from ``--set``) with command-line flags laid
     over them: the given ones (not None) of ``train`` and ``model`` replace those keys of
-    their section, a ``dataset`` the top-level one, and ``data`` (``--data``, made absolute)
-    the top-level ``data``. Always holds a ``train`` section."""
+    their section, a ``dataset`` the top-level one, and ``data`` and ``test_data``
+    (``--data``, ``--test-data``, made absolute) and ``holdout`` the top-level ones. Always
+    holds a ``train`` section."""
     merged = {**overrides, "train": dict(overrides.get("train") or {})}
     merged["train"].update({k: v for k, v in (train or {}).items() if v is not None})
     given = {k: v for k, v in (model or {}).items() if v is not None}
@@ -91,8 +98,11 @@ def with_flags(
         merged["model"] = {**(overrides.get("model") or {}), **given}
     if dataset is not None:
         merged["dataset"] = dataset
-    if data is not None:
-        merged["data"] = str(Path(data).expanduser().absolute())
+    for key, path in (("data", data), ("test_data", test_data)):
+        if path is not None:
+            merged[key] = str(Path(path).expanduser().absolute())
+    if holdout is not None:
+        merged["holdout"] = holdout
     return merged
 
 
@@ -122,7 +132,8 @@ def resume_config(
             )
         merged[section] = {**(saved.get(section) or {}), **(merged.get(section) or {})}
     merged.setdefault("dataset", saved.get("dataset", "mnist"))
-    merged.setdefault("data", saved.get("data"))
+    for key in ("data", *_OWN_DATA):
+        merged.setdefault(key, saved.get(key))
     return make_config(recipe or saved.get("recipe"), None, merged)
 
 
@@ -222,22 +233,31 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def training_data(cfg: RunConfig, data_dir: Path | None, resume: bool = False) -> ImageData:
-    """The training images of ``cfg``: its known dataset's (from ``data_dir``, see
-    :func:`~ganforge.data.load_dataset`), or the user's own ``data``, which a conditional
-    recipe needs labelled. On a resume, data that is gone is named in one line."""
+def data_source(cfg: RunConfig, data_dir: Path | None = None) -> DataSource:
+    """Where ``cfg``'s real images come from: its known dataset (files from ``data_dir``,
+    see :func:`~ganforge.data.load_dataset`), or the user's own ``data`` with its
+    ``test_data`` or ``holdout``."""
     if cfg.data is None:
-        return load_dataset(cfg.dataset, "train", data_dir)
-    path = Path(cfg.data)
-    if resume and not path.exists():
-        raise DataError(
-            f"{path}, the data this run was trained on, is gone; pass --data PATH to the "
-            "same images (their fingerprint is checked)"
-        )
-    data = load_user_data(path)
+        return DataSource.of(cfg.dataset, data_dir)
+    test = Path(cfg.test_data) if cfg.test_data is not None else None
+    return DataSource(CUSTOM_DATASET, None, Path(cfg.data), test, cfg.holdout)
+
+
+def training_data(cfg: RunConfig, data_dir: Path | None, resume: bool = False) -> ImageData:
+    """The training images of ``cfg`` (see :func:`data_source`; the user's own data less
+    its test split), which a conditional recipe needs labelled. On a resume, data that is
+    gone is named in one line."""
+    source = data_source(cfg, data_dir)
+    for flag, path in (("--data", source.data), ("--test-data", source.test_data)):
+        if resume and path is not None and not path.exists():
+            raise DataError(
+                f"{path}, the data this run was trained on, is gone; pass {flag} PATH to the "
+                "same images (their fingerprint is checked)"
+            )
+    data = source.load("train")
     if get_recipe(cfg.recipe).conditional and not data.labelled:
         raise DataError(
-            f"{path} is unlabelled; recipe {cfg.recipe!r} is conditional: it needs class "
+            f"{cfg.data} is unlabelled; recipe {cfg.recipe!r} is conditional: it needs class "
             "sub-folders (or an .npz with labels)"
         )
     return data
