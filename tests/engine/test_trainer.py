@@ -452,6 +452,10 @@ def test_evaluation_time_is_not_training_time(tmp_path, tiny_data, tiny_config, 
         def __init__(self, *args):
             self.calls = 0
 
+        @classmethod
+        def for_run(cls, *args):
+            return cls()
+
         def __call__(self, *args):
             self.calls += 1
             now[0] += 1000.0

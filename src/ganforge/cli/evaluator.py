@@ -8,9 +8,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ganforge.cli.options import dataset_option
+from ganforge.cli.options import (
+    data_option,
+    dataset_option,
+    holdout_option,
+    own_data,
+    test_data_option,
+)
 from ganforge.config import SEED_MAX
-from ganforge.data import load_dataset
+from ganforge.data import DataSource
 from ganforge.errors import ConfigError
 from ganforge.evaluation.classifier import (
     Evaluator,
@@ -37,11 +43,14 @@ def _group() -> None:
 
 @app.command("train")
 def train(
-    dataset: Annotated[str, dataset_option()] = "mnist",
+    dataset: Annotated[str | None, dataset_option(" [mnist]")] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Folder of IDX files (gzipped or not) to use instead of the download."),
     ] = None,
+    data: Annotated[Path | None, data_option("Your own images")] = None,
+    test_data: Annotated[Path | None, test_data_option()] = None,
+    holdout: Annotated[float | None, holdout_option()] = None,
     epochs: Annotated[
         int | None,
         typer.Option(
@@ -69,12 +78,15 @@ def train(
       ganforge evaluator train --dataset fashion-mnist
       ganforge evaluator train --data-dir ../shared/data/mnist-subset
       ganforge evaluator train --force --seed 1     (replace the cached one)
+      ganforge evaluator train --data ~/my-digits   (unlabelled: the rotation task)
     """
-    train_split = load_dataset(dataset, "train", data_dir)
-    path = evaluator_path(dataset, train_split.fingerprint)
+    source = own_data(dataset, data, test_data, holdout) or DataSource.of(
+        dataset or "mnist", data_dir
+    )
+    path = evaluator_path(source.dataset, source.load("train").fingerprint)
     console = Console()
     if not force and path.exists():
-        evaluator = load_evaluator(dataset, data_dir, train_if_missing=False)
+        evaluator = load_evaluator(source, train_if_missing=False)
         asked = {"epochs": epochs, "seed": seed}
         had = {"epochs": evaluator.epochs, "seed": evaluator.seed}
         differ = [f"--{k} {v}" for k, v in asked.items() if v is not None and v != had[k]]
@@ -90,15 +102,16 @@ def train(
             soft_wrap=True,
         )
     else:
-        evaluator = train_evaluator(dataset, data_dir, epochs=epochs, seed=seed or 0)
+        evaluator = train_evaluator(source, epochs=epochs, seed=seed or 0)
     _report(console, evaluator)
 
 
 def _report(console: Console, evaluator: Evaluator) -> None:
+    task = "" if evaluator.classifies else " of the rotation task (unlabelled data)"
     console.print(
         f"evaluator {evaluator.dataset} (training data {evaluator.data_fingerprint}, "
         f"{evaluator.epochs} epochs, seed {evaluator.seed})\n"
-        f"  test accuracy  {evaluator.test_accuracy:.2%}\n"
+        f"  test accuracy  {evaluator.test_accuracy:.2%}{task}\n"
         f"  weights hash   {evaluator.weights_hash}\n"
         f"  cache file     {evaluator.path}",
         highlight=False,

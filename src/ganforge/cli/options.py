@@ -4,10 +4,12 @@ error listing the names), and ``--data``, the user's own images."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from typer.models import OptionInfo
 
-from ganforge.data import HOLDOUT, HOLDOUT_MAX, dataset_choices, dataset_name
+from ganforge.data import CUSTOM, HOLDOUT, HOLDOUT_MAX, DataSource, dataset_choices, dataset_name
 from ganforge.errors import ConfigError
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "data_option",
     "dataset_option",
     "holdout_option",
+    "own_data",
     "parse_epochs",
     "test_data_option",
 ]
@@ -31,14 +34,31 @@ def dataset_option(default_note: str = "") -> OptionInfo:
     return typer.Option(help=f"{dataset_choices()}{default_note}.", callback=canonical_dataset)
 
 
-def data_option() -> OptionInfo:
+def data_option(what: str = "Train on your own images") -> OptionInfo:
     """A ``--data PATH`` option: your own images instead of a known dataset."""
     return typer.Option(
         "--data",
         metavar="PATH",
-        help="Train on your own images: a folder (class sub-folders, or flat: unlabelled) of "
-        "PNG/JPEG/BMP/TIFF, or an .npz/.npy file; 28×28 grayscale after conversion.",
+        help=f"{what}: a folder (class sub-folders, or flat: unlabelled) of PNG/JPEG/BMP/TIFF, "
+        "or an .npz/.npy file; 28×28 grayscale after conversion.",
     )
+
+
+def own_data(
+    dataset: str | None, data: Path | None, test_data: Path | None, holdout: float | None
+) -> DataSource | None:
+    """The user's own data the options name (None without ``--data``); ``--test-data`` and
+    ``--holdout`` only beside ``--data``, which excludes ``--dataset``."""
+    if data is None:
+        if test_data is not None or holdout is not None:
+            flag = "--test-data" if test_data is not None else "--holdout"
+            raise ConfigError(f"{flag} is for your own images: it needs --data PATH too")
+        return None
+    if dataset is not None:
+        raise ConfigError(f"--data {data} and --dataset {dataset} name two data sets; give one")
+    path = Path(data).expanduser().absolute()
+    test = Path(test_data).expanduser().absolute() if test_data is not None else None
+    return DataSource(CUSTOM, None, path, test, HOLDOUT if holdout is None else holdout)
 
 
 def data_dir_option() -> OptionInfo:

@@ -14,11 +14,14 @@ from typing import Any
 
 import torch
 
+from ganforge.config import RunConfig
+from ganforge.data import DataSource
 from ganforge.data.batches import ImageTransform
 from ganforge.evaluation.evaluate import evaluate_images, evaluator_for, real_reference
 from ganforge.models.base import Recipe
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.metrics_log import CsvLog
+from ganforge.setup.build import data_source
 
 COLUMNS = (
     "epoch",
@@ -56,13 +59,18 @@ def collapse_warning(row: dict[str, Any], num_classes: int) -> str | None:
 class EvalHook:
     """Scores the generator on ``n`` fixed latents and tracks the best FID so far."""
 
-    def __init__(
-        self, layout: RunLayout, dataset: str, data_dir: Path | None, n: int, seed: int
-    ) -> None:
+    def __init__(self, layout: RunLayout, real: DataSource, n: int, seed: int) -> None:
         self.log = CsvLog(layout.eval_csv, COLUMNS)
-        self.dataset, self.data_dir, self.n, self.seed = dataset, data_dir, n, seed
+        self.real, self.n, self.seed = real, n, seed
         self.best_fid = math.inf
         self.best_epoch: float | None = None  # fractional for a step interval's
+
+    @classmethod
+    def for_run(cls, layout: RunLayout, cfg: RunConfig, data_dir: Path | None) -> EvalHook:
+        """The hook of a run of ``cfg``: its real data's test split, ``eval_samples`` fakes
+        from latents of seed ``train.seed + 1``."""
+        real = data_source(cfg, data_dir)
+        return cls(layout, real, cfg.train.eval_samples, cfg.train.seed + 1)
 
     def restore(self, meta: dict[str, Any], step: int) -> None:
         """Continue from a checkpoint: its best-so-far, and no rows after its step."""
@@ -78,8 +86,8 @@ class EvalHook:
         # processes' shared random stream must stay in step.
         cuda = [recipe.device] if recipe.device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
-            evaluator = evaluator_for(self.dataset, self.data_dir)
-            reference = real_reference(evaluator, self.dataset, self.data_dir)
+            evaluator = evaluator_for(self.real)
+            reference = real_reference(evaluator, self.real)
             z = recipe.sample_latent(self.n, generator=torch.Generator().manual_seed(self.seed))
             labels = torch.arange(self.n) % recipe.num_classes if recipe.conditional else None
             images = transform.to_uint8(recipe.sample_images(z, labels)).cpu()

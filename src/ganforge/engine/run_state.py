@@ -182,9 +182,7 @@ class RunState:
             # Imported here: evaluation pulls in torchmetrics, which plain training never needs.
             from ganforge.engine.eval_hook import EvalHook
 
-            self.eval = EvalHook(
-                self.layout, cfg.dataset, self.data_dir, cfg.train.eval_samples, cfg.train.seed + 1
-            )
+            self.eval = EvalHook.for_run(self.layout, cfg, self.data_dir)
         self.events = EventLog(self.layout.events if self.dist.is_main else None)
         self.guard = DivergenceGuard(
             cfg.train.on_diverge,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ganforge.data import load_dataset
+from ganforge.data import DataSource
 from ganforge.errors import CheckpointError, GanforgeError
 from ganforge.evaluation.classifier_cache import (
     evaluator_path,
@@ -43,36 +43,47 @@ __all__ = [
 
 
 def load_evaluator(
-    dataset: str = "mnist",
+    dataset: str | DataSource = "mnist",
     data_dir: Path | None = None,
     train_if_missing: bool = True,
     display: bool | None = None,
 ) -> Evaluator:
-    """The cached evaluator for ``dataset``'s train split (``data_dir`` resolved as by
-    :func:`~ganforge.data.load_dataset`), trained first if there is none and
+    """The cached evaluator for the training split of ``dataset`` (a known dataset's name,
+    its files from ``data_dir`` as :func:`~ganforge.data.load_dataset` finds them, or a
+    :class:`~ganforge.data.DataSource`), trained first if there is none and
     ``train_if_missing``. Raises :class:`CheckpointError` for a corrupt or modified cache file
     and :class:`GanforgeError` when there is none and training is off."""
-    train = load_dataset(dataset, "train", data_dir)
-    path = evaluator_path(dataset, train.fingerprint)
+    source = DataSource.of(dataset, data_dir)
+    train = source.load("train")
+    path = evaluator_path(source.dataset, train.fingerprint)
     try:
         stamp = file_stamp(path)
     except FileNotFoundError:
         forget(path)
         if not train_if_missing:
-            hint = f" --data-dir {data_dir}" if data_dir is not None else ""
             raise GanforgeError(
-                f"no evaluator for {dataset} (training data {train.fingerprint}) in "
-                f"{path.parent}; run `ganforge evaluator train --dataset {dataset}{hint}`"
+                f"no evaluator for {source.name} (training data {train.fingerprint}) in "
+                f"{path.parent}; run `ganforge evaluator train {_flags(source)}`"
             ) from None
-        return train_evaluator(dataset, data_dir, display=display)
+        return train_evaluator(source, display=display)
     cached = recall(path, stamp)
     if cached is not None:
         return cached
     evaluator = read_evaluator(path)
-    if evaluator.dataset != dataset or evaluator.data_fingerprint != train.fingerprint:
+    if evaluator.dataset != source.dataset or evaluator.data_fingerprint != train.fingerprint:
         raise CheckpointError(
             f"{path} holds an evaluator for {evaluator.dataset} data "
-            f"{evaluator.data_fingerprint}, not for {dataset} data {train.fingerprint}; delete it"
+            f"{evaluator.data_fingerprint}, not for {source.dataset} data {train.fingerprint}; "
+            "delete it"
         )
     remember(evaluator, stamp)
     return evaluator
+
+
+def _flags(source: DataSource) -> str:
+    """The options that name ``source`` on the command line."""
+    if source.data is not None:
+        test = f" --test-data {source.test_data}" if source.test_data is not None else ""
+        return f"--data {source.data}{test}"
+    where = f" --data-dir {source.data_dir}" if source.data_dir is not None else ""
+    return f"--dataset {source.dataset}{where}"

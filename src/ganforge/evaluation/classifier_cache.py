@@ -10,10 +10,17 @@ import torch
 
 from ganforge.data import ganforge_home
 from ganforge.errors import CheckpointError
-from ganforge.evaluation.classifier_net import Evaluator, EvaluatorNet, weights_hash
+from ganforge.evaluation.classifier_net import (
+    CLASSES,
+    TASKS,
+    Evaluator,
+    EvaluatorNet,
+    weights_hash,
+)
 from ganforge.rundir.atomic import read_safetensors, write_safetensors
 
-FORMAT = "ganforge-evaluator/1"
+FORMAT = "ganforge-evaluator/1"  # num_outputs and task added since: 10 and classes without
+MAX_OUTPUTS = 1000  # as many classes as a data set may have
 
 # path → ((mtime_ns, size, inode) when loaded, evaluator): repeated loads are free, and a file
 # replaced since (retrained, or tampered with) is read and verified again.
@@ -37,6 +44,8 @@ def save_evaluator(evaluator: Evaluator, test_fingerprint: str) -> None:
         "test_accuracy": evaluator.test_accuracy,
         "weights_hash": evaluator.weights_hash,
         "channels": list(evaluator.net.channels),
+        "num_outputs": evaluator.net.num_outputs,
+        "task": evaluator.task,
         "epochs": evaluator.epochs,
         "seed": evaluator.seed,
         "torch": torch.__version__,
@@ -56,7 +65,11 @@ def read_evaluator(path: Path) -> Evaluator:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise CheckpointError(f"{path} is not a {FORMAT} file (format {found!r}); {retrain}")
     try:
-        net = EvaluatorNet(channels=tuple(meta["channels"]))  # type: ignore[arg-type]
+        task, outputs = meta.get("task", CLASSES), meta.get("num_outputs", 10)
+        if task not in TASKS or type(outputs) is not int or not 1 <= outputs <= MAX_OUTPUTS:
+            raise ValueError(f"task {task!r} with {outputs!r} outputs")
+        channels = tuple(meta["channels"])
+        net = EvaluatorNet(channels=channels, num_outputs=outputs)  # type: ignore[arg-type]
         net.load_state_dict(tensors)
         evaluator = Evaluator(
             net=net.eval(),
@@ -67,6 +80,7 @@ def read_evaluator(path: Path) -> Evaluator:
             path=path,
             epochs=int(meta["epochs"]),
             seed=int(meta["seed"]),
+            task=task,
         )
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -1,6 +1,7 @@
 """Training the evaluator: :func:`train_evaluator` fits :class:`EvaluatorNet` on a dataset's
-train split (seeded, on the CPU, with random-shift augmentation and a one-cycle schedule),
-tests it, and writes it to the cache."""
+train split (seeded, on the CPU, with random-shift augmentation and a one-cycle schedule) to
+tell its classes apart, or for unlabelled data the rotations of :mod:`.rotation`; tests it on
+the test split, and writes it to the cache."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganforge.data import ImageData, load_dataset
+from ganforge.data import DataSource, ImageData
 from ganforge.errors import GanforgeError
 from ganforge.evaluation.classifier_cache import (
     evaluator_path,
@@ -21,7 +22,15 @@ from ganforge.evaluation.classifier_cache import (
     remember,
     save_evaluator,
 )
-from ganforge.evaluation.classifier_net import Evaluator, EvaluatorNet, to_float, weights_hash
+from ganforge.evaluation.classifier_net import (
+    CLASSES,
+    ROTATION,
+    Evaluator,
+    EvaluatorNet,
+    to_float,
+    weights_hash,
+)
+from ganforge.evaluation.rotation import ROTATIONS, every_rotation, random_rotations
 from ganforge.progress import TaskProgress
 
 BATCH_SIZE = 128
@@ -59,7 +68,7 @@ def _shifted(images: Tensor, generator: torch.Generator) -> Tensor:
 
 
 def train_evaluator(
-    dataset: str = "mnist",
+    dataset: str | DataSource = "mnist",
     data_dir: Path | None = None,
     epochs: int | None = None,
     seed: int = 0,
@@ -67,7 +76,10 @@ def train_evaluator(
 ) -> Evaluator:
     """Train the evaluator on ``dataset``'s train split, test it, cache it, and return it.
 
-    ``data_dir`` is resolved as by :func:`~ganforge.data.load_dataset`. ``epochs`` defaults
+    ``dataset`` is a known dataset's name (its files from ``data_dir``, resolved as by
+    :func:`~ganforge.data.load_dataset`) or a :class:`~ganforge.data.DataSource`. Labelled
+    data gets a classifier of its classes; unlabelled data a network that tells rotations
+    apart (:mod:`.rotation`). ``epochs`` defaults
     to about 120,000 images seen, at least 8 and at most 20 epochs (12 of a 10k subset, 8 of a
     60k split: about 40 s and 2.5 min on two idle CPU cores). Training runs on the CPU
     whatever accelerator there is, so that the same data, seed, PyTorch build and thread
@@ -78,37 +90,42 @@ def train_evaluator(
     cached, then one line per epoch follows. An existing cache file for the same training
     data is replaced.
     """
-    train = load_dataset(dataset, "train", data_dir)
+    source = DataSource.of(dataset, data_dir)
+    train = source.load("train")
     if epochs is None:
         epochs = default_epochs(train.images.shape[0])
     if epochs < 1:
         raise GanforgeError(f"evaluator epochs must be at least 1, got {epochs}")
-    path = evaluator_path(dataset, train.fingerprint)
+    path = evaluator_path(source.dataset, train.fingerprint)
+    # One class is nothing to tell apart: such data is measured as unlabelled data is.
+    task = CLASSES if train.labelled and train.num_classes > 1 else ROTATION
     total = epochs * _steps_per_epoch(train.images.shape[0])
     t0 = time.perf_counter()
     # The bar (or, off a terminal, the announcement line) comes first: training takes minutes
     # on a busy machine, and the user must know what is happening and that it happens once.
-    with TaskProgress.for_display(display, total, f"training the {dataset} evaluator") as shown:
-        shown.line(announcement(dataset, epochs, train.images.shape[0], path))
-        test = load_dataset(dataset, "test", data_dir)
+    with TaskProgress.for_display(display, total, f"training the {source.name} evaluator") as shown:
+        shown.line(announcement(source.name, epochs, train.images.shape[0], path, task))
+        test = source.load("test")
         # fork_rng: dropout and the initial weights draw from the global RNG; the caller's
         # stream is left as it was, and the result depends on ``seed`` alone.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = _fit(train, epochs, seed, shown, f"evaluator {dataset}")
+            net = _fit(train, task, epochs, seed, shown, f"evaluator {source.name}")
     net.eval()
     evaluator = Evaluator(
         net=net,
-        dataset=dataset,
+        dataset=source.dataset,
         data_fingerprint=train.fingerprint,
         weights_hash=weights_hash(net),
         test_accuracy=0.0,
         path=path,
         epochs=epochs,
         seed=seed,
+        task=task,
     )
-    predicted = evaluator.predict(test.images)
-    evaluator.test_accuracy = round(float((predicted == test.labels).double().mean()), 6)
+    images, targets = (test.images, test.labels) if task == CLASSES else every_rotation(test.images)
+    predicted = evaluator.predict(images)
+    evaluator.test_accuracy = round(float((predicted == targets).double().mean()), 6)
     save_evaluator(evaluator, test.fingerprint)
     if display is not False:
         print(_result_line(evaluator, time.perf_counter() - t0), file=sys.stderr, flush=True)
@@ -117,19 +134,28 @@ def train_evaluator(
 
 
 def _result_line(evaluator: Evaluator, seconds: float) -> str:
+    task = "" if evaluator.classifies else " of the rotation task"
     return (
-        f"evaluator {evaluator.dataset}: test accuracy {evaluator.test_accuracy:.2%} after "
+        f"evaluator {evaluator.dataset}: test accuracy{task} {evaluator.test_accuracy:.2%} after "
         f"{evaluator.epochs} epochs in {seconds:.0f}s, weights {evaluator.weights_hash} "
         f"→ {evaluator.path}"
     )
 
 
-def announcement(dataset: str, epochs: int, num_images: int, path: Path) -> str:
+def announcement(
+    dataset: str, epochs: int, num_images: int, path: Path, task: str = CLASSES
+) -> str:
     """The line shown as the evaluator's training starts: what, why, how long, and where."""
     name = DISPLAY_NAMES.get(dataset, dataset)
+    what = (
+        "the classifier whose features and classes every metric uses"
+        if task == CLASSES
+        else "unlabelled data: a network that tells rotations apart, whose features every "
+        "metric uses"
+    )
     return (
-        f"training the {name} evaluator once (the classifier whose features and classes every "
-        f"metric uses; {epochs} epochs over {num_images:,} images); cached at {path}"
+        f"training the {name} evaluator once ({what}; {epochs} epochs over {num_images:,} "
+        f"images); cached at {path}"
     )
 
 
@@ -139,12 +165,14 @@ def _steps_per_epoch(num_images: int) -> int:
     return num_images // min(BATCH_SIZE, num_images)
 
 
-def _fit(train: ImageData, epochs: int, seed: int, shown: TaskProgress, title: str) -> EvaluatorNet:
+def _fit(
+    train: ImageData, task: str, epochs: int, seed: int, shown: TaskProgress, title: str
+) -> EvaluatorNet:
     images, labels = train.images, train.labels
     n = images.shape[0]
     batch = min(BATCH_SIZE, n)
     steps_per_epoch = _steps_per_epoch(n)
-    net = EvaluatorNet()
+    net = EvaluatorNet(num_outputs=train.num_classes if task == CLASSES else ROTATIONS)
     if CHANNELS_LAST:
         net = net.to(memory_format=torch.channels_last)
     net.train()
@@ -159,10 +187,12 @@ def _fit(train: ImageData, epochs: int, seed: int, shown: TaskProgress, title: s
         loss_sum, correct = 0.0, 0
         for i in range(steps_per_epoch):
             idx = order[i * batch : (i + 1) * batch]
-            x = to_float(_shifted(images[idx], generator))
+            shifted, y = _shifted(images[idx], generator), labels[idx]
+            if task == ROTATION:
+                shifted, y = random_rotations(shifted, generator)
+            x = to_float(shifted)
             if CHANNELS_LAST:
                 x = x.contiguous(memory_format=torch.channels_last)
-            y = labels[idx]
             logits = net(x)
             loss = F.cross_entropy(logits, y, label_smoothing=LABEL_SMOOTHING)
             optimizer.zero_grad(set_to_none=True)

@@ -1,10 +1,13 @@
 """Measuring a generator: sample it, embed the samples with the evaluator, compare with the
 dataset's test split, and say exactly which protocol produced the numbers.
 
-Protocol ("ganforge-eval/1"): features and classes from ganforge's own MNIST-family
-classifier (128-d penultimate layer), real side = the dataset's whole test split (10,000
-images), fake side = ``n`` samples (default 10,000) from fixed seeds. FID is biased by sample
-size, so numbers are comparable only at equal ``n``; every result records ``n``.
+Protocol ("ganforge-eval/1"): features and classes from ganforge's own classifier of the
+data's classes (128-d penultimate layer), real side = the dataset's whole test split (10,000
+images for MNIST; the held-out or ``--test-data`` images for the user's own), fake side =
+``n`` samples (default 10,000) from fixed seeds. On unlabelled data the features are those of
+a network trained to tell rotations apart, and the class metrics are left out (the record
+says why). FID is biased by sample size, so numbers are comparable only at equal ``n``; every
+result records ``n``.
 """
 
 from __future__ import annotations
@@ -18,14 +21,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganforge.data import load_dataset
+from ganforge.data import DataSource
 from ganforge.errors import DataError
 from ganforge.evaluation.classifier import Evaluator, load_evaluator
-from ganforge.evaluation.metrics import summarize
+from ganforge.evaluation.metrics import feature_metrics, summarize
 from ganforge.generation import TrainedModel
 
 PROTOCOL = "ganforge-eval/1"
 IMAGE_ARRAYS = ("images", "samples")  # the names an .npz of samples may give its images
+NO_CLASSES = (
+    "left out: the data is unlabelled, so the evaluator was trained to tell rotations apart, "
+    "not classes; FID, KID, precision/recall and density/coverage use its features"
+)
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,13 @@ class RealReference:
 _REFERENCES: dict[tuple[str, str], RealReference] = {}
 
 
-def real_reference(evaluator: Evaluator, dataset: str, data_dir: Path | None) -> RealReference:
-    """Embed the dataset's test split (cached in-process per evaluator and data)."""
-    test = load_dataset(dataset, "test", data_dir)
+def real_reference(
+    evaluator: Evaluator, dataset: str | DataSource, data_dir: Path | None = None
+) -> RealReference:
+    """Embed the test split of ``dataset`` (a known dataset's name, its files from
+    ``data_dir``, or a :class:`~ganforge.data.DataSource`), cached in-process per evaluator
+    and data."""
+    test = DataSource.of(dataset, data_dir).load("test")
     key = (evaluator.weights_hash, test.fingerprint)
     if key not in _REFERENCES:
         features, logits = evaluator.embed(test.images)
@@ -63,6 +74,8 @@ def evaluate_images(
             f"samples must be uint8 N×28×28, got {str(images.dtype).removeprefix('torch.')} "
             f"{'×'.join(map(str, images.shape))}"
         )
+    if not evaluator.classifies:
+        return _unlabelled(images, labels, evaluator, reference)
     if labels is not None and labels.shape != (images.shape[0],):
         raise DataError(
             f"labels must hold one class per sample ({images.shape[0]}), got {labels.shape}"
@@ -87,6 +100,21 @@ def evaluate_images(
     except ValueError as err:  # e.g. too few samples for the metrics' subsets and splits
         raise DataError(f"cannot evaluate {images.shape[0]} samples: {err}") from None
     return {"protocol": PROTOCOL, "evaluator": evaluator.identity(), **result}
+
+
+def _unlabelled(
+    images: Tensor, labels: Tensor | None, evaluator: Evaluator, reference: RealReference
+) -> dict[str, Any]:
+    """The feature metrics of ``images`` under an evaluator of unlabelled data."""
+    if labels is not None:
+        raise DataError("the data is unlabelled: samples cannot have requested classes")
+    features, _ = evaluator.embed(images)
+    try:
+        result = feature_metrics(reference.features, features)
+    except ValueError as err:
+        raise DataError(f"cannot evaluate {images.shape[0]} samples: {err}") from None
+    identity = evaluator.identity()
+    return {"protocol": PROTOCOL, "evaluator": identity, **result, "class_metrics": NO_CLASSES}
 
 
 def sample_for_evaluation(
@@ -215,6 +243,9 @@ def _as_labels(
     return torch.from_numpy(array.astype(np.int64))
 
 
-def evaluator_for(dataset: str, data_dir: Path | None, display: bool | None = None) -> Evaluator:
-    """The dataset's evaluator, trained on first use (with a progress display)."""
+def evaluator_for(
+    dataset: str | DataSource, data_dir: Path | None = None, display: bool | None = None
+) -> Evaluator:
+    """The evaluator of ``dataset`` (a name, with ``data_dir``, or a
+    :class:`~ganforge.data.DataSource`), trained on first use (with a progress display)."""
     return load_evaluator(dataset, data_dir, train_if_missing=True, display=display)

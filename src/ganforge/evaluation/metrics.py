@@ -48,6 +48,7 @@ __all__ = [
     "classes_covered",
     "conditional_accuracy",
     "density_coverage",
+    "feature_metrics",
     "fid",
     "inception_score",
     "kid",
@@ -141,6 +142,35 @@ def _checked(
     return real, fake, real_logits, fake_logits, real_labels
 
 
+def feature_metrics(
+    real_features: Tensor,
+    fake_features: Tensor,
+    *,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The metrics that need features alone (JSON-safe, as :func:`summarize`'s): ``n_real``,
+    ``n_fake``, ``fid``, ``kid_mean``, ``kid_std``, ``kid_subset_size``, ``precision``,
+    ``recall``, ``density`` and ``coverage``; what unlabelled data is measured by."""
+    real, fake = check_pair(real_features, fake_features)
+    n_real, n_fake = real.shape[0], fake.shape[0]
+    kid_mean, kid_std = kid(real, fake, kid_subsets, kid_subset_size, seed)
+    precision, recall, density, coverage = ball_metrics(real, fake, PR_K, DC_K, CHUNK_ROWS)
+    return {
+        "n_real": n_real,
+        "n_fake": n_fake,
+        "fid": _json_float(fid(real, fake)),
+        "kid_mean": _json_float(kid_mean),
+        "kid_std": _json_float(kid_std),
+        "kid_subset_size": min(kid_subset_size, n_real, n_fake),
+        "precision": _json_float(precision),
+        "recall": _json_float(recall),
+        "density": _json_float(density),
+        "coverage": _json_float(coverage),
+    }
+
+
 def _unconditional(
     real: Tensor,
     real_logits: Tensor,
@@ -153,24 +183,13 @@ def _unconditional(
     seed: int,
 ) -> dict[str, Any]:
     """The keys of :func:`summarize` that every evaluation has, from checked inputs."""
-    n_real, n_fake = real.shape[0], fake.shape[0]
-    kid_mean, kid_std = kid(real, fake, kid_subsets, kid_subset_size, seed)
-    precision, recall, density, coverage = ball_metrics(real, fake, PR_K, DC_K, CHUNK_ROWS)
+    kid_args = {"kid_subsets": kid_subsets, "kid_subset_size": kid_subset_size, "seed": seed}
     is_mean, is_std = inception_score(fake_logits, seed=seed)
     real_is_mean, real_is_std = inception_score(real_logits, seed=seed)
     real_accuracy, _ = conditional_accuracy(real_logits, real_labels, num_classes)
     hist = class_histogram(fake_logits, num_classes)
     return {
-        "n_real": n_real,
-        "n_fake": n_fake,
-        "fid": _json_float(fid(real, fake)),
-        "kid_mean": _json_float(kid_mean),
-        "kid_std": _json_float(kid_std),
-        "kid_subset_size": min(kid_subset_size, n_real, n_fake),
-        "precision": _json_float(precision),
-        "recall": _json_float(recall),
-        "density": _json_float(density),
-        "coverage": _json_float(coverage),
+        **feature_metrics(real, fake, **kid_args),
         "inception_score_mean": _json_float(is_mean),
         "inception_score_std": _json_float(is_std),
         "real_inception_score_mean": _json_float(real_is_mean),

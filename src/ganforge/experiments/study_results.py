@@ -30,6 +30,7 @@ from ganforge.generation import load_model
 from ganforge.reporting.metric_format import format_mean_sd
 from ganforge.rundir.atomic import atomic_path
 from ganforge.rundir.layout import RunLayout
+from ganforge.setup.build import data_source
 
 EVAL_SEED = 0  # `ganforge evaluate`'s default latent seed: the same measurement as it takes
 METRICS = (
@@ -119,8 +120,9 @@ def evaluate_runs(
         say(f"[{i}/{len(finished)}] evaluating {run.name} seed {run.seed} (n={n:,})")
         try:
             if scorer is None:
-                evaluator = evaluator_for(run.cfg.dataset, data_dir)
-                scorer = (evaluator, real_reference(evaluator, run.cfg.dataset, data_dir))
+                real = data_source(run.cfg, data_dir)
+                evaluator = evaluator_for(real)
+                scorer = (evaluator, real_reference(evaluator, real))
             if result is None:
                 result = evaluate_run(run, steps, n, *scorer, device)
                 write_json(RunLayout(run.dir).metrics_json, result)

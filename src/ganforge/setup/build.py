@@ -143,11 +143,6 @@ def validate_config(cfg: RunConfig) -> RunConfig:
     resolutions)."""
     cfg.validate()
     check_grid_layout(cfg.train.grid_layout, cfg.recipe)
-    if cfg.data is not None and cfg.train.every("eval_every").count:
-        raise ConfigError(
-            "train.eval_every: evaluation during training needs a known dataset's classifier; "
-            "with --data (your own images) leave it at 0"
-        )
     cls = get_recipe(cfg.recipe)
     if cfg.model.resolution not in cls.resolutions:
         raise ConfigError(
