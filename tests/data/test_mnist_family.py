@@ -194,7 +194,7 @@ def test_labels_out_of_range_are_refused_in_one_line(tmp_path, name, labels, exp
     assert str(info.value) == f"{tmp_path / labels_name} {expected}"
 
 
-def test_a_folder_without_the_files_names_them_and_the_archive(tmp_path):
+def test_a_folder_without_the_files_names_them(tmp_path):
     with pytest.raises(DataError) as info:
         load_dataset("emnist-letters", "test", data_dir=tmp_path)
     assert str(info.value) == (
