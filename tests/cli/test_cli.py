@@ -160,10 +160,10 @@ def test_usage_errors_are_one_line_too(args, message):
 def test_every_dataset_option_takes_the_short_names_and_lists_them(command, tmp_path):
     help_args = command[: 1 + (command[0] == "evaluator")]
     help_text = ganforge(*help_args, "--help", env={"COLUMNS": "300"}).stdout
-    assert "mnist or fashion-mnist (also fashion, fmnist" in help_text
+    assert "kmnist, emnist-letters or emnist-balanced (also fashion, fmnist" in help_text
     proc = ganforge(*command, str(tmp_path / "o"), "--dataset", "fashon", check=False)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    expected = "unknown dataset 'fashon'; expected mnist or fashion-mnist (also fashion, fmnist"
+    expected = "unknown dataset 'fashon'; expected mnist, fashion-mnist, kmnist, emnist-letters"
     assert expected in proc.stderr
     assert not (tmp_path / "o").exists()
 

@@ -76,7 +76,9 @@ def test_ganforge_home(monkeypatch, tmp_path):
 
 
 def test_unknown_name_and_split():
-    with pytest.raises(DataError, match="mnist or fashion-mnist"):
+    with pytest.raises(
+        DataError, match="mnist, fashion-mnist, kmnist, emnist-letters or emnist-balanced"
+    ):
         load_dataset("cifar")
     with pytest.raises(DataError, match="train, test"):
         load_dataset("mnist", split="validation")
@@ -106,7 +108,10 @@ def test_another_name_is_refused_with_the_names_listed(typed):
     message = str(info.value)
     assert "\n" not in message and repr(typed) in message
     assert all(name in message for name in [*DATASETS, "fashion", "fmnist"]), message
-    with pytest.raises(ConfigError, match="expected mnist or fashion-mnist"):
+    with pytest.raises(
+        ConfigError,
+        match="expected mnist, fashion-mnist, kmnist, emnist-letters or emnist-balanced",
+    ):
         dataset_name(typed, ConfigError)
 
 

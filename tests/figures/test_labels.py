@@ -26,6 +26,9 @@ def images(n: int, seed: int = 0) -> torch.Tensor:
         (torch.arange(3).repeat_interleave(8), 8, GridLabels(left=("0", "1", "2"))),
         # classes-5x6: three of a class, two classes a row
         ([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], 6, GridLabels(left=("0", "2"), right=("1", "3"))),
+        # ... of an odd number of classes (EMNIST balanced: 47): the last row holds one
+        ([0, 0, 0, 1, 1, 1, 2, 2, 2], 6, GridLabels(left=("0", "2"), right=("1",))),
+        ([0, 0, 0, 1, 1, 2, 2, 2, 2], 6, GridLabels()),  # a half row mixing classes: none
         # ganforge sample and the studio: a column per class, the last row short
         ([k % 10 for k in range(24)], 10, GridLabels(top=DIGITS)),
         ([7] * 12, 4, GridLabels(title="7")),  # one class: a title

@@ -136,7 +136,9 @@ def test_a_dataset_alias_is_recorded_by_its_name(tmp_path: Path) -> None:
     cfg = make_config(None, write(tmp_path, "recipe: gan\ndataset: FMNIST\n"))
     assert cfg.dataset == "fashion-mnist"
     assert config_from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ConfigError, match=r"unknown dataset 'cifar'; expected mnist or fashion"):
+    with pytest.raises(
+        ConfigError, match=r"unknown dataset 'cifar'; expected mnist, fashion-mnist, kmnist"
+    ):
         make_config("dcgan", overrides={"dataset": "cifar"})
 
 

@@ -44,7 +44,7 @@ from ganforge.errors import ConfigError
 
 # What a run's config records; the short names people type (``fashion``, ``fmnist``) are
 # :data:`ganforge.data.DATASET_ALIASES`, resolved before a config is built.
-DATASET_NAMES = ("mnist", "fashion-mnist")
+DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "emnist-letters", "emnist-balanced")
 CUSTOM_DATASET = "custom"  # the dataset of a run on the user's own images (``data``: their path)
 _OWN_DATA = ("test_data", "holdout")  # keys of the user's own data beside ``data``
 DATA_RANGES = ("-1,1", "0,1")
@@ -266,7 +266,8 @@ class RunConfig:
 
     def validate(self) -> None:
         if self.dataset not in DATASET_NAMES and not (self.data and self.dataset == CUSTOM_DATASET):
-            names = " or ".join(map(repr, DATASET_NAMES))
+            *first, last = map(repr, DATASET_NAMES)
+            names = f"{', '.join(first)} or {last}"
             raise ConfigError(f"dataset must be {names}, got {self.dataset!r}")
         check_own_data(self.data, self.test_data, self.holdout)
         self.model.validate()

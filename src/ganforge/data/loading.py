@@ -4,8 +4,9 @@
 the dataset's environment variable, the system directories (e.g. Debian's package), the
 download cache under :func:`ganforge_home`, and finally downloads into that cache. Copies a
 user provides are checked by parsing (they may be subsets, so checksums would not match);
-downloaded copies are checked against the published md5. What each dataset is, and where it is
-published, is :mod:`ganforge.data.datasets`'.
+downloaded copies are checked against the published md5, and files taken out of a downloaded
+archive against its CRC-32s (:mod:`ganforge.data.archive`). What each dataset is, and where it
+is published, is :mod:`ganforge.data.datasets`'.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ganforge.data.archive import extract_members, members_intact
 from ganforge.data.datasets import DATASETS, DatasetSpec, ImageData, dataset_name
 from ganforge.data.download import RemoteFile, download_file, verify_file
 from ganforge.data.idx import read_idx
@@ -63,9 +65,9 @@ def load_dataset(
     missing or wrong and how to provide the files.
     """
     spec = DATASETS[dataset_name(name)]
-    if split not in spec.files:
+    if split not in spec.splits:
         raise DataError(
-            f"unknown split {split!r} for {spec.name}; expected one of: {', '.join(spec.files)}"
+            f"unknown split {split!r} for {spec.name}; expected one of: {', '.join(spec.splits)}"
         )
     if data_dir is not None:
         return _load_user_dir(spec, split, Path(data_dir), "--data-dir")
@@ -93,6 +95,8 @@ def _load_user_dir(spec: DatasetSpec, split: str, directory: Path, how: str) -> 
 
 
 def _load_cache(spec: DatasetSpec, split: str, download: bool) -> ImageData:
+    if spec.archive is not None:
+        return _load(spec, *_archive_members(spec, split, download), how="download cache")
     cache = ganforge_home() / "datasets" / spec.name
     paths = []
     for remote in spec.files[split]:
@@ -108,20 +112,49 @@ def _load_cache(spec: DatasetSpec, split: str, download: bool) -> ImageData:
     return _load(spec, *paths, how="download cache")
 
 
+def _archive_members(spec: DatasetSpec, split: str, download: bool) -> tuple[Path, Path]:
+    """``split``'s files, taken out of the dataset's archive in the cache (downloaded first
+    when it is not there); all the dataset's files are taken out at once."""
+    assert spec.archive is not None
+    cache = ganforge_home() / "datasets" / spec.archive.cache_dir
+    archive = cache / spec.archive.remote.name
+    names = [name for part in spec.splits for name in spec.file_names(part)]
+    if _cached_copy_ok(archive, spec.archive.remote):
+        fresh = not members_intact(archive, spec.archive, names, cache)
+    elif not download:
+        raise DataError(
+            f"no verified copy of {spec.name} {split} in {cache} and "
+            f"downloading is off; {_manual_hint(spec)}"
+        )
+    else:
+        archive = download_file(
+            spec.archive.remote, _mirrors(spec), cache, manual_hint=_manual_hint(spec)
+        )
+        fresh = True
+    if fresh:
+        extract_members(archive, spec.archive, names, cache)
+    images, labels = spec.file_names(split)
+    return cache / images, cache / labels
+
+
 def _mirrors(spec: DatasetSpec) -> tuple[str, ...]:
     """The spec's mirrors, or a comma-separated list from e.g. ``$GANFORGE_MNIST_MIRRORS``
-    (for an internal mirror; files are still checked against the published checksums)."""
-    override = os.environ.get(spec.env_var.removesuffix("_DIR") + "_MIRRORS", "")
+    (:attr:`~DatasetSpec.mirrors_env_var`; for an internal mirror: files are still checked
+    against the published checksums)."""
+    override = os.environ.get(spec.mirrors_env_var, "")
     return tuple(m.strip() for m in override.split(",") if m.strip()) or spec.mirrors
 
 
 def _find_files(directory: Path, spec: DatasetSpec, split: str) -> tuple[Path, Path] | None:
-    """The split's (images, labels) files in ``directory``, gzipped or not, if both exist."""
+    """The split's (images, labels) files in ``directory``, gzipped or not, if both exist
+    (also in a torchvision root, or in an unpacked archive's folder)."""
     roots = [directory]
     if spec.torchvision_subdir:
         roots.append(directory / spec.torchvision_subdir)
+    if spec.archive is not None and spec.archive.members_dir:
+        roots.append(directory / spec.archive.members_dir)
     for root in roots:
-        images, labels = (_find_one(root, remote.name) for remote in spec.files[split])
+        images, labels = (_find_one(root, name) for name in spec.file_names(split))
         if images is not None and labels is not None:
             return images, labels
     return None
@@ -136,16 +169,20 @@ def _find_one(root: Path, published_name: str) -> Path | None:
 
 
 def _expected_names(spec: DatasetSpec, split: str) -> str:
-    names = " and ".join(remote.name for remote in spec.files[split])
+    names = " and ".join(spec.file_names(split))
     where = f", directly or under {spec.torchvision_subdir}/" if spec.torchvision_subdir else ""
     return f"{names} (gzipped or not{where})"
 
 
 def _manual_hint(spec: DatasetSpec) -> str:
-    names = ", ".join(remote.name for pair in spec.files.values() for remote in pair)
+    names = ", ".join(name for split in spec.splits for name in spec.file_names(split))
+    archive = ""
+    if spec.archive is not None:
+        remote, cache = spec.archive.remote, ganforge_home() / "datasets" / spec.archive.cache_dir
+        archive = f"; or put {remote.name} ({remote.size} bytes, md5 {remote.md5}) in {cache}"
     return (
         f"to provide {spec.name} by hand, pass --data-dir DIR or set {spec.env_var}=DIR, "
-        f"where DIR holds {names} (gzipped or not){spec.install_hint}"
+        f"where DIR holds {names} (gzipped or not){archive}{spec.install_hint}"
     )
 
 
@@ -172,7 +209,7 @@ def _load(spec: DatasetSpec, images_path: Path, labels_path: Path, how: str) -> 
             f"cannot read {exc.filename}: {exc.strerror}; expected a readable IDX file"
         ) from exc
     images, labels, fingerprint = _parse_pair(
-        images_path, labels_path, stamps, len(spec.class_names)
+        images_path, labels_path, stamps, len(spec.class_names), spec.label_offset, spec.transposed
     )
     return ImageData(
         images=images,
@@ -185,7 +222,12 @@ def _load(spec: DatasetSpec, images_path: Path, labels_path: Path, how: str) -> 
 
 @functools.lru_cache(maxsize=8)
 def _parse_pair(
-    images_path: Path, labels_path: Path, stamps: tuple[tuple[int, int], ...], num_classes: int
+    images_path: Path,
+    labels_path: Path,
+    stamps: tuple[tuple[int, int], ...],
+    num_classes: int,
+    label_offset: int = 0,
+    transposed: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, str]:
     # ``stamps`` (mtime, size) is only part of the cache key: a replaced file is re-read.
     images = read_idx(images_path)
@@ -206,10 +248,9 @@ def _parse_pair(
         )
     if len(images) == 0:
         raise DataError(f"{images_path} holds no images; expected at least one")
-    if int(labels.max()) >= num_classes:
-        raise DataError(
-            f"{labels_path} holds label {int(labels.max())}; expected labels 0 to {num_classes - 1}"
-        )
+    labels = _classes(labels, labels_path, num_classes, label_offset)
+    if transposed:  # stored column by column: turned upright
+        images = np.ascontiguousarray(images.transpose(0, 2, 1))
     digest = hashlib.sha256(images)  # hashes the contiguous buffer without a copy
     digest.update(labels)
     return (
@@ -217,3 +258,15 @@ def _parse_pair(
         torch.from_numpy(labels.astype(np.int64)),
         digest.hexdigest()[:16],
     )
+
+
+def _classes(labels: np.ndarray, path: Path, num_classes: int, offset: int) -> np.ndarray:
+    """The file's labels as classes 0..num_classes-1 (minus ``offset``: EMNIST letters are
+    numbered from 1), or a one-line error naming the first label out of range."""
+    low, high = int(labels.min()), int(labels.max())
+    if low < offset or high >= offset + num_classes:
+        bad = low if low < offset else high
+        raise DataError(
+            f"{path} holds label {bad}; expected labels {offset} to {offset + num_classes - 1}"
+        )
+    return labels - np.uint8(offset) if offset else labels

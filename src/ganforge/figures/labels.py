@@ -39,16 +39,29 @@ def class_labels(labels: Sequence[int], columns: int, names: Sequence[str]) -> G
         return GridLabels(title=names[cells[0]])
     if all(len(set(row)) == 1 for row in rows):
         return GridLabels(left=tuple(names[row[0]] for row in rows))
-    half = columns // 2
-    if columns % 2 == 0 and all(
-        len(row) == columns and len(set(row[:half])) == len(set(row[half:])) == 1 for row in rows
-    ):
+    if _two_classes_a_row(rows, columns):
         return GridLabels(
-            left=tuple(names[row[0]] for row in rows), right=tuple(names[row[-1]] for row in rows)
+            left=tuple(names[row[0]] for row in rows),
+            right=tuple(names[row[-1]] for row in rows if len(row) == columns),
         )
     if all(c == cells[i % columns] for i, c in enumerate(cells)):
         return GridLabels(top=tuple(names[c] for c in cells[:columns]))
     return GridLabels()
+
+
+def _two_classes_a_row(rows: list[list[int]], columns: int) -> bool:
+    """Whether every row is two classes, half a row each; the last row may be one class,
+    half a row (``classes-5x6`` of an odd number of classes, as EMNIST balanced's 47)."""
+    half = columns // 2
+    if columns % 2 or not rows:
+        return False
+    for i, row in enumerate(rows):
+        short = i == len(rows) - 1 and len(row) == half
+        if len(row) != columns and not short:
+            return False
+        if any(len(set(row[k : k + half])) != 1 for k in range(0, len(row), half)):
+            return False
+    return True
 
 
 def label_size(cell: int) -> int:
