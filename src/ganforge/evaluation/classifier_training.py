@@ -128,15 +128,16 @@ def train_evaluator(
     evaluator.test_accuracy = round(float((predicted == targets).double().mean()), 6)
     save_evaluator(evaluator, test.fingerprint)
     if display is not False:
-        print(_result_line(evaluator, time.perf_counter() - t0), file=sys.stderr, flush=True)
+        line = _result_line(evaluator, source.name, time.perf_counter() - t0)
+        print(line, file=sys.stderr, flush=True)
     remember(evaluator, file_stamp(evaluator.path))
     return evaluator
 
 
-def _result_line(evaluator: Evaluator, seconds: float) -> str:
+def _result_line(evaluator: Evaluator, name: str, seconds: float) -> str:
     task = "" if evaluator.classifies else " of the rotation task"
     return (
-        f"evaluator {evaluator.dataset}: test accuracy{task} {evaluator.test_accuracy:.2%} after "
+        f"evaluator {name}: test accuracy{task} {evaluator.test_accuracy:.2%} after "
         f"{evaluator.epochs} epochs in {seconds:.0f}s, weights {evaluator.weights_hash} "
         f"→ {evaluator.path}"
     )
