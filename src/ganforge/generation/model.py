@@ -7,6 +7,7 @@ Everything is read from the checkpoint alone (its metadata holds the config), so
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +49,7 @@ class TrainedModel:
         from the recipe's; None for an unconditional one."""
         if not self.conditional:
             return None
-        spec = DATASETS.get(self.config.dataset)
-        names = self.data_class_names or (spec.class_names if spec is not None else ())
-        k = self.recipe.num_classes
-        return names if len(names) == k else tuple(str(c) for c in range(k))
+        return run_class_names(self.config.dataset, self.recipe.num_classes, self.data_class_names)
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -103,6 +101,18 @@ class TrainedModel:
         k, names = self.recipe.num_classes, list(self.class_names or ())
         shown = ", ".join(names[:CLASSES_LISTED]) + (", …" if k > CLASSES_LISTED else "")
         return f"--class must be in 0..{k - 1} or a class name ({shown}), got {got!r}"
+
+
+def run_class_names(
+    dataset: str, num_classes: int, recorded: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The names of a conditional run's ``num_classes`` classes: its training data's, as its
+    checkpoint records them (``recorded``: a class folder's names, say), else its dataset's;
+    0..K-1 where their number is not K."""
+    spec = DATASETS.get(dataset)
+    names = tuple(recorded) or (spec.class_names if spec is not None else ())
+    k = num_classes
+    return names if len(names) == k else tuple(str(c) for c in range(k))
 
 
 def resolve_checkpoint(path: Path, checkpoint: Path | None = None) -> Path:
