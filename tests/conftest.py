@@ -197,6 +197,15 @@ def mnist_evaluator(mnist_dir: Path, tmp_path_factory):
         yield load_evaluator("mnist", mnist_dir, display=False)
 
 
+@pytest.fixture(scope="session")
+def digits(mnist_dir: Path, tmp_path_factory) -> dict:
+    """Real MNIST digits as the user's own data (see :mod:`tests.digit_folders`): their
+    ``images`` and ``labels``, and the ``root`` they were written under."""
+    from tests.digit_folders import write_digits
+
+    return write_digits(mnist_dir, tmp_path_factory.mktemp("digits"))
+
+
 # -- studies (ganforge compare / ablate) with tiny recipes ------------------------------------
 @pytest.fixture(scope="session")
 def mnist_short_test_dir(mnist_dir: Path, tmp_path_factory) -> Path:

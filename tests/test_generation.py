@@ -200,6 +200,40 @@ def test_check_class() -> None:
         unconditional.check_class(3)
 
 
+@pytest.mark.parametrize(
+    ("names", "given", "want"),
+    [
+        (("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"), "Trouser", 1),
+        (("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"), "T-SHIRT/TOP", 0),
+        (("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"), "3", 3),
+        (("ankle boot", "bag", "my class", "x", "y"), "My Class", 2),
+        # A name wins over an index, and an exact name over one that differs in case.
+        (("1", "10", "2", "3", "4"), "2", 2),
+        (("Cat", "cat", "dog", "x", "y"), "cat", 1),
+    ],
+)
+def test_a_class_is_given_by_its_name_or_its_index(names, given, want) -> None:
+    model = model_for("acgan", num_classes=5)
+    model.data_class_names = names
+    assert model.class_index(given) == want
+    assert model.class_index(None) is None
+
+
+def test_a_class_that_is_not_one_is_one_line_listing_the_names() -> None:
+    model = model_for("acgan", num_classes=12)
+    model.data_class_names = tuple(f"c{k}" for k in range(12))
+    listed = "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, …"
+    for bad in ("c12", "12", "-1", ""):
+        with pytest.raises(ConfigError) as err:
+            model.class_index(bad)
+        assert str(err.value) == f"--class must be in 0..11 or a class name ({listed}), got {bad!r}"
+    model.data_class_names = ("Cat", "cat", *(f"c{k}" for k in range(10)))
+    with pytest.raises(ConfigError, match=r"'CAT' matches Cat, cat .* give one exactly"):
+        model.class_index("CAT")
+    with pytest.raises(ConfigError, match="'dcgan' is not conditional"):
+        model_for("dcgan").class_index("0")
+
+
 def test_generate_shapes() -> None:
     model = model_for("acgan")
     x = model.generate(model.latents(0, 3), torch.tensor([1, 2, 3]))

@@ -38,6 +38,9 @@ def test_help_shows_the_ladder_and_an_example(monkeypatch, capsys):
         (["improved-dcgan", "--seeds", "0"], "Invalid value for '--seeds'"),
         (["improved-dcgan", "--eval-samples", "50"], "Invalid value for '--eval-samples'"),
         (["improved-dcgan", "--device", "gpu"], "train.device must be 'auto', 'cpu'"),
+        (["improved-dcgan", "--test-data", "t"], "--test-data is the test split of your own"),
+        (["improved-dcgan", "--data", "d", "--dataset", "mnist"], "name two training sets"),
+        (["improved-dcgan", "--data", "/no/such"], "/no/such does not exist; expected a folder"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path, monkeypatch, capsys):
@@ -91,3 +94,23 @@ def test_tiny_ablation_then_a_rerun_that_continues(
     assert (runs[3] / "summary.json").exists()
     assert [(run / "metrics.json").stat().st_mtime_ns for run in runs] == stamps
     assert (out / "ablation.csv").read_text() == before  # the same runs, the same numbers
+
+
+@pytest.mark.mnist
+def test_the_ladder_trains_on_your_own_images(digits, tmp_path, one_thread, monkeypatch, capsys):
+    """Every rung trains on the flat folder less its hold-out, and the report's command names
+    it. (Scoring on your own images is the evaluator's: not checked here.)"""
+    monkeypatch.setenv("GANFORGE_HOME", str(tmp_path / "home"))
+    flat, out = digits["root"] / "flat", tmp_path / "abl"
+    args = ["ablate", "improved-dcgan", "--steps", "2", "--eval-samples", "100", "--device", "cpu"]
+    args += ["--curve-samples", "0", "--data", str(flat), "--holdout", "0.2", "--out", str(out)]
+    code, _, log = ganforge(monkeypatch, capsys, *args)
+    assert code == 0, log
+    held = f"{flat} (image folder, unlabelled), 240 of 300 images (60 held out for testing)"
+    for rung in RUNGS:
+        summary = json.loads((out / rung / "seed0" / "summary.json").read_text())
+        assert (summary["dataset"], summary["data_source"], summary["steps"]) == ("custom", held, 2)
+    assert json.loads((out / "ablation.json").read_text())["data"] == str(flat)
+    assert (out / "ablation.png").is_file()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert f"--data {flat} --holdout 0.2" in report and f"ladder on {flat.name}:" in report

@@ -123,7 +123,6 @@ def test_bad_input_is_one_line_and_nonzero(args, message):
         ),
         (["sample", "runs/x", "--seed", str(2**64)], "Invalid value for '--seed'"),
         (["sample", "runs/x", "--seed", "-1"], "Invalid value for '--seed'"),
-        (["sample", "runs/x", "--class", "-1"], "Invalid value for '--class'"),
         (["interpolate", "runs/x", "--from", "-1"], "Invalid value for '--from'"),
         (["interpolate", "runs/x", "--to", str(2**64)], "Invalid value for '--to'"),
         (["evaluate", "--samples", "x.npy", "--seed", str(2**64)], "Invalid value for '--seed'"),

@@ -1,10 +1,12 @@
 """``ganforge compare``: its refusals in one line, and a tiny comparison on MNIST."""
 
 import csv
+import json
 import re
 import sys
 
 import pytest
+import yaml
 
 from ganforge.cli import main
 
@@ -38,6 +40,11 @@ def test_help_names_the_default_recipes_and_an_example(monkeypatch, capsys):
         (["--eval-samples", "50"], "Invalid value for '--eval-samples'"),
         (["--set", "model.nope=1"], "unknown key model.nope"),
         (["--device", "gpu"], "train.device must be 'auto', 'cpu'"),
+        (["--holdout", "0.2"], "--holdout is the test split of your own images; it needs --data"),
+        (["--test-data", "t"], "--test-data is the test split of your own images; it needs"),
+        (["--data", "d", "--dataset", "fashion"], "--data d and --dataset fashion-mnist name two"),
+        (["--data", "/no/such"], "/no/such does not exist; expected a folder of images"),
+        (["--data", ".", "--holdout", "0.9"], "Invalid value for '--holdout'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch, capsys):
@@ -84,3 +91,44 @@ def test_tiny_comparison_writes_the_report(
         assert (out / link).is_file()
     code, _, stderr = ganforge(monkeypatch, capsys, *args)  # the same OUT again, no --reuse
     assert code == 2 and "pass --reuse" in stderr
+
+
+@pytest.mark.mnist
+def test_a_comparison_trains_every_run_on_your_own_images(
+    digits, tmp_path, study_recipes, one_thread, monkeypatch, capsys
+):
+    """Each run trains on the class folders less their hold-out, and the report's command
+    names them. (Scoring on your own images is the evaluator's: not checked here.)"""
+    monkeypatch.setenv("GANFORGE_HOME", str(tmp_path / "home"))
+    classes, out = digits["root"] / "classes", tmp_path / "cmp"
+    args = ["compare", "tiny-a", "tiny-b", "--seeds", "1", *TINY, "--device", "cpu"]
+    args += ["--data", str(classes), "--holdout", "0.2", "--out", str(out)]
+    code, _, log = ganforge(monkeypatch, capsys, *args, "--eval-samples", "100")
+    assert code == 0, log
+    held = f"{classes} (image folder), 240 of 300 images (60 held out for testing)"
+    own = ("custom", str(classes), 0.2)
+    for recipe in ("tiny-a", "tiny-b"):
+        run = out / recipe / "seed0"
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        assert (config["dataset"], config["data"], config["holdout"]) == own
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["data_source"] == held and summary["steps"] == 5
+    record = json.loads((out / "results.json").read_text())
+    assert (record["dataset"], record["data"], record["holdout"]) == own
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert f"--data={classes} --holdout=0.2" in report and f"on {classes.name}," in report
+
+
+@pytest.mark.mnist
+def test_unlabelled_images_for_a_conditional_recipe_stop_the_comparison_first(
+    digits, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("GANFORGE_HOME", str(tmp_path / "home"))
+    flat, out = digits["root"] / "flat", tmp_path / "cmp"
+    args = ("compare", "gan", "acgan", "--data", str(flat), "--out", str(out))
+    code, _, stderr = ganforge(monkeypatch, capsys, *args)
+    assert code == 2 and not out.exists()
+    assert stderr.strip() == (
+        f"error: {flat} is unlabelled; recipe 'acgan' is conditional: it needs class "
+        "sub-folders (or an .npz with labels)"
+    )

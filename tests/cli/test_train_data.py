@@ -9,30 +9,11 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
+from tests.digit_folders import FAST, WORDS, N
 
-from ganforge.data import DataSource, image_folder, load_dataset, load_user_data
+from ganforge.data import DataSource, image_folder, load_user_data
 from ganforge.data.pixels import fingerprint
 from ganforge.generation import files as generation_files
-
-N = 300
-# Class folders named by words: their sorted order (eight, five, ...) is not the digits'.
-WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-FAST = ("--steps", "5", "--batch-size", "32", "--plain", "--sample-every", "0")
-
-
-@pytest.fixture(scope="module")
-def digits(mnist_dir: Path, tmp_path_factory) -> dict:
-    """The first N real MNIST test digits, and where they were written: ``classes`` (a
-    folder per digit, named by its word), ``flat`` (one folder) and ``npz``."""
-    test = load_dataset("mnist", "test", mnist_dir)
-    images, labels = test.images[:N].numpy(), test.labels[:N].numpy()
-    root = tmp_path_factory.mktemp("digits")
-    for i, (image, label) in enumerate(zip(images, labels, strict=True)):
-        for folder in (root / "classes" / WORDS[label], root / "flat"):
-            folder.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image).save(folder / f"{i:04d}.png")
-    np.savez(root / "digits.npz", images=images, labels=labels, class_names=np.array(WORDS))
-    return {"images": images, "labels": labels, "root": root}
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 equivalence with one process on the global batch, every recipe's DDP step, rank 0's outputs,
 resuming on another number of processes, and a process that fails."""
 
+import json
 import os
 import socket
 import subprocess
@@ -26,7 +27,7 @@ from ganforge.engine.distributed import (
     torchrun_env,
 )
 from ganforge.engine.trainer import Trainer
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, DataError
 from ganforge.models import RECIPES
 from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.rundir.checkpoint import load_checkpoint
@@ -334,6 +335,37 @@ def test_two_processes_write_one_set_of_outputs_and_resume_on_any_number(
         drift = max(abs(a[k] - b[k]) for a, b in zip(rows, same, strict=True))
         assert drift <= ROUNDING_FACTOR * ulp_drift + 1e-6, (k, drift, ulp_drift)
     assert len((run / "metrics/epochs.csv").read_text().splitlines()) == 1 + 3
+
+
+def test_two_processes_train_on_your_own_images_held_out_alike(
+    digits, tmp_path, monkeypatch
+) -> None:
+    """``torchrun -m ganforge train --data``: each process loads the class folders and holds
+    out the same seeded share (the processes check each other's fingerprint)."""
+    monkeypatch.setenv("GANFORGE_HOME", str(tmp_path / "home"))  # both write one cache
+    run, classes = tmp_path / "run", digits["root"] / "classes"
+    two = torchrun(
+        "-m", "ganforge", "train", "dcgan", "--data", str(classes), "--holdout", "0.2",
+        "--steps", "2", "--batch-size", "16", "--plain", "--sample-every", "0",
+        "--out", str(run),
+    )  # fmt: skip
+    assert two.returncode == 0, two.stderr[-3000:]
+    summary = json.loads((run / "summary.json").read_text())
+    held = f"{classes} (image folder), 240 of 300 images (60 held out for testing)"
+    assert (summary["processes"], summary["data_source"], summary["steps"]) == (2, held, 2)
+
+
+def test_a_process_on_other_images_than_rank_0s_is_refused(tiny_data, monkeypatch) -> None:
+    second = Distributed(rank=1, world_size=2, device=torch.device("cpu"), backend="gloo")
+    monkeypatch.setattr(Distributed, "broadcast_text", lambda self, text: "rank0sprint")
+    with pytest.raises(DataError) as err:
+        second.check_same_data(tiny_data)
+    assert str(err.value) == (
+        "rank 1: its training data (random test images, fingerprint tiny-random-0000) is not "
+        "rank 0's (rank0sprint); expected every process to load the same images"
+    )
+    monkeypatch.setattr(Distributed, "broadcast_text", lambda self, text: text)
+    second.check_same_data(tiny_data)
 
 
 def test_a_failing_process_ends_the_run_with_its_error(small_mnist, tmp_path) -> None:

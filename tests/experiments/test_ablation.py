@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ganforge.config import TrainConfig
+from ganforge.data import DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.ablation import TRICKS_OFF, ladder, plan
 from ganforge.models import RECIPES
@@ -95,3 +96,6 @@ def test_plan_builds_configs_with_make_config(tmp_path: Path) -> None:
     assert (quick.steps, quick.epochs) == (7, TrainConfig().epochs)  # --steps: epochs unused
     with pytest.raises(ConfigError, match="--seeds must be a positive integer, got 0"):
         plan("improved-dcgan", tmp_path, seeds=0)
+    own = DataSource("custom", data=Path("/d/flat"), holdout=0.25)
+    for run in plan("improved-dcgan", tmp_path, seeds=1, dataset=own):
+        assert (run.cfg.dataset, run.cfg.data, run.cfg.holdout) == ("custom", "/d/flat", 0.25)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from ganforge.data import DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.comparison import (
     DEFAULT_BUDGET_MINUTES,
@@ -59,3 +60,13 @@ def test_bad_plans_are_refused_in_one_line(tmp_path: Path, kwargs, message):
         plan(out=tmp_path, **kwargs)
     assert message in str(err.value) and "\n" not in str(err.value)
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_a_plan_on_your_own_images_names_them_in_every_run(tmp_path: Path):
+    held = DataSource("custom", data=Path("my-digits"), holdout=0.2)
+    for run in plan(["gan", "acgan"], tmp_path, seeds=1, dataset=held):
+        assert (run.cfg.dataset, run.cfg.data) == ("custom", str(Path("my-digits").absolute()))
+        assert (run.cfg.test_data, run.cfg.holdout) == (None, 0.2)
+    given = DataSource("custom", data=Path("/d/train"), test_data=Path("/d/test"))
+    (run,) = plan(["gan"], tmp_path, seeds=1, dataset=given)
+    assert (run.cfg.data, run.cfg.test_data, run.cfg.holdout) == ("/d/train", "/d/test", 0.1)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ganforge.data import DataSource
 from ganforge.experiments.study import Outcomes, StudyRun
 from ganforge.experiments.study_report import (
     charts,
@@ -11,6 +12,7 @@ from ganforge.experiments.study_report import (
     pictures,
     provenance_rows,
     run_commands,
+    source_options,
 )
 from ganforge.setup.build import make_config
 
@@ -56,3 +58,11 @@ def test_pictures_charts_and_provenance_come_from_the_first_finished_runs(
     commands = run_commands(runs, Path("data dir"), 1000)
     assert "--config" in commands[1] and "'data dir'" in commands[1]
     assert commands[2].startswith("ganforge evaluate runs/again --n 1000")
+
+
+def test_the_reproduce_command_names_the_data_as_given() -> None:
+    assert source_options("fashion-mnist") == ["--dataset=fashion-mnist"]
+    held = DataSource("custom", data=Path("/d/my digits"), holdout=0.2)
+    assert source_options(held) == ["--data=/d/my digits", "--holdout=0.2"]
+    given = DataSource("custom", data=Path("/d/a"), test_data=Path("/d/b"))
+    assert source_options(given) == ["--data=/d/a", "--test-data=/d/b"]

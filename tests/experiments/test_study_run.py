@@ -5,11 +5,20 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.digit_folders import WORDS, N
 
-from ganforge.errors import WriteError
+from ganforge.data import DataSource
+from ganforge.errors import DataError, WriteError
+from ganforge.experiments.comparison import plan
 from ganforge.experiments.study import Outcomes, StudyRun
 from ganforge.experiments.study_results import arm_results, run_rows
-from ganforge.experiments.study_run import ReportText, StudyResult, save_study, study_record
+from ganforge.experiments.study_run import (
+    ReportText,
+    StudyResult,
+    save_study,
+    study_data,
+    study_record,
+)
 from ganforge.setup.build import make_config
 
 
@@ -65,3 +74,18 @@ def test_a_full_disk_keeps_the_earlier_results_and_says_how_to_continue(
         "where it has one) to continue the study: finished runs are kept, cut-short ones resume"
     )
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.mnist
+def test_a_studys_runs_share_their_data_and_unlabelled_images_stop_a_conditional_one(
+    digits, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("GANFORGE_HOME", str(tmp_path / "home"))
+    classes, flat = digits["root"] / "classes", digits["root"] / "flat"
+    runs = plan(["gan", "acgan"], tmp_path, 1, DataSource("custom", data=classes))
+    data = study_data(runs, None)
+    assert data.class_names == tuple(sorted(WORDS)) and data.images.shape[0] == N - N // 10
+    runs = plan(["gan", "acgan"], tmp_path, 1, DataSource("custom", data=flat))
+    with pytest.raises(DataError, match=f"^{flat} is unlabelled; recipe 'acgan' is conditional"):
+        study_data(runs, None)
+    assert not any(run.dir.exists() for run in runs)

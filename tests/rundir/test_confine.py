@@ -83,6 +83,19 @@ def test_a_glob_leaves_out_the_files_that_lead_out(tmp_path, outside) -> None:
     assert RunLayout(run).final_grids() == []
 
 
+def test_a_glob_finds_the_files_of_a_run_named_by_a_relative_path(tmp_path, monkeypatch) -> None:
+    """Found by `ganforge ablate --out abl`: a relative run folder's layout globbed
+    ``abl/RUN/abl/RUN/samples`` and found no grid (the run folder was joined twice)."""
+    (tmp_path / "abl" / "run" / "samples").mkdir(parents=True)
+    for name in ("epoch_0001.png", "final.png"):
+        (tmp_path / "abl" / "run" / "samples" / name).write_bytes(b"png")
+    monkeypatch.chdir(tmp_path)
+    run = Path("abl/run")
+    layout = RunLayout(run)
+    assert list(layout.glob(layout.samples, "epoch_*.png")) == [run / "samples/epoch_0001.png"]
+    assert layout.final_grids() == [run / "samples/final.png"]
+
+
 def test_the_lock_file_is_not_followed_out(tmp_path, outside) -> None:
     run = tmp_path / "run"
     run.mkdir()

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ganforge.cli.options import dataset_option
+from ganforge.cli.options import (
+    data_dir_option,
+    data_option,
+    data_source_of,
+    dataset_option,
+    holdout_option,
+    test_data_option,
+)
 from ganforge.cli.tables import print_table, table_console
 from ganforge.experiments.ablation_results import AblationResult, run_ablation
 from ganforge.experiments.fid_curve import CURVE_SAMPLES, check_curve_samples
@@ -35,10 +42,11 @@ def ablate(
     seeds: Annotated[
         int, typer.Option(min=1, max=1000, help="Runs per rung, with seeds 0..K-1.")
     ] = 1,
-    dataset: Annotated[str, dataset_option()] = "mnist",
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Folder of the dataset's IDX files (gzipped or not).")
-    ] = None,
+    dataset: Annotated[str | None, dataset_option(" [mnist]")] = None,
+    data_dir: Annotated[Path | None, data_dir_option()] = None,
+    data: Annotated[Path | None, data_option()] = None,
+    test_data: Annotated[Path | None, test_data_option()] = None,
+    holdout: Annotated[float | None, holdout_option()] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Ablation folder (default: runs/ablate-RECIPE-TIME)."),
@@ -74,8 +82,10 @@ def ablate(
 
       ganforge ablate improved-dcgan --seeds 3 --out runs/ablate
       ganforge ablate improved-dcgan --steps 100 --eval-samples 1000
+      ganforge ablate improved-dcgan --data ~/my-digits --holdout 0.2   (your images)
     """
     check_curve_samples(curve_samples)
+    source = data_source_of(dataset, data, test_data, holdout)
     console = Console(stderr=True)
     out = out or default_run_dir(f"ablate-{recipe}")
     result = run_ablation(
@@ -84,7 +94,7 @@ def ablate(
         seeds=seeds,
         epochs=budget_epochs,
         steps=steps,
-        dataset=dataset,
+        dataset=source,
         data_dir=data_dir,
         eval_samples=eval_samples,
         device=device,

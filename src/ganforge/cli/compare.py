@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ganforge.cli.options import dataset_option
+from ganforge.cli.options import (
+    data_dir_option,
+    data_option,
+    data_source_of,
+    dataset_option,
+    holdout_option,
+    test_data_option,
+)
 from ganforge.cli.tables import print_table, table_console
 from ganforge.config import parse_assignments
 from ganforge.experiments.comparison import DEFAULT_BUDGET_MINUTES
@@ -40,10 +47,11 @@ def compare(
     seeds: Annotated[
         int, typer.Option(min=1, max=1000, help="Runs per recipe, with seeds 0..K-1.")
     ] = 3,
-    dataset: Annotated[str, dataset_option()] = "mnist",
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Folder of the dataset's IDX files (gzipped or not).")
-    ] = None,
+    dataset: Annotated[str | None, dataset_option(" [mnist]")] = None,
+    data_dir: Annotated[Path | None, data_dir_option()] = None,
+    data: Annotated[Path | None, data_option()] = None,
+    test_data: Annotated[Path | None, test_data_option()] = None,
+    holdout: Annotated[float | None, holdout_option()] = None,
     out: Annotated[
         Path | None, typer.Option(help="Comparison folder (default: runs/compare-TIME).")
     ] = None,
@@ -87,14 +95,16 @@ def compare(
       ganforge compare --data-dir data/mnist-subset    (6 recipes × 3 seeds, 45 s each)
       ganforge compare dcgan wgan-gp --budget-epochs 5 --seeds 5
       ganforge compare --out runs/compare --reuse     (continue an interrupted one)
+      ganforge compare dcgan acgan --data ~/my-digits --budget-epochs 5   (your images)
     """
     check_curve_samples(curve_samples)
+    source = data_source_of(dataset, data, test_data, holdout)
     overrides = parse_assignments(set_ or [])
     console = Console(stderr=True)
     out = out or default_run_dir("compare")
     options = compare_options(
         seeds,
-        dataset,
+        source,
         eval_samples,
         curve_samples,
         budget_epochs,
@@ -106,7 +116,7 @@ def compare(
         recipes or [],
         out,
         seeds=seeds,
-        dataset=dataset,
+        dataset=source,
         data_dir=data_dir,
         budget_epochs=budget_epochs,
         budget_minutes=budget_minutes,

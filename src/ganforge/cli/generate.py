@@ -23,7 +23,13 @@ RunArg = Annotated[Path, typer.Argument(help="Run directory (or a checkpoint .sa
 CheckpointOpt = Annotated[Path | None, typer.Option(help="A checkpoint other than the run's last.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda, cuda:N, mps or auto.")]
 ClassOpt = Annotated[
-    int | None, typer.Option("--class", min=0, help="Class to draw (conditional recipes).")
+    str | None,
+    typer.Option(
+        "--class",
+        metavar="C",
+        help="Class to draw (conditional recipes): its index, or its name as the run's data "
+        "names it (Bag, 7, a class folder's name; any case).",
+    ),
 ]
 
 
@@ -57,6 +63,8 @@ def sample(
 
       ganforge sample runs/dcgan-20261122-101010 --n 64 --grid digits.png
       ganforge sample runs/acgan-… --class 7 --n 100 --npy sevens.npy
+      ganforge sample runs/acgan-fashion-… --class Bag --grid bags.png
+      ganforge sample runs/acgan-own-… --class eight   (a class folder's name)
       ganforge sample runs/gan-… --n 10000 --npy samples.npy --seed 1
       ganforge sample runs/acgan-… --grid-layout per-class --grid classes.png
     """
@@ -72,10 +80,11 @@ def sample(
         _print_written(write_layout(model, name, seed, grid))
         return
     model = load_model(run_dir, checkpoint, device)
+    cls = model.class_index(class_)
     if grid is None and out is None and npy is None:
         grid = default_output(run_dir, f"grid_seed{seed}.png")
     n = 64 if n is None else n
-    _print_written(write_samples(model, n, class_, seed, grid, out, npy))
+    _print_written(write_samples(model, n, cls, seed, grid, out, npy))
 
 
 def _print_written(paths: list[Path]) -> None:
@@ -107,10 +116,12 @@ def interpolate(
 
       ganforge interpolate runs/dcgan-… --from 3 --to 11 --steps 12
       ganforge interpolate runs/acgan-… --from 0 --to 5 --class 4 --out four.png
+      ganforge interpolate runs/acgan-fashion-… --class Sneaker --steps 16
     """
     model = load_model(run_dir, checkpoint, device)
+    cls = model.class_index(class_)
     out = out or default_output(run_dir, f"interpolate_{from_}_{to}.png")
-    strip, gif = write_interpolation(model, from_, to, steps, class_, out)
+    strip, gif = write_interpolation(model, from_, to, steps, cls, out)
     Console(stderr=True).print(
         f"wrote {strip}\nwrote {gif}", highlight=False, markup=False, soft_wrap=True
     )

@@ -1,6 +1,7 @@
 """Options that several commands share: ``--dataset``, checked and named canonically as it is
 parsed (an alias such as ``fashion`` becomes ``fashion-mnist``; anything else is a one-line
-error listing the names), and ``--data``, the user's own images."""
+error listing the names), and ``--data``, the user's own images, with ``--test-data`` and
+``--holdout`` (:func:`data_source_of` makes them one :class:`~ganforge.data.DataSource`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ganforge.errors import ConfigError
 __all__ = [
     "data_dir_option",
     "data_option",
+    "data_source_of",
     "dataset_option",
     "holdout_option",
     "own_data",
@@ -84,6 +86,28 @@ def holdout_option() -> OptionInfo:
         help=f"With --data and no --test-data: the share of the images held out as the test "
         f"split, the same images every time, at most {HOLDOUT_MAX:,} [{HOLDOUT}].",
     )
+
+
+def data_source_of(
+    dataset: str | None,
+    data: Path | None,
+    test_data: Path | None = None,
+    holdout: float | None = None,
+) -> DataSource:
+    """The images that ``--dataset`` (mnist when not given) or ``--data`` with its
+    ``--test-data`` or ``--holdout`` name; a one-line :class:`ConfigError` when both name a
+    training set, or the test split is given without ``--data``."""
+    if data is None:
+        for flag, value in (("--test-data", test_data), ("--holdout", holdout)):
+            if value is not None:
+                raise ConfigError(
+                    f"{flag} is the test split of your own images; it needs --data PATH too"
+                )
+        return DataSource.of(dataset or "mnist")
+    if dataset is not None:
+        raise ConfigError(f"--data {data} and --dataset {dataset} name two training sets; give one")
+    test = None if test_data is None else Path(test_data)
+    return DataSource(CUSTOM, None, Path(data), test, HOLDOUT if holdout is None else holdout)
 
 
 def parse_epochs(text: str) -> list[int]:

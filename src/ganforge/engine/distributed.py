@@ -44,10 +44,11 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ganforge.config import TrainConfig
 from ganforge.engine.interrupt import StopRequest
-from ganforge.errors import ConfigError, GanforgeError
+from ganforge.errors import ConfigError, DataError, GanforgeError
 from ganforge.setup.build import resolve_device
 
 if TYPE_CHECKING:
+    from ganforge.data import ImageData
     from ganforge.models.base import Recipe
 
 # SyncBatchNorm's backward cannot itself be differentiated, which a gradient penalty needs.
@@ -116,6 +117,18 @@ class Distributed:
             data = torch.empty(int(size.item()), dtype=torch.uint8, device=self._comm_device)
         dist.broadcast(data, src=0)
         return bytes(data.cpu().tolist()).decode()
+
+    def check_same_data(self, data: ImageData) -> None:
+        """Refuse, in one line, training ``data`` (this process's) that is not rank 0's: each
+        process loads the data itself (the user's held-out split is seeded, so the same),
+        and processes on other images would train one model on different data unseen."""
+        theirs = self.broadcast_text(data.fingerprint)
+        if theirs != data.fingerprint:
+            raise DataError(
+                f"rank {self.rank}: its training data ({data.source}, fingerprint "
+                f"{data.fingerprint}) is not rank 0's ({theirs}); expected every process to "
+                "load the same images"
+            )
 
     @property
     def _comm_device(self) -> torch.device:

@@ -115,6 +115,7 @@ class RunState:
                 f"processes split evenly; pass a multiple of {world}"
             )
         self.data = data or training_data(cfg, self.data_dir, resume)
+        self.dist.check_same_data(self.data)
         if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
             raise ConfigError(
                 f"the training data ({self.data.source}) is not the data {ckpt.path} was trained "

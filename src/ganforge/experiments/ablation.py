@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ganforge.data import DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.study import StudyRun
 from ganforge.models import get_recipe
-from ganforge.setup.build import make_config
+from ganforge.setup.build import make_config, source_config
 
 # Every trick switched off: the values of rung 1, whatever the recipe's defaults are.
 TRICKS_OFF: dict[str, Any] = {
@@ -90,7 +91,7 @@ def plan(
     recipe: str,
     out: Path,
     seeds: int,
-    dataset: str = "mnist",
+    dataset: str | DataSource = "mnist",
     epochs: int = 5,
     steps: int | None = None,
     device: str = "auto",
@@ -98,7 +99,8 @@ def plan(
     """Every run of the ablation, in order: ``OUT/<rung>-<slug>/seed<k>`` for seeds 0..K-1.
 
     The configs come from :func:`make_config` (the recipe's ``train_defaults``, then the
-    rung's model fields and the schedule), exactly as ``ganforge train`` would build them.
+    rung's model fields and the schedule), exactly as ``ganforge train`` would build them,
+    on ``dataset`` (a known one's name, or the user's own data).
     """
     if seeds < 1:
         raise ConfigError(f"--seeds must be a positive integer, got {seeds}")
@@ -109,7 +111,7 @@ def plan(
             # With --steps the epoch budget means nothing: leave it at its default, so that it
             # cannot make a rerun look like another ablation.
             train.update({"epochs": epochs} if steps is None else {"steps": steps})
-            overrides = {"dataset": dataset, "model": rung.model, "train": train}
+            overrides = {**source_config(dataset), "model": rung.model, "train": train}
             cfg = make_config(recipe, None, overrides)
             runs.append(
                 StudyRun(rung.folder, rung.name, seed, cfg, out / rung.folder / f"seed{seed}")

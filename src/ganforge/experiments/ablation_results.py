@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ganforge.data import DataSource
 from ganforge.experiments.ablation import BASE, Rung, ladder, plan
-from ganforge.experiments.study_report import first_finished
+from ganforge.experiments.study_report import first_finished, source_options
 from ganforge.experiments.study_results import fid_label, final_grid
 from ganforge.experiments.study_run import (
     ReportText,
     StudyResult,
     run_study,
     save_study,
+    study_data,
     study_record,
 )
 from ganforge.reporting.ablation_figure import save_ablation_figure
@@ -69,7 +71,7 @@ def run_ablation(
     seeds: int = 1,
     epochs: int = 5,
     steps: int | None = None,
-    dataset: str = "mnist",
+    dataset: str | DataSource = "mnist",
     data_dir: Path | None = None,
     eval_samples: int = 10_000,
     device: str = "auto",
@@ -78,21 +80,20 @@ def run_ablation(
     display: bool | None = None,
 ) -> AblationResult:
     """Train, evaluate and report the ablation of ``recipe`` into ``out``: runs in
-    ``OUT/<rung>-<slug>/seed<k>/``, then ``ablation.csv``, ``ablation.json``,
+    ``OUT/<rung>-<slug>/seed<k>/`` on ``dataset`` (a known one's name, or a
+    :class:`DataSource` of the user's own images), then ``ablation.csv``, ``ablation.json``,
     ``ablation.png``, ``report.html`` and ``report.md``. Finished runs and recorded
     evaluations are reused, so rerunning an interrupted ablation continues it."""
     runs = plan(recipe, out, seeds, dataset, epochs, steps, device)  # every check first
+    data = study_data(runs, data_dir)
     say(f"ablating {recipe}: {len(runs)} runs → {out} (rerun with this --out to continue)")
     result = run_study(
-        runs, out, data_dir, eval_samples, device, say, display, "rung", curve_samples
+        runs, out, data_dir, eval_samples, device, say, display, "rung", curve_samples, data
     )
     rungs = ladder(recipe)
     per_rung = rung_results(rungs, result.arms)
-    schedule = {
-        "epochs": epochs if steps is None else None,
-        "steps": steps,
-        "seeds": list(range(seeds)),
-    }
+    schedule = {"epochs": epochs if steps is None else None, "steps": steps}
+    schedule["seeds"] = list(range(seeds))
     record = {
         "kind": "ablation",
         "recipe": recipe,
@@ -106,8 +107,9 @@ def run_ablation(
     text = ReportText(
         title=f"ganforge ablate {recipe}: what each trick buys",
         intro=[
-            f"The {recipe} ladder on {dataset}: each rung turns one group of tricks on at the "
-            f"recipe's defaults; {budget} per run, {seeds} seed{'s' * (seeds > 1)} per rung.",
+            f"The {recipe} ladder on {DataSource.of(dataset).name}: each rung turns one group "
+            f"of tricks on at the recipe's defaults; {budget} per run, "
+            f"{seeds} seed{'s' * (seeds > 1)} per rung.",
             f"Scores: n = {eval_samples:,} samples of each run's final state against the test "
             "split (see the provenance).",
             f"{len(runs) - failed} of {len(runs)} runs finished"
@@ -129,7 +131,7 @@ def ablate_command(
     seeds: int,
     epochs: int,
     steps: int | None,
-    dataset: str,
+    dataset: str | DataSource,
     data_dir: Path | None,
     eval_samples: int,
     curve_samples: int,
@@ -137,7 +139,8 @@ def ablate_command(
     """The command line that redoes the ablation, for its report."""
     options = ["--steps", str(steps)] if steps is not None else ["--budget-epochs", str(epochs)]
     options += ["--seeds", str(seeds), "--eval-samples", str(eval_samples)]
-    options += ["--curve-samples", str(curve_samples), "--dataset", dataset]
+    options += ["--curve-samples", str(curve_samples)]
+    options += [part for option in source_options(dataset) for part in option.split("=", 1)]
     options += ["--data-dir", str(data_dir)] if data_dir is not None else []
     return shlex.join(["ganforge", "ablate", recipe, *options, "--out", str(out)])
 

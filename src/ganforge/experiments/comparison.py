@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ganforge.data import DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.study import StudyRun
 from ganforge.models.recipes import DEFAULT_RECIPES
-from ganforge.setup.build import make_config
+from ganforge.setup.build import make_config, source_config
 
 # The default budget: 45 s of training per run. On a 2-core CPU each run then takes about 70 s
 # in all: its outputs (~3 s), its final evaluation at n = 10,000 (~15-20 s: KID's 100 subsets
@@ -55,7 +56,7 @@ def plan(
     recipes: Sequence[str],
     out: Path,
     seeds: int = 3,
-    dataset: str = "mnist",
+    dataset: str | DataSource = "mnist",
     budget_epochs: int | None = None,
     budget_minutes: float | None = None,
     device: str = "auto",
@@ -64,7 +65,8 @@ def plan(
     """Every run of the comparison, recipe by recipe, seeds 0..K-1 each: configs as
     ``ganforge train RECIPE`` builds them (the recipe's tuned schedule), with the budget, the
     seed and ``overrides`` (``{"model": ..., "train": ...}``, the same for every recipe)
-    on top. Every check happens here, before anything is trained."""
+    on top, all on ``dataset`` (a known one's name, or the user's own data). Every check
+    happens here, before anything is trained."""
     recipes = list(recipes) or list(DEFAULT_RECIPES)
     twice = sorted({r for r in recipes if recipes.count(r) > 1})
     if twice:
@@ -78,7 +80,7 @@ def plan(
         for seed in range(seeds):
             train = {**extra.get("train", {}), **budget}
             train.update(seed=seed, device=device)
-            layer = {"dataset": dataset, "model": extra.get("model", {}), "train": train}
+            layer = {**source_config(dataset), "model": extra.get("model", {}), "train": train}
             cfg = make_config(recipe, None, layer)
             runs.append(StudyRun(recipe, recipe, seed, cfg, out / recipe / f"seed{seed}"))
     return runs

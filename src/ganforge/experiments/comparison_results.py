@@ -8,13 +8,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ganforge.data import DataSource
 from ganforge.experiments.comparison import budget_train, describe_budget, plan
 from ganforge.experiments.study import check_fresh
+from ganforge.experiments.study_report import source_options
 from ganforge.experiments.study_run import (
     ReportText,
     StudyResult,
     run_study,
     save_study,
+    study_data,
     study_record,
 )
 
@@ -26,7 +29,7 @@ def count(n: int, noun: str) -> str:
 
 def compare_options(
     seeds: int,
-    dataset: str,
+    dataset: str | DataSource,
     eval_samples: int,
     curve_samples: int,
     budget_epochs: int | None = None,
@@ -36,7 +39,7 @@ def compare_options(
 ) -> list[str]:
     """The command-line options of a comparison, for its reproduce command (see
     :func:`compare_command`): the defaults spelled out, the device if not auto, each --set."""
-    options = [f"--seeds={seeds}", f"--dataset={dataset}", f"--eval-samples={eval_samples}"]
+    options = [f"--seeds={seeds}", *source_options(dataset), f"--eval-samples={eval_samples}"]
     options.append(f"--curve-samples={curve_samples}")
     if budget_epochs is not None:
         options.append(f"--budget-epochs={budget_epochs}")
@@ -59,7 +62,7 @@ def run_compare(
     recipes: Sequence[str],
     out: Path,
     seeds: int = 3,
-    dataset: str = "mnist",
+    dataset: str | DataSource = "mnist",
     data_dir: Path | None = None,
     budget_epochs: int | None = None,
     budget_minutes: float | None = None,
@@ -73,18 +76,20 @@ def run_compare(
     display: bool | None = None,
 ) -> tuple[StudyResult, list[Path]]:
     """Compare ``recipes`` (the default six when empty) under one budget and seeds into
-    ``out``; returns the study and the files written. ``options`` are the command-line
+    ``out``, on ``dataset`` (a known one's name, or a :class:`DataSource` of the user's own
+    images); returns the study and the files written. ``options`` are the command-line
     options to show in the report's reproduce command."""
     # Every check first, before anything is written.
     runs = plan(recipes, out, seeds, dataset, budget_epochs, budget_minutes, device, overrides)
     if not reuse:
         check_fresh(runs, out)
+    data = study_data(runs, data_dir)  # the user's images missing or unfit: said here
     names = list(dict.fromkeys(run.arm for run in runs))
     budget = describe_budget(budget_train(budget_epochs, budget_minutes))
     what = f"{count(len(names), 'recipe')} × {count(seeds, 'seed')}"
     say(f"comparing {what}, {budget}: {len(runs)} runs → {out}")
     result = run_study(
-        runs, out, data_dir, eval_samples, device, say, display, "recipe", curve_samples
+        runs, out, data_dir, eval_samples, device, say, display, "recipe", curve_samples, data
     )
     record = {
         "kind": "compare",
@@ -94,9 +99,9 @@ def run_compare(
     }
     failed = len(result.outcomes.failures)
     intro = [
-        f"{count(len(names), 'recipe')} on {dataset}, {budget}, {count(seeds, 'seed')} each "
-        f"(0..{seeds - 1}); every recipe with its own tuned schedule (batch size, learning "
-        "rates). Training time leaves evaluations out.",
+        f"{count(len(names), 'recipe')} on {DataSource.of(dataset).name}, {budget}, "
+        f"{count(seeds, 'seed')} each (0..{seeds - 1}); every recipe with its own tuned "
+        "schedule (batch size, learning rates). Training time leaves evaluations out.",
         f"Scores: n = {eval_samples:,} samples of each run's final state against the test "
         "split, with ganforge's own evaluator (see the provenance); FID and KID are "
         "comparable at equal n only.",

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ganforge.data import DataSource
 from ganforge.experiments.fid_curve import curve_path
 from ganforge.experiments.study import Outcomes, StudyRun
 from ganforge.experiments.study_results import EVAL_SEED, fid_label, final_grid
@@ -18,6 +19,7 @@ from ganforge.reporting.report import Picture
 from ganforge.reporting.study_plots import plot_fid_curves, plot_loss_panels
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.provenance import provenance
+from ganforge.setup.build import source_config
 
 
 def first_finished(runs: Sequence[StudyRun], outcomes: Outcomes) -> dict[str, StudyRun]:
@@ -111,6 +113,18 @@ def provenance_rows(
         ("final evaluation", f"n = {n:,} samples from latent seed {EVAL_SEED}, vs the test split"),
         ("FID curves", curves if curve_samples else "off"),
     ]
+
+
+def source_options(dataset: str | DataSource) -> list[str]:
+    """The command-line options that name ``dataset``: ``--dataset=NAME`` for a known one;
+    ``--data=PATH`` (absolute) and its ``--test-data=PATH`` or ``--holdout=SHARE`` for the
+    user's own."""
+    source = DataSource.of(dataset)
+    if not source.custom:
+        return [f"--dataset={source.dataset}"]
+    keys = source_config(source)
+    given = f"--test-data={keys['test_data']}" if "test_data" in keys else None
+    return [f"--data={keys['data']}", given or f"--holdout={source.holdout:g}"]
 
 
 def run_commands(runs: Sequence[StudyRun], data_dir: Path | None, n: int) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganforge.data import load_dataset
+from ganforge.data import ImageData
 from ganforge.errors import WriteError
 from ganforge.experiments.study import Outcomes, StudyRun, continue_study, train_all
 from ganforge.experiments.study_report import charts, pictures, provenance_rows, run_commands
@@ -21,12 +21,13 @@ from ganforge.experiments.study_results import (
     write_csv,
     write_json,
 )
+from ganforge.models import get_recipe
 from ganforge.reporting.html_report import write_html
 from ganforge.reporting.md_report import write_markdown
 from ganforge.reporting.report import Report
 from ganforge.rundir.atomic import write_text
 from ganforge.rundir.confine import confined
-from ganforge.setup.build import resolve_device
+from ganforge.setup.build import resolve_device, training_data
 
 FAILURES_LOG = "failures.log"
 
@@ -55,14 +56,16 @@ def run_study(
     display: bool | None = None,
     arm_word: str = "arm",
     curve_samples: int = 0,
+    data: ImageData | None = None,
 ) -> StudyResult:
-    """Train every run (finished ones reused, cut-short ones continued), score the finished
+    """Train every run (finished ones reused, cut-short ones continued) on ``data`` (their
+    training images, see :func:`study_data`, loaded here if not given), score the finished
     ones on ``eval_samples`` samples (and their FID curves on ``curve_samples``), and gather
     their rows and per-arm statistics."""
     for run in runs:  # an OUT/<arm> symlinked elsewhere: refused before anything is written
         confined(out, run.dir, "study folder")
     eval_device = str(resolve_device(device))
-    data = load_dataset(runs[0].cfg.dataset, "train", data_dir)
+    data = data if data is not None else study_data(runs, data_dir)
     outcomes = train_all(runs, data, data_dir, say, display, arm_word)
     evaluate_runs(runs, outcomes, eval_samples, data_dir, eval_device, say, curve_samples)
     rows = run_rows(runs, outcomes, out)
@@ -70,11 +73,22 @@ def run_study(
     return StudyResult(out, runs, outcomes, rows, arms, eval_samples, curve_samples, data_dir)
 
 
+def study_data(runs: list[StudyRun], data_dir: Path | None) -> ImageData:
+    """The training images every run of the study trains on (their configs name the same
+    data: a known dataset, or the user's own less its test split), loaded once. Unlabelled
+    data for a conditional recipe is refused here in one line, before any run trains."""
+    cfg = next((r.cfg for r in runs if get_recipe(r.cfg.recipe).conditional), runs[0].cfg)
+    return training_data(cfg, data_dir)
+
+
 def study_record(result: StudyResult) -> dict[str, Any]:
     """The JSON record's shared part: the evaluation, per-arm statistics, one row per run."""
     first = next(iter(result.outcomes.metrics.values()), {})
+    cfg = result.runs[0].cfg
+    own = {"data": cfg.data, "test_data": cfg.test_data, "holdout": cfg.holdout}
     return {
-        "dataset": result.runs[0].cfg.dataset,
+        "dataset": cfg.dataset,
+        **(own if cfg.data is not None else {}),
         "seeds": sorted({run.seed for run in result.runs}),
         "evaluation": {
             "n": result.eval_samples,

@@ -9,6 +9,7 @@ from ganforge.generation.model import (
     layout_samples,
     load_model,
     resolve_checkpoint,
+    run_class_names,
     sample_labels,
     slerp,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "layout_samples",
     "load_model",
     "resolve_checkpoint",
+    "run_class_names",
     "sample_labels",
     "slerp",
 ]

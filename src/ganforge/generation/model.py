@@ -6,6 +6,8 @@ Everything is read from the checkpoint alone (its metadata holds the config), so
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from ganforge.rundir.checkpoint import has_standing_stats, load_checkpoint, reci
 from ganforge.rundir.checkpoint_checks import check_module_tensors
 from ganforge.rundir.layout import RunLayout
 from ganforge.setup.build import build_recipe, config_from_dict, resolve_device
+
+CLASSES_LISTED = 10  # class names an error lists before "…"
 
 
 @dataclass
@@ -45,10 +49,7 @@ class TrainedModel:
         from the recipe's; None for an unconditional one."""
         if not self.conditional:
             return None
-        spec = DATASETS.get(self.config.dataset)
-        names = self.data_class_names or (spec.class_names if spec is not None else ())
-        k = self.recipe.num_classes
-        return names if len(names) == k else tuple(str(c) for c in range(k))
+        return run_class_names(self.config.dataset, self.recipe.num_classes, self.data_class_names)
 
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -63,6 +64,7 @@ class TrainedModel:
         return self.recipe.sample_latent(n, generator=torch.Generator().manual_seed(seed))
 
     def check_class(self, cls: int | None) -> None:
+        """Refuse a class index ``cls`` this model cannot draw, in one line."""
         if cls is None:
             return
         if not self.conditional:
@@ -70,7 +72,47 @@ class TrainedModel:
                 f"recipe {self.config.recipe!r} is not conditional: --class is not available"
             )
         if not 0 <= cls < self.recipe.num_classes:
-            raise ConfigError(f"--class must be in 0..{self.recipe.num_classes - 1}, got {cls}")
+            raise ConfigError(self._class_expected(cls))
+
+    def class_index(self, value: str | None) -> int | None:
+        """The class ``value`` (``--class``) stands for: one of :attr:`class_names` exactly,
+        else the one it matches whatever the case, else an index 0..K-1; anything else is a
+        one-line :class:`ConfigError` listing the names. None stays None (every class)."""
+        if value is None:
+            return None
+        self.check_class(0)  # an unconditional recipe takes no class
+        names = self.class_names or ()
+        if value in names:
+            return names.index(value)
+        folded = [i for i, name in enumerate(names) if name.casefold() == value.casefold()]
+        if len(folded) > 1:
+            several = ", ".join(names[i] for i in folded)
+            raise ConfigError(
+                f"--class {value!r} matches {several} (they differ only in case); "
+                "give one exactly, or its index"
+            )
+        if folded:
+            return folded[0]
+        if re.fullmatch(r"\d{1,9}", value) and int(value) < self.recipe.num_classes:
+            return int(value)
+        raise ConfigError(self._class_expected(value))
+
+    def _class_expected(self, got: str | int) -> str:
+        k, names = self.recipe.num_classes, list(self.class_names or ())
+        shown = ", ".join(names[:CLASSES_LISTED]) + (", …" if k > CLASSES_LISTED else "")
+        return f"--class must be in 0..{k - 1} or a class name ({shown}), got {got!r}"
+
+
+def run_class_names(
+    dataset: str, num_classes: int, recorded: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The names of a conditional run's ``num_classes`` classes: its training data's, as its
+    checkpoint records them (``recorded``: a class folder's names, say), else its dataset's;
+    0..K-1 where their number is not K."""
+    spec = DATASETS.get(dataset)
+    names = tuple(recorded) or (spec.class_names if spec is not None else ())
+    k = num_classes
+    return names if len(names) == k else tuple(str(c) for c in range(k))
 
 
 def resolve_checkpoint(path: Path, checkpoint: Path | None = None) -> Path:

@@ -147,13 +147,17 @@ def write_safetensors(
     return path
 
 
-def read_safetensors(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str, Any] | None]:
-    """The tensors and the decoded ``ganforge`` metadata (None if absent, not JSON, or JSON
-    nested deeper than a run file may be: see :func:`~ganforge.rundir.records.parse_json`)."""
+def read_safetensors(
+    path: Path, what: str, tensors: bool = True
+) -> tuple[dict[str, Tensor], dict[str, Any] | None]:
+    """The tensors (none unless ``tensors``: the header alone is read) and the decoded
+    ``ganforge`` metadata (None if absent, not JSON, or JSON nested deeper than a run file
+    may be: see :func:`~ganforge.rundir.records.parse_json`)."""
     try:
         with safe_open(str(path), framework="pt") as fh:
             raw = (fh.metadata() or {}).get("ganforge")
-            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
+            keys = fh.keys() if tensors else []
+            found = {key: fh.get_tensor(key) for key in keys}
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(
             f"{path} is not a readable {what} (truncated or not safetensors): {err}"
@@ -164,7 +168,7 @@ def read_safetensors(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str
         meta = None
     if meta is None and raw and depth_exceeded(raw):
         raise CheckpointError(f"{path} nests JSON over {MAX_DEPTH} levels deep in its metadata")
-    return tensors, meta if isinstance(meta, dict) else None
+    return found, meta if isinstance(meta, dict) else None
 
 
 def depth_exceeded(raw: str) -> bool:

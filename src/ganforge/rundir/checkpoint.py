@@ -20,6 +20,7 @@ from ganforge.errors import CheckpointError
 from ganforge.models.base import Recipe
 from ganforge.rundir.atomic import read_safetensors, write_safetensors
 from ganforge.rundir.checkpoint_checks import (
+    CheckpointMeta,
     check_meta,
     check_module_tensors,
     check_optimizer_tensors,
@@ -151,6 +152,18 @@ def load_checkpoint(path: Path) -> Checkpoint:
     check_meta(meta, path)
     check_rng(path, tensors["rng.cpu"])
     return Checkpoint(path, tensors, meta)
+
+
+def checkpoint_meta(path: Path) -> CheckpointMeta:
+    """The metadata of the checkpoint ``path``, checked as :func:`load_checkpoint` checks it,
+    from its header alone (no tensor is read): what a listing needs, its class names say."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    _, meta = read_safetensors(path, "checkpoint", tensors=False)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a safetensors file but not a ganforge checkpoint")
+    return check_meta(meta, path)
 
 
 def restore(

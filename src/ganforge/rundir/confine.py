@@ -45,12 +45,16 @@ def confined_glob(root: Path, folder: Path, pattern: str) -> Iterator[Path]:
     """The regular files of ``folder`` matching ``pattern`` that lie inside ``root``: those
     that lead out of it are left out, as if absent (one bad file must not hide a run's
     others), and so is anything but a regular file (a folder, a FIFO that reading would
-    wait on forever). A ``folder`` that itself leads out is refused (see :func:`confined`)."""
-    folder = confined(root, folder)
+    wait on forever). A ``folder`` that itself leads out is refused (see :func:`confined`).
+
+    ``folder`` is a path beneath ``root`` as a layout hands it out (``root / "samples"``:
+    relative to the working folder when ``root`` is), not one relative to ``root``."""
+    folder = Path(folder)
+    confined(root, folder.absolute())
     for path in folder.glob(pattern):
         try:
-            inside = confined(root, path)
+            confined(root, path.absolute())
         except UnsafePathError:
             continue
-        if inside.is_file():
-            yield inside
+        if path.is_file():
+            yield path

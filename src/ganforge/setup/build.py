@@ -238,6 +238,23 @@ def data_source(cfg: RunConfig, data_dir: Path | None = None) -> DataSource:
     return DataSource(CUSTOM_DATASET, None, Path(cfg.data), test, cfg.holdout)
 
 
+def source_config(dataset: str | DataSource) -> dict[str, Any]:
+    """The top-level config keys (as :func:`make_config` takes them) of ``dataset``: a known
+    dataset's name, or the user's own data: its path (made absolute), its ``test_data`` if
+    it has one, and its ``holdout``. The inverse of :func:`data_source`."""
+    source = DataSource.of(dataset)
+    if not source.custom:
+        return {"dataset": source.dataset}
+    keys: dict[str, Any] = {"data": _absolute(source.data), "holdout": float(source.holdout)}
+    if source.test_data is not None:
+        keys["test_data"] = _absolute(source.test_data)
+    return keys
+
+
+def _absolute(path: Path | None) -> str:
+    return str(Path(str(path)).expanduser().absolute())
+
+
 def training_data(cfg: RunConfig, data_dir: Path | None, resume: bool = False) -> ImageData:
     """The training images of ``cfg`` (see :func:`data_source`; the user's own data less
     its test split), which a conditional recipe needs labelled. On a resume, data that is

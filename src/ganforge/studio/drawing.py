@@ -29,6 +29,9 @@ from ganforge.generation import (
 )
 
 GIF_FRAME_MS = 120  # as `ganforge interpolate`'s GIF
+# Most classes drawn a column each; the page shows a grid at most 480 pixels wide: 16
+# columns of 30 pixels, each image drawn at its size.
+CLASS_COLUMNS = 16
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -39,8 +42,10 @@ def png_bytes(image: Image.Image) -> bytes:
 
 def grid_columns(n: int, classes: int | None) -> int:
     """Columns of a grid of ``n``: one per class when every class is drawn (column = class,
-    as ``ganforge sample`` lays them out), else a square-ish grid."""
-    if classes is not None:
+    as ``ganforge sample`` lays them out) and there are at most :data:`CLASS_COLUMNS`
+    classes, else a square-ish grid (with more classes, the classes in turn in reading
+    order: a column each would shrink the page's grid until its images cannot be seen)."""
+    if classes is not None and classes <= CLASS_COLUMNS:
         return min(n, classes)
     return max(1, math.ceil(math.sqrt(n)))
 

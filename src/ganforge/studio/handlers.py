@@ -21,7 +21,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from ganforge.errors import GanforgeError
 from ganforge.generation import TrainedModel, load_model
 from ganforge.studio.cache import DEFAULT_SIZE, GeneratorCache
-from ganforge.studio.drawing import generate_grid, gif_bytes, interpolation_images, strip_png
+from ganforge.studio.drawing import (
+    CLASS_COLUMNS,
+    generate_grid,
+    gif_bytes,
+    interpolation_images,
+    strip_png,
+)
 from ganforge.studio.errors import bad_request, conflict
 from ganforge.studio.params import (
     COMPARE_MAX,
@@ -116,6 +122,7 @@ class StudioApi:
                     "steps": [STEPS_MIN, STEPS_MAX],
                     "compare": [COMPARE_MIN, COMPARE_MAX],
                     "compare_n": [1, COMPARE_N_MAX],
+                    "class_columns": CLASS_COLUMNS,
                 },
             }
         )

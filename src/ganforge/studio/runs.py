@@ -9,15 +9,18 @@ request, so a run that is still training shows its latest files.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
 from typing import Any
 
-from ganforge.data import DATASETS
+from ganforge.errors import GanforgeError
 from ganforge.experiments.fid_curve import curve_path
 from ganforge.experiments.study_results import METRICS, final_grid
+from ganforge.generation import run_class_names
 from ganforge.models import RECIPES
+from ganforge.rundir.checkpoint import checkpoint_meta
 from ganforge.rundir.confine import UnsafePathError
 from ganforge.rundir.layout import RunLayout
 from ganforge.studio.errors import not_found
@@ -40,6 +43,7 @@ MAX_CURVE_POINTS = 500  # per-batch losses are thinned to about this many points
 NOT_RUNS = {"samples", "checkpoints", "metrics", "plots", "tensorboard", "generated"}
 NOT_RUNS |= {"report_files", "__pycache__", "node_modules"}
 # Fields of RunSummary shown on a run's page.
+DEFAULT_CLASSES = 10  # classes of a checkpoint that does not record how many (as load_model)
 SUMMARY_FACTS = ("params_g", "params_d", "images_per_s", "device", "precision", "peak_memory_mib")
 
 
@@ -85,13 +89,20 @@ def discover(root: Path) -> tuple[list[Path], list[Path]]:
     return sorted(runs), sorted(studies)
 
 
-def class_names(recipe: str, dataset: str) -> list[str] | None:
-    """The dataset's class names for a conditional recipe; None for an unconditional one."""
+def class_names(recipe: str, dataset: str, layout: RunLayout | None = None) -> list[str] | None:
+    """The class names of a conditional recipe's run: as its last checkpoint in ``layout``
+    records them (its data's: a class folder's names, say; read from the file's header
+    alone), else its dataset's; None for an unconditional recipe."""
     cls = RECIPES.get(recipe)
     if cls is None or not cls.conditional:
         return None
-    spec = DATASETS.get(dataset)
-    return list(spec.class_names) if spec is not None else [str(k) for k in range(10)]
+    meta = None
+    # None where there is no checkpoint yet, it is no checkpoint, or it leads out of the run.
+    with contextlib.suppress(GanforgeError, OSError):
+        meta = checkpoint_meta(layout.last_checkpoint) if layout is not None else None
+    recorded = (meta.class_names or []) if meta is not None else []
+    k = (meta.num_classes if meta is not None else None) or DEFAULT_CLASSES
+    return list(run_class_names(dataset, k, recorded))
 
 
 def epoch_grids(layout: RunLayout) -> list[dict[str, Any]]:
@@ -192,7 +203,7 @@ def run_detail(root: Path, run_dir: Path, study: str | None = None) -> dict[str,
         {
             **info,
             **run_facts(run_dir),
-            "classes": class_names(info["recipe"], info["dataset"]),
+            "classes": class_names(info["recipe"], info["dataset"], layout),
             "losses": {
                 "epochs": read_rows(lambda: layout.epochs_csv),
                 "batches": thin(read_rows(lambda: layout.batches_csv)),

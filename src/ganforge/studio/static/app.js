@@ -293,7 +293,7 @@ function classPicker(classes, withAll, selected, onpick) {
   const options = [...(withAll ? [["all", "all classes"]] : []), ...classes.map((c, i) => [String(i), c])];
   for (const [value, text] of options) {
     const button = h("button", { type: "button", class: value === selected ? "on" : "",
-      "data-class": value, text });
+      "data-class": value, title: text, text });
     button.addEventListener("click", () => {
       for (const b of picker.children) b.classList.toggle("on", b === button);
       onpick(value);
@@ -354,9 +354,10 @@ function generatePanel(body, name, run) {
       download.hidden = false;
       status.textContent = `${n.value} images from seed ${seed.value}` +
         (server ? ` · drawn in ${Math.round(server[1])} ms` : "") + ` · ${Math.round(total)} ms in all`;
+      const inTurn = run.classes && run.classes.length > limits.class_columns;
       labels.textContent = run.conditional
-        ? (st.klass === "all" ? "columns: classes " + run.classes.join(", ")
-          : `class ${run.classes[Number(st.klass)]}`) : "";
+        ? (st.klass === "all" ? (inTurn ? "classes in turn, in reading order: " : "columns: classes ") +
+          run.classes.join(", ") : `class ${run.classes[Number(st.klass)]}`) : "";
       image.dataset.seed = seed.value;
       image.dataset.klass = st.klass === null ? "" : st.klass;
       showError("");
