@@ -80,9 +80,18 @@ def test_a_labelled_run_gets_class_metrics_and_evaluates_while_training(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--data", "x.npz", "--dataset", "mnist"), "--data x.npz and --dataset mnist name two"),
-        (("--holdout", "0.2"), "--holdout is for your own images: it needs --data PATH too"),
-        (("--test-data", "t.npz"), "--test-data is for your own images: it needs --data PATH"),
+        (
+            ("--data", "x.npz", "--dataset", "mnist"),
+            "--data x.npz and --dataset mnist name two",
+        ),
+        (
+            ("--holdout", "0.2"),
+            "--holdout is the test split of your own images",
+        ),
+        (
+            ("--test-data", "t.npz"),
+            "--test-data is the test split of your own",
+        ),
     ],
 )
 def test_own_data_options_that_do_not_fit_are_refused(run_cli, args, message, tmp_path) -> None:

@@ -11,9 +11,9 @@ from rich.console import Console
 
 from ganforge.cli.options import (
     data_option,
+    data_source_of,
     dataset_option,
     holdout_option,
-    own_data,
     test_data_option,
 )
 from ganforge.cli.tables import print_table, table_console
@@ -126,7 +126,7 @@ def evaluate(
     inception_net = (
         load_inception(resolve_device(device), progress=console.is_terminal) if inception else None
     )
-    real = own_data(dataset, data, test_data, holdout) or dataset
+    real = data_source_of(dataset, data, test_data, holdout, default=None)
     if run_dir is not None:
         scores = score_run(run_dir, n, seed, checkpoint, device, real, data_dir, inception_net)
     elif samples is not None:

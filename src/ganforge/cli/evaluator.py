@@ -10,9 +10,9 @@ from rich.console import Console
 
 from ganforge.cli.options import (
     data_option,
+    data_source_of,
     dataset_option,
     holdout_option,
-    own_data,
     test_data_option,
 )
 from ganforge.config import SEED_MAX
@@ -80,9 +80,7 @@ def train(
       ganforge evaluator train --force --seed 1     (replace the cached one)
       ganforge evaluator train --data ~/my-digits   (unlabelled: the rotation task)
     """
-    source = own_data(dataset, data, test_data, holdout) or DataSource.of(
-        dataset or "mnist", data_dir
-    )
+    source = DataSource.of(data_source_of(dataset, data, test_data, holdout), data_dir)
     path = evaluator_path(source.dataset, source.load("train").fingerprint)
     console = Console()
     if not force and path.exists():

@@ -19,7 +19,6 @@ __all__ = [
     "data_source_of",
     "dataset_option",
     "holdout_option",
-    "own_data",
     "parse_epochs",
     "test_data_option",
 ]
@@ -44,23 +43,6 @@ def data_option(what: str = "Train on your own images") -> OptionInfo:
         help=f"{what}: a folder (class sub-folders, or flat: unlabelled) of PNG/JPEG/BMP/TIFF, "
         "or an .npz/.npy file; 28×28 grayscale after conversion.",
     )
-
-
-def own_data(
-    dataset: str | None, data: Path | None, test_data: Path | None, holdout: float | None
-) -> DataSource | None:
-    """The user's own data the options name (None without ``--data``); ``--test-data`` and
-    ``--holdout`` only beside ``--data``, which excludes ``--dataset``."""
-    if data is None:
-        if test_data is not None or holdout is not None:
-            flag = "--test-data" if test_data is not None else "--holdout"
-            raise ConfigError(f"{flag} is for your own images: it needs --data PATH too")
-        return None
-    if dataset is not None:
-        raise ConfigError(f"--data {data} and --dataset {dataset} name two data sets; give one")
-    path = Path(data).expanduser().absolute()
-    test = Path(test_data).expanduser().absolute() if test_data is not None else None
-    return DataSource(CUSTOM, None, path, test, HOLDOUT if holdout is None else holdout)
 
 
 def data_dir_option() -> OptionInfo:
@@ -93,17 +75,20 @@ def data_source_of(
     data: Path | None,
     test_data: Path | None = None,
     holdout: float | None = None,
-) -> DataSource:
-    """The images that ``--dataset`` (mnist when not given) or ``--data`` with its
-    ``--test-data`` or ``--holdout`` name; a one-line :class:`ConfigError` when both name a
-    training set, or the test split is given without ``--data``."""
+    default: str | None = "mnist",
+) -> DataSource | None:
+    """The images that ``--dataset`` (``default`` when not given: None for a run's own) or
+    ``--data`` with its ``--test-data`` or ``--holdout`` name; a one-line
+    :class:`ConfigError` when both name a training set, or the test split is given without
+    ``--data``."""
     if data is None:
         for flag, value in (("--test-data", test_data), ("--holdout", holdout)):
             if value is not None:
                 raise ConfigError(
                     f"{flag} is the test split of your own images; it needs --data PATH too"
                 )
-        return DataSource.of(dataset or "mnist")
+        dataset = dataset or default
+        return None if dataset is None else DataSource.of(dataset)
     if dataset is not None:
         raise ConfigError(f"--data {data} and --dataset {dataset} name two training sets; give one")
     test = None if test_data is None else Path(test_data)

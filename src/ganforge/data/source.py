@@ -50,9 +50,12 @@ class DataSource:
 
     @classmethod
     def of(cls, dataset: str | DataSource = "mnist", data_dir: Path | None = None) -> DataSource:
-        """``dataset`` itself if it is a source, else the known dataset of that name."""
+        """``dataset`` itself if it is a source (a known one's files from ``data_dir`` when it
+        names none), else the known dataset of that name."""
         if isinstance(dataset, DataSource):
-            return dataset
+            if data_dir is None or dataset.custom or dataset.data_dir is not None:
+                return dataset
+            return replace(dataset, data_dir=Path(data_dir))
         return cls(dataset=dataset, data_dir=Path(data_dir) if data_dir is not None else None)
 
     @property

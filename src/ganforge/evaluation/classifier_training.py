@@ -78,10 +78,10 @@ def train_evaluator(
 
     ``dataset`` is a known dataset's name (its files from ``data_dir``, resolved as by
     :func:`~ganforge.data.load_dataset`) or a :class:`~ganforge.data.DataSource`. Labelled
-    data gets a classifier of its classes; unlabelled data a network that tells rotations
-    apart (:mod:`.rotation`). ``epochs`` defaults
-    to about 120,000 images seen, at least 8 and at most 20 epochs (12 of a 10k subset, 8 of a
-    60k split: about 40 s and 2.5 min on two idle CPU cores). Training runs on the CPU
+    data gets a classifier of its classes; unlabelled data (or one class) a network that tells
+    rotations apart (:mod:`.rotation`). ``epochs`` defaults to about 120,000 images seen, 8 to
+    20 epochs (12 of a 10k subset, 8 of a 60k split: about 40 s and 2.5 min on two idle CPU
+    cores). Training runs on the CPU
     whatever accelerator there is, so that the same data, seed, PyTorch build and thread
     count (``torch.get_num_threads()``, which changes how convolution gradients are summed)
     give the same weights hash. ``display``: None shows a rich bar when stderr is a terminal
@@ -97,7 +97,6 @@ def train_evaluator(
     if epochs < 1:
         raise GanforgeError(f"evaluator epochs must be at least 1, got {epochs}")
     path = evaluator_path(source.dataset, train.fingerprint)
-    # One class is nothing to tell apart: such data is measured as unlabelled data is.
     task = CLASSES if train.labelled and train.num_classes > 1 else ROTATION
     total = epochs * _steps_per_epoch(train.images.shape[0])
     t0 = time.perf_counter()
@@ -112,26 +111,27 @@ def train_evaluator(
             torch.manual_seed(seed)
             net = _fit(train, task, epochs, seed, shown, f"evaluator {source.name}")
     net.eval()
+    hashed = weights_hash(net)
     evaluator = Evaluator(
-        net=net,
-        dataset=source.dataset,
-        data_fingerprint=train.fingerprint,
-        weights_hash=weights_hash(net),
-        test_accuracy=0.0,
-        path=path,
-        epochs=epochs,
-        seed=seed,
-        task=task,
+        net, source.dataset, train.fingerprint, hashed, 0.0, path, epochs, seed, task
     )
-    images, targets = (test.images, test.labels) if task == CLASSES else every_rotation(test.images)
-    predicted = evaluator.predict(images)
-    evaluator.test_accuracy = round(float((predicted == targets).double().mean()), 6)
+    evaluator.test_accuracy = test_accuracy(evaluator, test)
     save_evaluator(evaluator, test.fingerprint)
     if display is not False:
         line = _result_line(evaluator, source.name, time.perf_counter() - t0)
         print(line, file=sys.stderr, flush=True)
     remember(evaluator, file_stamp(evaluator.path))
     return evaluator
+
+
+def test_accuracy(evaluator: Evaluator, test: ImageData) -> float:
+    """The evaluator's accuracy on its task over the test split: its classes, or each image
+    at each of the four rotations; rounded to 6 digits."""
+    if evaluator.classifies:
+        images, targets = test.images, test.labels
+    else:
+        images, targets = every_rotation(test.images)
+    return round(float((evaluator.predict(images) == targets).double().mean()), 6)
 
 
 def _result_line(evaluator: Evaluator, name: str, seconds: float) -> str:
