@@ -92,7 +92,10 @@ def test_recipes_lists_every_recipe_and_preset_with_counts():
         ),
         (["train", "dcgan", "--lr", "-1"], "learning rates must be > 0"),
         (["train", "dcgan", "--set", "model.dropuot=0.2"], "did you mean 'dropout'?"),
-        (["train", "dcgan", "--dataset", "cifar"], "unknown dataset 'cifar'; expected mnist or"),
+        (
+            ["train", "dcgan", "--dataset", "cifar"],
+            "unknown dataset 'cifar'; expected mnist,",
+        ),
         (["train", "dcgan", "--device", "cuda:99"], "cuda:99"),
         (["train", "dcgan", "--device", "gpu"], "train.device must be 'auto', 'cpu'"),
         (["train", "--resume"], "--resume needs --out RUN_DIR"),

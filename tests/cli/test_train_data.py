@@ -185,10 +185,11 @@ def test_a_conditional_recipe_refuses_unlabelled_images(digits, run_cli, tmp_pat
     ("extra", "message"),
     [
         (("--dataset", "fashion"), "name two training sets; give one"),
-        (("--eval-every", "1"), "train.eval_every: evaluation during training needs a known"),
+        (("--test-data", "t.npz"), "t.npz does not exist; expected a folder"),
+        (("--holdout", "0.6"), "Invalid value for '--holdout'"),
     ],
 )
-def test_data_with_what_needs_a_known_dataset_is_refused(
+def test_data_with_options_that_do_not_fit_is_refused(
     digits, run_cli, tmp_path, extra, message
 ) -> None:
     flat = digits["root"] / "flat"
@@ -209,12 +210,16 @@ def test_data_that_does_not_exist_is_one_line(run_cli, tmp_path) -> None:
     )
 
 
-def test_evaluating_a_run_on_own_images_says_what_it_can_score(digits, run_cli, tmp_path) -> None:
+def test_evaluating_a_run_on_own_images_measures_against_their_held_out_split(
+    digits, run_cli, tmp_path
+) -> None:
     run = tmp_path / "r"
     code, err = run_cli(
         "train", "dcgan", "--data", str(digits["root"] / "digits.npz"), "--out", str(run), *FAST
     )
     assert code == 0, err
     code, err = run_cli("evaluate", str(run), "--n", "100")
-    assert code == 2 and len(err.strip().splitlines()) == 1
-    assert "trained on your own images" in err and "pass --dataset" in err
+    assert code == 0, err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["n_real"] == N // 10 and metrics["evaluator"]["dataset"] == "custom"
+    assert metrics["real_class_accuracy"] > 0.5  # its classifier of the ten digits

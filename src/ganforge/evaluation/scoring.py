@@ -14,7 +14,7 @@ from typing import Any
 from torch import Tensor
 
 from ganforge.config import RunConfig
-from ganforge.data import DataSource
+from ganforge.data import DATASETS, DataSource
 from ganforge.errors import DataError, GanforgeError
 from ganforge.evaluation.calibration import run_calibration
 from ganforge.evaluation.evaluate import (
@@ -95,7 +95,9 @@ def score_samples(
     their requested classes in it or in ``labels``) against the test split of ``data``
     (default MNIST); ``./metrics.json`` by default. Floats scaled to 0..255 are said so."""
     real = DataSource.of(data or "mnist", data_dir)
-    num_classes = real.load("test").num_classes
+    # A known dataset's classes are known without its files: a bad samples file is said first.
+    known = DATASETS.get(real.dataset)
+    num_classes = len(known.class_names) if known else real.load("test").num_classes
     images, requested, pixels = load_sample_files(samples, labels, num_classes)
     source = {"samples": str(samples), "labels": str(labels) if labels else None}
     source["pixels"] = pixels

@@ -267,6 +267,8 @@ def training_data(cfg: RunConfig, data_dir: Path | None, resume: bool = False) -
                 "same images (their fingerprint is checked)"
             )
     data = source.load("train")
+    if source.test_data is not None:
+        source.load("test")  # checked now, not when the run ends
     if get_recipe(cfg.recipe).conditional and not data.labelled:
         raise DataError(
             f"{cfg.data} is unlabelled; recipe {cfg.recipe!r} is conditional: it needs class "
