@@ -126,8 +126,11 @@ def _images_in(
     """The image files in ``folder`` (and its sub-folders if ``recursive``), sorted, with
     their names relative to ``root``; and the names of the other files."""
     files, ignored = [], []
+    # One relpath per folder, not per file: it was most of a cached load of 60,000 files.
+    inside = os.path.relpath(folder, root).replace(os.sep, "/")
+    prefix = "" if inside == "." else f"{inside}/"
     for entry in _visible(folder):
-        rel = f"{os.path.relpath(entry.path, root)}".replace(os.sep, "/")
+        rel = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
             if recursive:
                 more, skipped = _images_in(root, Path(entry.path), label, recursive)
