@@ -299,6 +299,31 @@ def test_an_optimizer_state_missing_a_tensor_is_refused(saved, tmp_path, dropped
         )
 
 
+@pytest.mark.parametrize("name", ["exp_avg_sq", "exp_avg"])
+def test_an_optimizer_state_missing_a_tensor_everywhere_is_refused(saved, tmp_path, name) -> None:
+    """A state without exp_avg_sq for every parameter (the same names for each, so no
+    parameter stands out) resumed, and Adam's first step failed with a KeyError traceback."""
+    path, _, recipe, opt_g, opt_d = saved
+    tensors, meta = safefile.read_safetensors(path, "checkpoint")
+    kept = {k: v for k, v in tensors.items() if not k.startswith("opt_g.state.") or
+            not k.endswith(f".{name}")}  # fmt: skip
+    cut = tmp_path / "cut.safetensors"
+    save_file(kept, str(cut), metadata={"ganforge": json.dumps(meta)})
+    with pytest.raises(CheckpointError, match=f"opt_g's state lacks {name}, which Adam's state"):
+        restore(
+            load_checkpoint(cut),
+            modules=recipe_modules(recipe),
+            optimizers={"opt_g": opt_g, "opt_d": opt_d},
+            rng=False,
+        )
+    restore(  # the checkpoint as saved loads
+        load_checkpoint(path),
+        modules=recipe_modules(recipe),
+        optimizers={"opt_g": opt_g, "opt_d": opt_d},
+        rng=False,
+    )
+
+
 @pytest.mark.parametrize("key", ["lr", "betas", "eps", "weight_decay"])
 def test_a_parameter_group_missing_a_hyperparameter_is_refused(saved, tmp_path, key) -> None:
     """Found by tests/fuzz: a checkpoint whose opt_g group lacked lr (betas, eps,

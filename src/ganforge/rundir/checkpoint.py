@@ -220,7 +220,7 @@ def check_tensors(
         check_param_groups(ckpt.path, prefix, opt, saved["param_groups"])
         state = ckpt.module_state(f"{prefix}.state")
         check_optimizer_tensors(ckpt.path, prefix, opt, state)
-        check_state_names(ckpt.path, prefix, state, saved["scalars"])
+        check_state_names(ckpt.path, prefix, opt, state, saved["scalars"])
 
 
 def cuda_index(device: torch.device) -> int | None:

@@ -133,11 +133,16 @@ def check_optimizer_tensors(
 
 
 def check_state_names(
-    path: Path, prefix: str, got: dict[str, Tensor], scalars: dict[str, dict[str, Any]]
+    path: Path,
+    prefix: str,
+    opt: torch.optim.Optimizer,
+    got: dict[str, Tensor],
+    scalars: dict[str, dict[str, Any]],
 ) -> None:
     """Every parameter with a saved state (its tensors ``got``, ``{pid}.{name}``, and its
-    ``scalars``) holds the same names: a torch optimizer trusts a state it finds, and Adam's
-    first step on one lacking ``exp_avg_sq`` would fail with a KeyError."""
+    ``scalars``) holds the same names, and every name a state of ``opt``'s kind holds after a
+    step: a torch optimizer trusts a state it finds, and Adam's first step on one lacking
+    ``exp_avg_sq`` would fail with a KeyError."""
     names: dict[str, set[str]] = {}
     for key in got:
         pid, _, name = key.partition(".")
@@ -152,6 +157,28 @@ def check_state_names(
                 f"{path}: {prefix}'s state of parameter {pid} lacks {missing}, which the "
                 "other parameters' state has"
             )
+    if every and (needed := stepped_state_names(opt) - every):
+        raise CheckpointError(
+            f"{path}: {prefix}'s state lacks {', '.join(sorted(needed))}, which "
+            f"{type(opt).__name__}'s state holds after a step"
+        )
+
+
+def stepped_state_names(opt: torch.optim.Optimizer) -> set[str]:
+    """The names a parameter's state holds after one step of an optimizer like ``opt`` (its
+    class and its first group's hyperparameters), found on a throwaway parameter of the same
+    device and dtype; none when the optimizer cannot be made so (then the run's own step is
+    the check)."""
+    group = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
+    like = next(iter(opt.param_groups[0]["params"]), torch.zeros(1))
+    param = torch.zeros(1, device=like.device, dtype=like.dtype, requires_grad=True)
+    try:
+        probe = type(opt)([{**group, "params": [param]}])
+        param.grad = torch.zeros_like(param)
+        probe.step()
+    except (TypeError, ValueError, RuntimeError):
+        return set()
+    return set(probe.state[param])
 
 
 def check_rng(path: Path, state: Tensor) -> None:
