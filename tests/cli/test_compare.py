@@ -97,8 +97,8 @@ def test_tiny_comparison_writes_the_report(
 def test_a_comparison_trains_every_run_on_your_own_images(
     digits, tmp_path, study_recipes, one_thread, monkeypatch, capsys
 ):
-    """Each run trains on the class folders less their hold-out, and the report's command
-    names them. (Scoring on your own images is the evaluator's: not checked here.)"""
+    """Each run trains on the class folders less their hold-out, is scored against the
+    held-out images by their own evaluator, and the report's command names them."""
     monkeypatch.setenv("GANFORGE_HOME", str(tmp_path / "home"))
     classes, out = digits["root"] / "classes", tmp_path / "cmp"
     args = ["compare", "tiny-a", "tiny-b", "--seeds", "1", *TINY, "--device", "cpu"]
@@ -113,6 +113,9 @@ def test_a_comparison_trains_every_run_on_your_own_images(
         assert (config["dataset"], config["data"], config["holdout"]) == own
         summary = json.loads((run / "summary.json").read_text())
         assert summary["data_source"] == held and summary["steps"] == 5
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["n_real"] == 60 and metrics["evaluator"]["dataset"] == "custom"
+        assert metrics["fid"] > 0
     record = json.loads((out / "results.json").read_text())
     assert (record["dataset"], record["data"], record["holdout"]) == own
     report = (out / "report.md").read_text(encoding="utf-8")

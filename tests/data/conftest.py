@@ -1,19 +1,12 @@
 """Fixtures for the data tests: a clean ganforge home, and a folder published over HTTP on
 127.0.0.1 (the datasets' mirrors in the tests)."""
 
-import http.server
 import socket
-import threading
-from functools import partial
 
 import pytest
+from tests.data.local_http import serving
 
 from ganforge.data import DATASETS
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass  # keep pytest output clean
 
 
 @pytest.fixture
@@ -31,14 +24,8 @@ def web(tmp_path):
     """(a folder, the base URL that serves it over HTTP on 127.0.0.1)."""
     root = tmp_path / "served"
     root.mkdir()
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(root))
-    )
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(root) as url:
+        yield root, url
 
 
 @pytest.fixture

@@ -2,18 +2,16 @@
 
 import dataclasses
 import hashlib
-import http.server
 import re
 import shutil
 import socket
 import sys
-import threading
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from tests.data.local_http import serving
 
 from ganforge.config.schema import DATASET_NAMES
 from ganforge.data import (
@@ -49,11 +47,6 @@ def no_network(monkeypatch):
             DATASETS, key, dataclasses.replace(spec, mirrors=(dead,), system_dirs=())
         )
     return dead
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def _write_split(directory: Path, prefix: str, n: int, suffix: str = ".gz", seed: int = 0):
@@ -210,21 +203,10 @@ def test_download_then_cache(monkeypatch, tmp_path):
         )
         for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
     )
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(served))
-    )
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        spec = dataclasses.replace(
-            DATASETS["mnist"],
-            files={"test": remotes},
-            mirrors=(f"http://127.0.0.1:{server.server_address[1]}/",),
-        )
+    with serving(served) as url:
+        spec = dataclasses.replace(DATASETS["mnist"], files={"test": remotes}, mirrors=(url,))
         monkeypatch.setitem(DATASETS, "mnist", spec)
         data = load_dataset("mnist", "test")
-    finally:
-        server.shutdown()
-        server.server_close()
     assert data.images.shape == (25, 28, 28) and "download cache" in data.source
     cache = tmp_path / "home" / "datasets" / "mnist"
     assert sorted(p.name for p in cache.iterdir()) == sorted(r.name for r in remotes)

@@ -4,13 +4,11 @@ import hashlib
 import http.server
 import os
 import shutil
-import socket
-import threading
 import time
-from functools import partial
 from pathlib import Path
 
 import pytest
+from tests.data.local_http import serving
 
 from ganforge.data.datasets import DATASETS
 from ganforge.data.download import RemoteFile, download_file
@@ -47,22 +45,13 @@ def served(tmp_path):
     """(directory the server serves, base URL of the server)."""
     root = tmp_path / "served"
     root.mkdir()
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_Handler, directory=str(root))
-    )
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(root, _Handler) as url:
+        yield root, url
 
 
 @pytest.fixture
-def closed_port_url():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
+def closed_port_url(dead_url):
+    return dead_url
 
 
 def _publish(root: Path, name: str, data: bytes) -> RemoteFile:

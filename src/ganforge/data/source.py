@@ -65,8 +65,13 @@ class DataSource:
 
     @property
     def name(self) -> str:
-        """What to call the data in titles: the dataset's name, or the data's file name."""
-        return self.data.name if self.data is not None else self.dataset
+        """What to call the data in titles: the dataset's name, or the data's folder and name
+        (``fashion/train``)."""
+        if self.data is None:
+            return self.dataset
+        return (
+            f"{self.data.parent.name}/{self.data.name}" if self.data.parent.name else self.data.name
+        )
 
     def load(self, split: str, say: Callable[[str], None] | None = None) -> ImageData:
         """The ``split`` ("train" or "test"): a known dataset's published one, ``test_data``,
