@@ -21,8 +21,8 @@ import numpy as np
 import outcomes
 import pytest
 import torch
-from hostile_runs import make_outside
 from outcomes import EXAMPLES, OUTCOMES, check_cli, example_cap, snapshot
+from outside_folder import make_outside
 
 from ganforge.data.idx import write_idx
 from ganforge.rundir.atomic import read_safetensors

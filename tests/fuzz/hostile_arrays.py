@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from hostile_json import weighted
 from hypothesis import strategies as st
-from strategies import weighted
 
 DTYPES = ["uint8", "int8", "uint16", "int32", "int64", "uint64", "float16", "float32"]
 DTYPES += ["float64", "complex64", "bool", "<U3", "S3", "V2", ">u1", ">i8", "datetime64[s]"]

@@ -1,4 +1,4 @@
-"""Hostile checkpoints (see ``strategies.py``) given to ``ganforge sample``, ``ganforge
+"""Hostile checkpoints (see ``hostile_checkpoints.py``) given to ``ganforge sample``, ``ganforge
 evaluate``, ``ganforge train --resume`` and the studio: each succeeds or refuses in one line;
 the real checkpoint, unchanged, always succeeds."""
 
@@ -7,10 +7,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from checkpoint_files import write_checkpoint
+from hostile_checkpoints import CheckpointCase, checkpoint_cases
 from hypothesis import given
 from outcomes import check_cli, check_response, fuzz
 from starlette.testclient import TestClient
-from strategies import CheckpointCase, checkpoint_cases, write_checkpoint
 
 from ganforge.studio.app import create_app
 

@@ -9,9 +9,10 @@ import shutil
 from urllib.parse import quote
 
 import pytest
-from hostile_runs import RunCase, build_run, run_cases
+from hostile_runs import RunCase, run_cases
 from hypothesis import given
 from outcomes import check_cli, check_response, fuzz
+from run_folders import build_run
 from starlette.testclient import TestClient
 
 from ganforge.studio.app import create_app
