@@ -91,7 +91,7 @@ def train_evaluator(
     data is replaced.
     """
     source = DataSource.of(dataset, data_dir)
-    train = source.load("train")
+    train, test = source.load("train"), source.load("test")  # both checked before any work
     if epochs is None:
         epochs = default_epochs(train.images.shape[0])
     if epochs < 1:
@@ -104,7 +104,6 @@ def train_evaluator(
     # on a busy machine, and the user must know what is happening and that it happens once.
     with TaskProgress.for_display(display, total, f"training the {source.name} evaluator") as shown:
         shown.line(announcement(source.name, epochs, train.images.shape[0], path, task))
-        test = source.load("test")
         # fork_rng: dropout and the initial weights draw from the global RNG; the caller's
         # stream is left as it was, and the result depends on ``seed`` alone.
         with torch.random.fork_rng(devices=[]):
