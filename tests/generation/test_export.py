@@ -144,7 +144,7 @@ def test_the_card_names_the_runs_metrics(runs, tmp_path):
     values = meta["model-index"][0]["results"][0]["metrics"]
     assert {m["type"]: m["value"] for m in values} == {"fid": 12.5, "precision": 0.7}
     card = (tmp_path / "out" / "README.md").read_text()
-    assert "ganforge-eval/1" in card and "n = 2000" in card and "abc123" in card
+    assert "ganforge-eval/1" in card and "n = 2,000" in card and "abc123" in card
 
 
 def test_a_folder_that_is_not_empty_is_refused_unless_forced(runs, tmp_path):
@@ -236,3 +236,21 @@ def test_dcgan_export_is_under_4_mb_at_full_size(tmp_path):
     export_model(tmp_path / "run", tmp_path / "out")
     size = sum(p.stat().st_size for p in (tmp_path / "out").iterdir())
     assert size < 4 * 10**6
+
+
+def test_an_average_without_statistics_of_its_own_exports_as_it_samples(tmp_path):
+    """A checkpoint from before the average kept its own batch-norm statistics: they are
+    recomputed as sample recomputes them, and the export holds the recomputed ones."""
+    torch.manual_seed(0)
+    cfg = make_config("dcgan", overrides={"model": SMALL_NETS["dcgan"]})
+    recipe = build_recipe(cfg, 10)
+    with torch.no_grad():
+        for p in recipe.ema.model.parameters():
+            p.add_(0.1)
+    path = tmp_path / "run" / "checkpoints" / "last.safetensors"
+    meta = {"recipe": "dcgan", "step": 1, "config": cfg.to_dict(), "num_classes": 10}
+    save_checkpoint(path, modules=recipe_modules(recipe), optimizers={}, meta=meta)
+    export_model(tmp_path / "run", tmp_path / "out")
+    run, again = load_model(tmp_path / "run"), load_model(tmp_path / "out")
+    want = run.recipe.sample_images(run.latents(1, 16))
+    assert torch.equal(again.recipe.sample_images(again.latents(1, 16)), want)

@@ -5,9 +5,12 @@ how it was measured (or that it was not), how to load it and how to train it aga
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 from typing import Any
 
 import yaml
+
+from ganforge.config.schema import CUSTOM_DATASET
 
 LICENSE = "mit"  # ganforge's own (pyproject.toml), which an export carries
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
@@ -24,6 +27,14 @@ CARD_METRICS = {
 }
 
 
+def data_label(config: dict[str, Any]) -> str:
+    """The training data as a reader knows it: a known dataset's name, else the folder or
+    file of the user's own images (its name, not its path on the trainer's machine)."""
+    if config["dataset"] == CUSTOM_DATASET and config.get("data"):
+        return f"own images ({PurePath(str(config['data'])).name})"
+    return str(config["dataset"])
+
+
 def card_metrics(metrics: dict[str, Any] | None) -> dict[str, float]:
     """The finite numbers of :data:`CARD_METRICS` that ``metrics`` (metrics.json) holds."""
     found = {}
@@ -38,10 +49,12 @@ def protocol_line(metrics: dict[str, Any]) -> str:
     """How the numbers were measured: protocol, evaluator and sample sizes."""
     ev = metrics.get("evaluator") if isinstance(metrics.get("evaluator"), dict) else {}
     return (
-        f"protocol `{metrics.get('protocol')}`, n = {metrics.get('n_fake')} generated images "
-        f"against {metrics.get('n_real')} test images, in the features of ganforge's own "
-        f"{ev.get('dataset')} classifier (weights {ev.get('weights_hash')}, test accuracy "
-        f"{ev.get('test_accuracy')}): not Inception-V3, so not comparable with published FIDs"
+        f"Measured by `ganforge evaluate` (protocol `{metrics.get('protocol')}`): "
+        f"n = {_count(metrics.get('n_fake'))} generated images against "
+        f"{_count(metrics.get('n_real'))} test images, in the features of ganforge's own "
+        "classifier of the training data "
+        f"(weights `{ev.get('weights_hash')}`, test accuracy {ev.get('test_accuracy')}), "
+        "not Inception-V3's: not comparable with published FIDs"
     )
 
 
@@ -49,7 +62,8 @@ def front_matter(config: dict[str, Any], metrics: dict[str, Any] | None) -> dict
     """The card's YAML metadata."""
     dataset, recipe = config["dataset"], config["recipe"]
     task = "unconditional-image-generation"
-    tags = ["ganforge", "gan", "pytorch", "image-generation", recipe, dataset]
+    tags = ["ganforge", "gan", "pytorch", "image-generation", recipe]
+    tags += [dataset] if dataset != CUSTOM_DATASET else []
     if config["conditional"]:
         tags.append("class-conditional")
     meta: dict[str, Any] = {"library_name": "ganforge", "license": LICENSE, "tags": tags}
@@ -63,7 +77,10 @@ def front_matter(config: dict[str, Any], metrics: dict[str, Any] | None) -> dict
             {"type": CARD_METRICS[k][0], "name": CARD_METRICS[k][1], "value": round(v, 6)}
             for k, v in found.items()
         ]
-        data = {"name": f"{dataset} test split", "type": HUB_DATASETS.get(dataset, dataset)}
+        data = {
+            "name": f"{data_label(config)}, test split",
+            "type": HUB_DATASETS.get(dataset, dataset),
+        }
         meta["model-index"] = [
             {
                 "name": f"{recipe}-{dataset}",
@@ -78,16 +95,16 @@ def model_card(
 ) -> str:
     """``README.md`` of an exported model whose ``config.json`` holds ``config``."""
     head = yaml.safe_dump(front_matter(config, metrics), sort_keys=False, allow_unicode=True)
-    recipe, dataset = config["recipe"], config["dataset"]
+    recipe, dataset = config["recipe"], data_label(config)
     classes = config["class_names"] or []
     lines = [
         f"---\n{head}---\n",
         f"# {recipe} trained on {dataset}\n",
         f"![{grid_note}](grid.png)\n",
         f"*{grid_note}.*\n",
-        "| | |\n|---|---|",
+        "| model | |\n|---|---|",
         f"| recipe | `{recipe}`: {summary} |",
-        f"| trained | {_steps(config.get('step'))} on `{dataset}` "
+        f"| trained | {_steps(config.get('step'))} on {dataset} "
         f"(data fingerprint `{config.get('data_fingerprint')}`) |",
         f"| output | {config['resolution']}×{config['resolution']}, {config['channels']} "
         f"channel, values in [{config['data_range']}] |",
@@ -102,6 +119,10 @@ def model_card(
         *reproduce(config),
     ]
     return "\n".join(lines)
+
+
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else str(n)
 
 
 def _steps(step: Any) -> str:
@@ -154,7 +175,9 @@ def reproduce(config: dict[str, Any]) -> list[str]:
     text = yaml.safe_dump(run, sort_keys=False, allow_unicode=True)
     return [
         "## Train it again\n",
-        "Save the run's config as `config.yaml`:\n",
-        f"```yaml\n{text}```\n",
+        "Save the run's config (below) as `config.yaml`, then:\n",
         "```sh\nganforge train --config config.yaml --out runs/again\n```\n",
+        "<details><summary>config.yaml</summary>\n",
+        f"```yaml\n{text}```\n",
+        "</details>\n",
     ]
