@@ -156,6 +156,13 @@ def test_a_folder_that_is_not_empty_is_refused_unless_forced(runs, tmp_path):
     assert {p.name for p in tmp_path.iterdir()} >= FILES
 
 
+def test_an_export_is_not_exported_again_nor_into_its_run(runs, exported):
+    with pytest.raises(ConfigError, match="exported model already"):
+        export_model(exported["dcgan"], exported["dcgan"].parent / "again")
+    with pytest.raises(ConfigError, match="folder of its own"):
+        export_model(runs["dcgan"], runs["dcgan"], force=True)
+
+
 def tampered(exported: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "copy"
     shutil.copytree(exported, folder)

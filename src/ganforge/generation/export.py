@@ -21,6 +21,7 @@ from ganforge.generation.export_config import (
     PREFIX,
     WEIGHTS_NAME,
     export_config,
+    is_export,
 )
 from ganforge.generation.files import write_samples
 from ganforge.generation.model import TrainedModel, load_model, resolve_checkpoint
@@ -39,10 +40,14 @@ def export_model(
 ) -> list[Path]:
     """Export the generator of ``source`` (a run directory, its last checkpoint, or a
     checkpoint file) into ``out_dir``; returns the files written."""
-    out_dir = Path(out_dir)
+    out_dir, source = Path(out_dir), Path(source)
+    if checkpoint is None and is_export(source):
+        raise ConfigError(f"{source} is an exported model already; copy the folder instead")
     check_out_dir(out_dir, force)
-    ckpt_path = resolve_checkpoint(Path(source), checkpoint)
-    model = load_model(Path(source), checkpoint)
+    if source.is_dir() and out_dir.resolve() == source.resolve():
+        raise ConfigError(f"export into a folder of its own, not into the run {source}")
+    ckpt_path = resolve_checkpoint(source, checkpoint)
+    model = load_model(source, checkpoint)
     meta = checkpoint_meta(ckpt_path)
     config = export_config(model.config, model.recipe, model.class_names, meta.__dict__)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -50,7 +55,7 @@ def export_model(
     written.append(write_text(out_dir / CONFIG_NAME, json.dumps(config, indent=2) + "\n"))
     grid, note = write_grid(model, out_dir / GRID_NAME)
     written.append(grid)
-    metrics = run_metrics(Path(source), ckpt_path, meta.step)
+    metrics = run_metrics(source, ckpt_path, meta.step)
     summary = getattr(type(model.recipe), "summary", "")
     card = model_card(config, metrics, summary, note)
     written.append(write_text(out_dir / CARD_NAME, card))
