@@ -60,6 +60,7 @@ def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
         ("train", "ganforge train dcgan --epochs 5"),
         ("sample", "ganforge sample runs/"),
         ("interpolate", "ganforge interpolate runs/"),
+        ("export", "ganforge export runs/"),
         ("recipes", "ganforge recipes"),
     ],
 )

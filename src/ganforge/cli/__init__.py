@@ -1,5 +1,5 @@
-"""The ``ganforge`` command line: train, sample, interpolate, recipes, evaluate, ablate,
-compare, studio.
+"""The ``ganforge`` command line: train, sample, interpolate, export, recipes, evaluate,
+ablate, compare, studio.
 
 Every user-facing error is a :class:`~ganforge.errors.GanforgeError` printed as one line with
 a non-zero exit; tracebacks are for bugs only.
@@ -19,6 +19,7 @@ from ganforge.cli import ablate as _ablate
 from ganforge.cli import compare as _compare
 from ganforge.cli import evaluate as _evaluate
 from ganforge.cli import evaluator as _evaluator
+from ganforge.cli import export as _export
 from ganforge.cli import generate as _generate
 from ganforge.cli import recipes as _recipes
 from ganforge.cli import studio as _studio
@@ -56,6 +57,7 @@ def _options(
 app.command("train")(_train.train)
 app.command("sample")(_generate.sample)
 app.command("interpolate")(_generate.interpolate)
+app.command("export")(_export.export)
 app.command("recipes")(_recipes.recipes)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("ablate")(_ablate.ablate)

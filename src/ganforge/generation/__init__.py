@@ -1,6 +1,8 @@
 """Generation: using a trained model. Loading G (and its weight average) from a run or a
 checkpoint (:mod:`.model`), drawing latents, labels, layouts and interpolations from it, and
-the files ``ganforge sample`` and ``ganforge interpolate`` write (:mod:`.files`)."""
+the files ``ganforge sample`` and ``ganforge interpolate`` write (:mod:`.files`); ``ganforge
+export``'s Hub model folder (:mod:`.export`, :mod:`.export_config`, :mod:`.model_card`) and
+its ``huggingface_hub`` class (:mod:`.hub`, optional)."""
 
 from ganforge.generation.model import (
     TrainedModel,

@@ -1,7 +1,8 @@
 """Using a trained model: load a run's generator safely, sample from it, interpolate.
 
 Everything is read from the checkpoint alone (its metadata holds the config), so a single
-``.safetensors`` file is enough to share a model.
+``.safetensors`` file is enough to share a model; an exported model folder (``ganforge
+export``, see :mod:`.export_config`) loads the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ganforge.config.layouts import GridLayout, GridPage
 from ganforge.data import DATASETS
 from ganforge.data.batches import ImageTransform
 from ganforge.errors import CheckpointError, ConfigError
+from ganforge.generation.export_config import WEIGHTS_NAME, is_export, load_export
 from ganforge.models import Recipe
 from ganforge.rundir.checkpoint import has_standing_stats, load_checkpoint, recipe_modules
 from ganforge.rundir.checkpoint_checks import check_module_tensors
@@ -129,7 +131,10 @@ def resolve_checkpoint(path: Path, checkpoint: Path | None = None) -> Path:
 
 
 def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") -> TrainedModel:
-    """Load G from a run directory or checkpoint file, with safetensors only (no pickle)."""
+    """Load G from a run directory, a checkpoint file or an exported model folder
+    (``ganforge export``), with safetensors only (no pickle), every tensor checked."""
+    if checkpoint is None and is_export(path):
+        return _load_exported(Path(path), device)
     ckpt = load_checkpoint(resolve_checkpoint(path, checkpoint))
     cfg = config_from_dict(ckpt.config)
     recipe = build_recipe(cfg, int(ckpt.meta.get("num_classes") or 10), "cpu")
@@ -153,6 +158,17 @@ def load_model(path: Path, checkpoint: Path | None = None, device: str = "cpu") 
     transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
     names = tuple(ckpt.meta.get("class_names") or ())
     return TrainedModel(recipe, cfg, transform, ckpt.path, names)
+
+
+def _load_exported(folder: Path, device: str) -> TrainedModel:
+    """An exported model folder as a :class:`TrainedModel` (see :mod:`.export_config`)."""
+    cfg, recipe, record = load_export(folder)
+    recipe.to(resolve_device(device))
+    recipe.generator.eval()
+    recipe.sampler.eval()
+    transform = ImageTransform(cfg.model.data_range, cfg.model.resolution)
+    names = tuple(record.class_names or ())
+    return TrainedModel(recipe, cfg, transform, folder / WEIGHTS_NAME, names)
 
 
 def sample_labels(model: TrainedModel, n: int, cls: int | None) -> Tensor | None:
