@@ -18,6 +18,15 @@ def batches(run: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def fake_evaluation(monkeypatch) -> None:
+    """Evaluation during training without the evaluator: an FID of 42 (the hook's own rows)."""
+    from ganforge.engine import eval_hook
+
+    monkeypatch.setattr(eval_hook, "evaluator_for", lambda *args: None)
+    monkeypatch.setattr(eval_hook, "real_reference", lambda *args: None)
+    monkeypatch.setattr(eval_hook, "evaluate_images", lambda *args: {"fid": 42.0})
+
+
 def test_mlflow_run_holds_params_metrics_and_grids_and_a_resume_continues_it(
     tmp_path, tiny_config, tiny_data, monkeypatch
 ):
@@ -26,7 +35,8 @@ def test_mlflow_run_holds_params_metrics_and_grids_and_a_resume_continues_it(
 
     for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
         monkeypatch.delenv(var, raising=False)
-    cfg = tiny_config(epochs=2, sample_every=1, log_to="mlflow")
+    fake_evaluation(monkeypatch)
+    cfg = tiny_config(epochs=2, sample_every=1, log_to="mlflow", eval_every=1, eval_samples=100)
     run = tmp_path / "run"
     Trainer(cfg, run, data=tiny_data, display=False).run(stop_at=4)
     run_id = json.loads((run / "trackers.json").read_text())["mlflow"]
@@ -47,6 +57,8 @@ def test_mlflow_run_holds_params_metrics_and_grids_and_a_resume_continues_it(
         history = client.get_metric_history(run_id, name)
         assert [m.step for m in history] == list(range(1, STEPS + 1))
         assert [m.value for m in history] == pytest.approx([float(r[name]) for r in rows])
+    fids = client.get_metric_history(run_id, "eval/fid")
+    assert [(m.step, m.value) for m in fids] == [(4, 42.0), (8, 42.0)]
     means = client.get_metric_history(run_id, "epoch_mean/d_loss")
     assert [m.step for m in means] == [4, 8]
     assert only.data.metrics["summary/steps"] == STEPS

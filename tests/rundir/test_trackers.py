@@ -69,6 +69,9 @@ class Recorder(Tracker):
     def on_grid(self, step, epoch, path: Path) -> None:
         self.calls.append(f"grid {step} {path.name}")
 
+    def on_eval(self, step, row) -> None:
+        self.calls.append(f"eval {step} {row['fid']:.0f}")
+
     def on_end(self, summary) -> None:
         self.calls.append(f"end {summary['steps']}")
 
@@ -81,11 +84,16 @@ RECORDERS: list[Recorder] = []
 
 def test_a_run_calls_its_trackers_in_order(tmp_path, tiny_config, tiny_data, monkeypatch) -> None:
     import ganforge.rundir.track_mlflow as track_mlflow
+    from ganforge.engine import eval_hook
 
     RECORDERS.clear()
     monkeypatch.setattr(track_mlflow, "MlflowTracker", Recorder)
     monkeypatch.setattr(trackers, "check_installed", lambda names: None)
-    cfg = tiny_config(epochs=1, log_every=2, log_to="mlflow")
+    # Evaluation without the evaluator (as tests/engine/test_milestones.py fakes it)
+    monkeypatch.setattr(eval_hook, "evaluator_for", lambda *args: None)
+    monkeypatch.setattr(eval_hook, "real_reference", lambda *args: None)
+    monkeypatch.setattr(eval_hook, "evaluate_images", lambda *args: {"fid": 42.0})
+    cfg = tiny_config(epochs=1, log_every=2, log_to="mlflow", eval_every=1, eval_samples=100)
     Trainer(cfg, tmp_path / "run", data=tiny_data, display=False).run()
     (recorder,) = RECORDERS
     assert recorder.calls == [
@@ -95,6 +103,7 @@ def test_a_run_calls_its_trackers_in_order(tmp_path, tiny_config, tiny_data, mon
         "log 3,4",
         "epoch 1",
         "grid 4 epoch_0001.png",
+        "eval 4 42",
         "end 4",
         "close",
     ]
