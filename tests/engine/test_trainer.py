@@ -256,6 +256,7 @@ def test_conditional_grid_has_one_row_per_class(mnist_small):
 
 
 def test_tensorboard_writes_events(tmp_path, mnist_small):
+    pytest.importorskip("tensorboard", reason="the tensorboard extra")
     run = tmp_path / "run"
     train(small_config("gan", steps=5, tensorboard=True), run, data=mnist_small, display=False)
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))

@@ -1,5 +1,6 @@
 """TensorBoardLogger writes an events file that TensorBoard can read back."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,13 @@ import torch
 from ganforge.figures.images import save_grid
 from ganforge.rundir.tensorboard import TensorBoardLogger
 
+# The tensorboard extra (`pip install 'ganforge[tensorboard]'`; the dev extra has it).
+needs_tensorboard = pytest.mark.skipif(
+    importlib.util.find_spec("tensorboard") is None, reason="the tensorboard extra"
+)
 
+
+@needs_tensorboard
 def test_writes_events_with_scalars_and_images(tmp_path: Path) -> None:
     grid = save_grid(torch.zeros(4, 1, 28, 28), tmp_path / "grid.png", nrow=2)
     log_dir = tmp_path / "tb"
@@ -36,6 +43,7 @@ def test_writes_events_with_scalars_and_images(tmp_path: Path) -> None:
     assert (img.width, img.height) == (62, 62)  # 2 cells × 30 + 2
 
 
+@needs_tensorboard
 def test_float_image_tensor_is_refused(tmp_path: Path) -> None:
     with TensorBoardLogger(tmp_path) as tb, pytest.raises(TypeError, match="uint8"):
         tb.image("x", torch.zeros(1, 8, 8), step=0)

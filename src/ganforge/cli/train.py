@@ -46,12 +46,12 @@ EXAMPLES = """
   ganforge train dcgan --device cuda --precision bf16 --compile   (on a GPU)
   ganforge train acgan --sample-at 1,5,10 --grid-layout per-class --plain > train.log
   ganforge train dcgan --sample-every 500steps --grid 4x4   (a 16-sample grid every 500 steps)
+  ganforge train dcgan --log-to mlflow,wandb   (also to MLflow and W&B, local and offline)
   torchrun --nproc-per-node 4 -m ganforge train dcgan --batch-size 128 --out runs/dcgan4
                                         (4 GPUs; --batch-size is the global batch)
 """
 
-# Choices, so that --help lists the values and a wrong one is a usage error; the values are
-# those the config accepts (train.on_diverge, train.grid_layout), so the two cannot drift apart.
+# Choices (--help lists them, a wrong one is a usage error): the config's, so they never drift.
 OnDiverge = Enum("OnDiverge", {value: value for value in ON_DIVERGE}, type=str)
 PrecisionChoice = Enum("PrecisionChoice", {value: value for value in PRECISIONS}, type=str)
 GridLayoutChoice = Enum("GridLayoutChoice", {value: value for value in GRID_LAYOUTS}, type=str)
@@ -81,11 +81,7 @@ def train(
     ] = None,
     batch_size: Annotated[
         int | None,
-        typer.Option(
-            min=1,
-            max=BATCH_MAX,
-            help="Real images per D step (under torchrun: over all processes).",
-        ),
+        typer.Option(min=1, max=BATCH_MAX, help="Real images per D step (global under torchrun)."),
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate of both G and D.")] = None,
     seed: Annotated[
@@ -172,6 +168,10 @@ def train(
     tensorboard: Annotated[
         bool, typer.Option(help="Also write TensorBoard scalars and images.")
     ] = False,
+    log_to: Annotated[
+        str | None,
+        typer.Option(help="Trackers: tensorboard,mlflow,wandb (pip extras; docs/cli.md)."),
+    ] = None,
     eval_every: Annotated[
         str | None,
         typer.Option(
@@ -238,6 +238,7 @@ def train(
         "dist_backend": dist_backend.value if dist_backend is not None else None,
         "dist_timeout": dist_timeout,
         "tensorboard": True if tensorboard else None,
+        "log_to": log_to,
     }
     lrs = {"lr_g": lr, "lr_d": lr}
     overrides = with_flags(

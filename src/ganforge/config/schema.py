@@ -40,17 +40,16 @@ from ganforge.config.every import (
     parse_grid,
 )
 from ganforge.config.layouts import GRID_LAYOUTS
+from ganforge.config.trackers import canonical_trackers
 from ganforge.errors import ConfigError
 
-# What a run's config records; the short names people type (``fashion``, ``fmnist``) are
-# :data:`ganforge.data.DATASET_ALIASES`, resolved before a config is built.
+# What a config records; short names (``fashion``) are data.DATASET_ALIASES, resolved first.
 DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "emnist-letters", "emnist-balanced")
 CUSTOM_DATASET = "custom"  # the dataset of a run on the user's own images (``data``: their path)
 _OWN_DATA = ("test_data", "holdout")  # keys of the user's own data beside ``data``
 DATA_RANGES = ("-1,1", "0,1")
-# train.sampling: what an epoch is. "shuffle": one pass in a fresh random order; "replacement":
-# ``epoch_steps`` steps of batches drawn at random with replacement; "class": the same, each
-# batch all of one (random) class, as class-homogeneous AC-GAN loops train.
+# train.sampling, what an epoch is. "shuffle": one pass in a new random order; "replacement":
+# ``epoch_steps`` random batches; "class": the same, each of one class (AC-GAN loops' way).
 SAMPLINGS = ("shuffle", "replacement", "class")
 OPTIMIZERS = ("adam", "sgd", "yogi")  # model.optimizer_g / optimizer_d
 ON_DIVERGE = ("stop", "rollback")  # train.on_diverge; the CLI offers the same choices
@@ -82,7 +81,8 @@ class TrainConfig:
     grid_layout: str = "8x8"  # the final figure in samples/ (see config/layouts.py)
     checkpoint_every: int | str = 1  # between numbered checkpoints (the last one always kept)
     log_every: int = 20  # steps between reads of the device-side statistics and log lines
-    tensorboard: bool = False
+    tensorboard: bool = False  # the same as "tensorboard" in log_to
+    log_to: tuple[str, ...] | str = ()  # trackers: a list or "a,b" (see config/trackers.py)
     eval_every: int | str = 0  # between evaluations during training (0: off)
     eval_samples: int = 2000  # samples per evaluation during training
     device: str = "auto"
@@ -102,6 +102,7 @@ class TrainConfig:
         for name in EVERY_FIELDS:
             setattr(self, name, canonical_every(getattr(self, name)))
         self.sample_grid = canonical_grid(self.sample_grid)  # type: ignore[assignment]
+        self.log_to = canonical_trackers(self.log_to, self.tensorboard)
 
     def every(self, name: str) -> Every:
         """The interval ``name`` (one of ``EVERY_FIELDS``) means."""

@@ -105,6 +105,7 @@ class Milestones(Intervals):
             self.memory.pause()  # an evaluation's memory is not training's either
             scores, best = self.eval(self.recipe, self.transform, epoch, self.step, self.elapsed)
             self.memory.resume()
+            self.trackers.on_eval(self.step, scores)
             when = round(epoch, self.epoch_decimals)
             bar.message(
                 f"epoch {when:g} evaluation (n={cfg.eval_samples}): FID {scores['fid']:.2f}, "

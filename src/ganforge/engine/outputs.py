@@ -78,8 +78,7 @@ class RunOutputs:
             labels=self.fixed_labels,  # a conditional grid's rows named by class
             class_names=self.class_names,
         )
-        if self.log.tb is not None:
-            self.log.tb.image("samples", path, step)
+        self.log.trackers.on_grid(step, epoch, path)
         return path
 
     def final_figure(self) -> list[Path]:

@@ -42,7 +42,7 @@ from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.lock import RunLock
 from ganforge.rundir.log import RunLog
 from ganforge.rundir.resume import check_new_run, check_not_complete, checkpoint_to_resume
-from ganforge.rundir.tensorboard import TensorBoardLogger
+from ganforge.rundir.trackers import Trackers, check_installed, open_trackers
 from ganforge.setup.build import build_recipe, resolve_device, training_data, validate_config
 
 
@@ -68,6 +68,7 @@ class RunState:
         self.layout = RunLayout(Path(run_dir))
         self.dist = dist
         self._closed = False
+        self.trackers = Trackers()  # rank 0's experiment trackers (train.log_to)
         validate_config(cfg)
         created = not self.layout.root.exists()
         # First of all, so that two trainings never both check, then both write.
@@ -75,6 +76,7 @@ class RunState:
         try:
             self._setup(cfg, data, data_dir, resume, display)
         except BaseException:
+            self.trackers.close()
             if self.lock is not None:
                 self.lock.release()  # which deletes train.lock: a refused run leaves no trace
                 if created:  # nor an empty folder (e.g. a typo in --out)
@@ -91,6 +93,7 @@ class RunState:
     ) -> None:
         """Every check first, then the run directory's outputs and the state to start from."""
         self.cfg, self.display, self.data_dir = cfg, display, data_dir
+        check_installed(cfg.train.log_to)  # a missing extra: one line, before any work
         if self.dist.is_main:
             self.layout.clear_partial_files()
         ckpt = checkpoint_to_resume(self.layout, cfg) if resume else check_new_run(self.layout)
@@ -103,6 +106,7 @@ class RunState:
         self._start_from(ckpt)
         if self.dist.is_main:
             write_text(self.layout.config, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+            self.trackers.on_start(cfg.to_dict(), resumed=ckpt is not None)
 
     def _load_data(self, data: ImageData | None, ckpt: Checkpoint | None, resume: bool) -> None:
         """The device and the training images, checked against the checkpoint and batch."""
@@ -133,8 +137,7 @@ class RunState:
     def _build(self) -> None:
         """The recipe, its optimizers, the batch stream and the length of the run."""
         cfg = self.cfg
-        # Every process seeds alike: the same initial weights, and one shared random stream
-        # from which each takes its slice of every per-sample draw (Recipe.per_sample_draw).
+        # Every process seeds alike: the same weights, one random stream (see per_sample_draw).
         torch.manual_seed(cfg.train.seed)
         self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
         if self.dist.enabled and cfg.train.sync_bn:
@@ -174,8 +177,8 @@ class RunState:
         if self.dist.is_main:
             with writing(self.layout.root):  # a full disk, an unwritable folder: one line
                 self.layout.make()
-            tb = TensorBoardLogger(self.layout.tensorboard) if cfg.train.tensorboard else None
-            self.log = RunLog(self.layout, self.stat_names, self.steps_per_epoch, tb)
+            self.trackers = open_trackers(cfg.train.log_to, self.layout, self.stat_names)
+            self.log = RunLog(self.layout, self.stat_names, self.steps_per_epoch, self.trackers)
             self.outputs = RunOutputs(
                 self.layout, cfg, self.recipe, self.transform, self.log, self.data.class_names
             )
@@ -231,6 +234,7 @@ class RunState:
     def close(self) -> None:
         """Release the run directory (``run`` does this when it ends, however it ends)."""
         self._closed = True
+        self.trackers.close()
         if self.lock is not None:
             self.lock.release()
 

@@ -210,11 +210,10 @@ class Trainer(Milestones):
         saved_step, saved_peak = self._peak_saved
         peak = saved_peak if saved_step == self.step else self.peak_memory_mib()
         self.outputs.finish(evaluated=self.eval is not None)
-        self._write_summary(peak)
-        if self.log.tb is not None:
-            self.log.tb.close()
+        summary = self._write_summary(peak)
+        self.trackers.on_end(summary.to_dict())
 
-    def _write_summary(self, peak_memory_mib: float) -> None:
+    def _write_summary(self, peak_memory_mib: float) -> RunSummary:
         g, d = self.recipe.parameter_counts()
         summary = RunSummary(
             recipe=self.cfg.recipe,
@@ -244,6 +243,7 @@ class Trainer(Milestones):
             versions=provenance(),
         )
         write_summary(self.layout, summary)
+        return summary
 
 
 def train(

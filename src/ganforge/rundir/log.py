@@ -1,4 +1,5 @@
-"""The run's statistics: per-step rows (CSV, TensorBoard) and their per-epoch means."""
+"""The run's statistics: per-step rows (CSV, and the run's experiment trackers) and their
+per-epoch means."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import math
 
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.metrics_log import CsvLog
-from ganforge.rundir.tensorboard import TensorBoardLogger
+from ganforge.rundir.trackers import Trackers
 
 
 class RunLog:
-    """Writes ``metrics/batches.csv`` and ``metrics/epochs.csv`` (and TensorBoard scalars).
+    """Writes ``metrics/batches.csv`` and ``metrics/epochs.csv`` (and hands both to ``trackers``).
 
     Columns: step, epoch, time (training seconds) and the recipe's statistics. The current
     epoch's sums are kept in memory, so closing an epoch reads no file.
@@ -21,11 +22,11 @@ class RunLog:
         layout: RunLayout,
         stat_names: tuple[str, ...],
         steps_per_epoch: int,
-        tensorboard: TensorBoardLogger | None = None,
+        trackers: Trackers | None = None,
     ) -> None:
         self.stat_names = stat_names
         self.steps_per_epoch = steps_per_epoch
-        self.tb = tensorboard
+        self.trackers = trackers if trackers is not None else Trackers()
         header = ["step", "epoch", "time", *stat_names]
         self.batches = CsvLog(layout.batches_csv, header)
         self.epochs = CsvLog(layout.epochs_csv, header)
@@ -62,8 +63,7 @@ class RunLog:
         self.batches.write_rows(rows)
         for row in rows:
             self._add(row)
-            if self.tb is not None:
-                self.tb.scalars(int(row["step"]), {k: row[k] for k in self.stat_names}, "batch")
+        self.trackers.on_log(rows)
 
     def close_epoch(self, epoch: int, step: int, elapsed: float) -> dict[str, float]:
         """Write the epoch's mean row and start summing the next epoch."""
@@ -71,8 +71,7 @@ class RunLog:
         for k in self.stat_names:
             row[k] = self._sums[k] / self._count if self._count else math.nan
         self.epochs.write_rows([row])
-        if self.tb is not None:
-            self.tb.scalars(epoch, {k: row[k] for k in self.stat_names}, "epoch")
+        self.trackers.on_epoch(row)
         self._sums = dict.fromkeys(self.stat_names, 0.0)
         self._count = 0
         return row

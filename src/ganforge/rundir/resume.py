@@ -28,6 +28,7 @@ RESUMABLE = (
     "checkpoint_every",
     "log_every",
     "tensorboard",
+    "log_to",
     "eval_every",
     "eval_samples",
     "on_diverge",

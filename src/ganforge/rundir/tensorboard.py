@@ -1,4 +1,5 @@
-"""A thin TensorBoard writer; tensorboard itself is imported only when one is created."""
+"""A thin TensorBoard writer, and the run's TensorBoard tracker (``--log-to tensorboard``);
+tensorboard itself is imported only when one is created."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-__all__ = ["TensorBoardLogger"]
+from ganforge.rundir.trackers import Row, Tracker
+
+__all__ = ["TensorBoardLogger", "TensorBoardTracker"]
 
 
 class TensorBoardLogger:
@@ -73,3 +76,38 @@ class TensorBoardLogger:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class TensorBoardTracker(Tracker):
+    """A run's TensorBoard events in ``log_dir`` (the run's ``tensorboard/``): per-step
+    statistics as ``batch/NAME``, epoch means as ``epoch/NAME`` at the epoch's number,
+    evaluations as ``eval/NAME``, grids as the image ``samples``."""
+
+    def __init__(self, log_dir: Path, stat_names: tuple[str, ...]) -> None:
+        self.stat_names = stat_names
+        self.tb: TensorBoardLogger | None = TensorBoardLogger(log_dir)
+
+    def on_log(self, rows: list[dict[str, float]]) -> None:
+        for row in rows:
+            self._scalars(int(row["step"]), row, "batch")
+
+    def on_epoch(self, row: Row) -> None:
+        self._scalars(int(row["epoch"]), row, "epoch")
+
+    def _scalars(self, step: int, row: Row, prefix: str) -> None:
+        if self.tb is not None:
+            self.tb.scalars(step, {k: row[k] for k in self.stat_names}, prefix)
+
+    def on_grid(self, step: int, epoch: float, path: Path) -> None:
+        if self.tb is not None:
+            self.tb.image("samples", path, step)
+
+    def on_eval(self, step: int, row: Row) -> None:
+        if self.tb is not None:
+            skip = ("epoch", "step", "time")
+            self.tb.scalars(step, {k: v for k, v in row.items() if k not in skip}, "eval")
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
+            self.tb = None

@@ -41,7 +41,7 @@ MAX_FOLDERS = 20_000  # folders looked at in one listing, so a huge tree cannot 
 MAX_CURVE_POINTS = 500  # per-batch losses are thinned to about this many points
 # A run's own subfolders and other outputs never hold runs: not searched.
 NOT_RUNS = {"samples", "checkpoints", "metrics", "plots", "tensorboard", "generated"}
-NOT_RUNS |= {"report_files", "__pycache__", "node_modules"}
+NOT_RUNS |= {"report_files", "__pycache__", "node_modules", "mlartifacts", "mlruns", "wandb"}
 # Fields of RunSummary shown on a run's page.
 DEFAULT_CLASSES = 10  # classes of a checkpoint that does not record how many (as load_model)
 SUMMARY_FACTS = ("params_g", "params_d", "images_per_s", "device", "precision", "peak_memory_mib")
