@@ -84,6 +84,8 @@ def test_errors_are_the_cli_one_line_errors(tiny_run):
         gf.train("gan", resume=True)
     with pytest.raises(ConfigError, match="exactly one of RUN_DIR"):
         gf.evaluate()
+    with pytest.raises(ConfigError, match=r"--n must be in 100\.\.100,000, got 5"):
+        gf.evaluate(tiny_run.dir, n=5)
     with pytest.raises(ConfigError, match="not a run directory"):
         gf.open_run(tiny_run.dir / "samples")
 

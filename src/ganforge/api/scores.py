@@ -21,6 +21,8 @@ from ganforge.setup.build import resolve_device
 
 __all__ = ["Scores", "data_source_of", "evaluate"]
 
+N_MIN, N_MAX = 100, 100_000  # samples drawn from a run
+
 
 class Scores:
     """One evaluation: :attr:`metrics` of the (first) scored set, by key (``scores["fid"]``),
@@ -114,6 +116,8 @@ def evaluate(
         raise ConfigError("evaluate needs exactly one of RUN_DIR, --samples FILE or --calibration")
     if inception and calibration:
         raise ConfigError("--inception scores a run or --samples, not --calibration")
+    if not N_MIN <= n <= N_MAX:  # the bounds of `ganforge evaluate --n`
+        raise ConfigError(f"--n must be in {N_MIN}..{N_MAX:,}, got {n}")
     if isinstance(model, Model):
         checkpoint = checkpoint or model.checkpoint
         device = device or str(model.device)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ganforge.api.scores import N_MAX, N_MIN
 from ganforge.api.scores import evaluate as api_evaluate
 from ganforge.cli.options import (
     data_option,
@@ -58,7 +59,7 @@ def evaluate(
     test_data: Annotated[Path | None, test_data_option()] = None,
     holdout: Annotated[float | None, holdout_option()] = None,
     n: Annotated[
-        int, typer.Option(min=100, max=100_000, help="Samples to draw from a run.")
+        int, typer.Option(min=N_MIN, max=N_MAX, help="Samples to draw from a run.")
     ] = 10_000,
     seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Latent seed of the samples.")] = 0,
     checkpoint: Annotated[
