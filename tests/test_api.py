@@ -119,3 +119,11 @@ def test_shell_completion_completes_commands_and_flags():
         "from ganforge.cli import main; main()"
     )
     assert done.returncode == 0 and "_GANFORGE_COMPLETE" in done.stdout
+
+
+def test_a_run_with_an_unreadable_summary_still_has_a_repr(tiny_run, tmp_path):
+    (tmp_path / "config.yaml").write_bytes((tiny_run.dir / "config.yaml").read_bytes())
+    (tmp_path / "summary.json").write_text("{not json", encoding="utf-8")
+    assert repr(gf.open_run(tmp_path)) == f"Run({str(tmp_path)!r})"
+    with pytest.raises(gf.GanforgeError):
+        _ = gf.open_run(tmp_path).summary

@@ -13,7 +13,7 @@ from rich.console import Console
 from ganforge.config import RunConfig, TrainConfig, load_yaml, parse_assignments
 from ganforge.engine.distributed import process_group
 from ganforge.engine.trainer import Trainer, TrainResult
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, GanforgeError
 from ganforge.progress import format_rate
 from ganforge.rundir.layout import RunLayout, default_run_dir
 from ganforge.rundir.records import read_json
@@ -53,8 +53,13 @@ class Run:
         return grids[-1] if grids else None
 
     def __repr__(self) -> str:
-        s = self.summary
-        done = f", {s['recipe']}, {s['steps']} steps, {s['epochs']:.2f} epochs" if s else ""
+        try:
+            s = self.summary
+        except GanforgeError:  # an unreadable summary: the folder alone
+            s = {}
+        epochs = s.get("epochs")
+        done = f", {s.get('recipe')}, {s.get('steps')} steps" if s else ""
+        done += f", {epochs:.2f} epochs" if isinstance(epochs, int | float) else ""
         return f"Run({str(self.dir)!r}{done})"
 
     def _repr_png_(self) -> bytes | None:
