@@ -38,6 +38,7 @@ SLOWEST_FILES = (
     "engine/test_trainer.py",  # 205
     "test_end_to_end.py",  # 125
     "evaluation/test_calibration.py",  # 97
+    "test_notebook.py",  # 75 alone (the quickstart notebook 49, the README's snippet 25)
     "cli/test_cli.py",  # 52
     "engine/test_kill_resume.py",  # 44; every other file under 35
 )

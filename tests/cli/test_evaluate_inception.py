@@ -15,6 +15,7 @@ import torch
 from rich.console import Console
 from torchmetrics.image.fid import FrechetInceptionDistance
 
+import ganforge.api.scores as api_scores
 from ganforge.cli import evaluate as evaluate_cli
 from ganforge.cli import main
 from ganforge.cli.tables import print_table
@@ -117,7 +118,7 @@ def test_inception_fid_and_its_protocol_reach_metrics_json(
     np.save(npy, rng.integers(0, 256, (200, 28, 28), dtype=np.uint8))
     weights = {"file": WEIGHTS_FILE, "sha256": "ab" * 32}
     stand_in = InceptionFID(FrechetInceptionDistance(feature=GreyMean()), weights)
-    monkeypatch.setattr(evaluate_cli, "load_inception", lambda *a, **k: stand_in)
+    monkeypatch.setattr(api_scores, "load_inception", lambda *a, **k: stand_in)
     monkeypatch.setattr(scoring, "evaluator_for", lambda *a, **k: None)
     monkeypatch.setattr(scoring, "real_reference", lambda *a, **k: None)
     classifier_metrics = {

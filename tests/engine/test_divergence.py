@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-import ganforge.cli.train as cli_train
+import ganforge.api.run as api_run
 from ganforge.cli import main
 from ganforge.engine.divergence import (
     DWinsDetector,
@@ -366,7 +366,7 @@ def test_on_diverge_flag_reaches_the_config_and_bad_values_are_one_line(
         seen.append(cfg.train.on_diverge)
         raise GanforgeError("stop here")
 
-    monkeypatch.setattr(cli_train, "Trainer", fake_trainer)
+    monkeypatch.setattr(api_run, "Trainer", fake_trainer)
     monkeypatch.setattr(sys, "argv", ["ganforge", "train", "--help"])
     with pytest.raises(SystemExit):
         main()

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ganforge import __version__
 from ganforge.cli import ablate as _ablate
 from ganforge.cli import compare as _compare
 from ganforge.cli import evaluate as _evaluate
@@ -32,14 +33,28 @@ app = typer.Typer(
     name="ganforge",
     help="Train, watch, compare and use the classic GAN family on MNIST-like images.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"ganforge {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print ganforge's version and exit.",
+        ),
+    ] = None,
     max_model_mib: Annotated[
         float | None,
         typer.Option(

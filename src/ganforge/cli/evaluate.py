@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from ganforge.api.scores import N_MAX, N_MIN
+from ganforge.api.scores import evaluate as api_evaluate
 from ganforge.cli.options import (
     data_option,
-    data_source_of,
     dataset_option,
     holdout_option,
     test_data_option,
 )
 from ganforge.cli.tables import print_table, table_console
 from ganforge.config import SEED_MAX
-from ganforge.errors import ConfigError
-from ganforge.evaluation.inception import load_inception
-from ganforge.evaluation.scoring import calibrate, score_run, score_samples
 from ganforge.reporting.metric_format import METRIC_FORMATS, format_metric, number
-from ganforge.rundir.atomic import write_text
-from ganforge.setup.build import resolve_device
 
 # The metrics of a set, in the table's order (each shown by ganforge's one formatter).
 COLUMNS = (
@@ -39,10 +34,6 @@ def metrics_cells(results: dict[str, dict[str, Any]]) -> tuple[list[str], list[l
     header = ["set", *(METRIC_FORMATS[k].header for k in shown)]
     rows = [[name, *(format_metric(k, r.get(k)) for k in shown)] for name, r in results.items()]
     return header, rows
-
-
-def _write(path: Path, payload: dict[str, Any]) -> None:
-    write_text(path, json.dumps(payload, indent=2))
 
 
 def evaluate(
@@ -68,7 +59,7 @@ def evaluate(
     test_data: Annotated[Path | None, test_data_option()] = None,
     holdout: Annotated[float | None, holdout_option()] = None,
     n: Annotated[
-        int, typer.Option(min=100, max=100_000, help="Samples to draw from a run.")
+        int, typer.Option(min=N_MIN, max=N_MAX, help="Samples to draw from a run.")
     ] = 10_000,
     seed: Annotated[int, typer.Option(min=0, max=SEED_MAX, help="Latent seed of the samples.")] = 0,
     checkpoint: Annotated[
@@ -116,25 +107,23 @@ def evaluate(
       ganforge evaluate runs/dcgan-…    (a run on your own images: measured against them)
       ganforge evaluate --calibration --data ~/my-digits
     """
-    console = Console(stderr=True)
-    if sum(x is not None for x in (run_dir, samples)) + calibration != 1:
-        raise ConfigError("evaluate needs exactly one of RUN_DIR, --samples FILE or --calibration")
-    if inception and calibration:
-        raise ConfigError("--inception scores a run or --samples, not --calibration")
-    # The preflight: without torch-fidelity or the weights, stop here in one line, before any
-    # sampling or writing (an earlier metrics.json is left as it was).
-    inception_net = (
-        load_inception(resolve_device(device), progress=console.is_terminal) if inception else None
+    scores = api_evaluate(
+        run_dir,
+        samples=samples,
+        labels=labels,
+        calibration=calibration,
+        dataset=dataset,
+        data=data,
+        test_data=test_data,
+        holdout=holdout,
+        data_dir=data_dir,
+        n=n,
+        seed=seed,
+        checkpoint=checkpoint,
+        device=device,
+        inception=inception,
     )
-    real = data_source_of(dataset, data, test_data, holdout, default=None)
-    if run_dir is not None:
-        scores = score_run(run_dir, n, seed, checkpoint, device, real, data_dir, inception_net)
-    elif samples is not None:
-        scores = score_samples(samples, labels, real, data_dir, inception_net)
-    else:
-        scores = calibrate(real or "mnist", data_dir)
     # On stdout, folded to the terminal's width; piped, it gets 200 columns.
     print_table(table_console(), scores.title, *metrics_cells(scores.sets))
-    out = out or scores.default_out
-    _write(out, scores.record)
-    console.print(f"wrote {out}", highlight=False, markup=False, soft_wrap=True)
+    out = scores.save(out)
+    Console(stderr=True).print(f"wrote {out}", highlight=False, markup=False, soft_wrap=True)

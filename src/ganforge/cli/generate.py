@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ganforge.api.model import load
 from ganforge.cli.train import GridLayoutChoice
 from ganforge.config import SEED_MAX
 from ganforge.errors import ConfigError
-from ganforge.generation import load_model
 from ganforge.generation.files import (
     default_output,
     write_interpolation,
@@ -74,12 +74,12 @@ def sample(
                 "--grid-layout chooses the images itself: it takes --grid, --seed, "
                 "--checkpoint and --device, not --n, --class, --out or --npy"
             )
-        model = load_model(run_dir, checkpoint, device)
+        model = load(run_dir, checkpoint=checkpoint, device=device).trained
         name = grid_layout.value
         grid = grid or default_output(run_dir, f"{name}_seed{seed}.png")
         _print_written(write_layout(model, name, seed, grid))
         return
-    model = load_model(run_dir, checkpoint, device)
+    model = load(run_dir, checkpoint=checkpoint, device=device).trained
     cls = model.class_index(class_)
     if grid is None and out is None and npy is None:
         grid = default_output(run_dir, f"grid_seed{seed}.png")
@@ -118,7 +118,7 @@ def interpolate(
       ganforge interpolate runs/acgan-… --from 0 --to 5 --class 4 --out four.png
       ganforge interpolate runs/acgan-fashion-… --class Sneaker --steps 16
     """
-    model = load_model(run_dir, checkpoint, device)
+    model = load(run_dir, checkpoint=checkpoint, device=device).trained
     cls = model.class_index(class_)
     out = out or default_output(run_dir, f"interpolate_{from_}_{to}.png")
     strip, gif = write_interpolation(model, from_, to, steps, cls, out)

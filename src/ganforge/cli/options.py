@@ -5,12 +5,11 @@ error listing the names), and ``--data``, the user's own images, with ``--test-d
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from typer.models import OptionInfo
 
-from ganforge.data import CUSTOM, HOLDOUT, HOLDOUT_MAX, DataSource, dataset_choices, dataset_name
+from ganforge.api.scores import data_source_of
+from ganforge.data import HOLDOUT, HOLDOUT_MAX, dataset_choices, dataset_name
 from ganforge.errors import ConfigError
 
 __all__ = [
@@ -68,31 +67,6 @@ def holdout_option() -> OptionInfo:
         help=f"With --data and no --test-data: the share of the images held out as the test "
         f"split, the same images every time, at most {HOLDOUT_MAX:,} [{HOLDOUT}].",
     )
-
-
-def data_source_of(
-    dataset: str | None,
-    data: Path | None,
-    test_data: Path | None = None,
-    holdout: float | None = None,
-    default: str | None = "mnist",
-) -> DataSource | None:
-    """The images that ``--dataset`` (``default`` when not given: None for a run's own) or
-    ``--data`` with its ``--test-data`` or ``--holdout`` name; a one-line
-    :class:`ConfigError` when both name a training set, or the test split is given without
-    ``--data``."""
-    if data is None:
-        for flag, value in (("--test-data", test_data), ("--holdout", holdout)):
-            if value is not None:
-                raise ConfigError(
-                    f"{flag} is the test split of your own images; it needs --data PATH too"
-                )
-        dataset = dataset or default
-        return None if dataset is None else DataSource.of(dataset)
-    if dataset is not None:
-        raise ConfigError(f"--data {data} and --dataset {dataset} name two training sets; give one")
-    test = None if test_data is None else Path(test_data)
-    return DataSource(CUSTOM, None, Path(data), test, HOLDOUT if holdout is None else holdout)
 
 
 def parse_epochs(text: str) -> list[int]:

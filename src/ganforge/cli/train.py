@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from ganforge.api.run import train as api_train
 from ganforge.cli.options import (
     data_dir_option,
     data_option,
@@ -17,22 +17,9 @@ from ganforge.cli.options import (
     parse_epochs,
     test_data_option,
 )
-from ganforge.config import (
-    DIST_BACKENDS,
-    ON_DIVERGE,
-    PRECISIONS,
-    RunConfig,
-    load_yaml,
-    parse_assignments,
-)
+from ganforge.config import DIST_BACKENDS, ON_DIVERGE, PRECISIONS
 from ganforge.config.bounds import BATCH_MAX, EVAL_SAMPLES_MAX, SEED_MAX
 from ganforge.config.layouts import GRID_LAYOUTS
-from ganforge.engine.distributed import process_group
-from ganforge.engine.trainer import Trainer
-from ganforge.errors import ConfigError
-from ganforge.progress import format_rate
-from ganforge.rundir.layout import RunLayout, default_run_dir
-from ganforge.setup.build import make_config, resume_config, with_flags
 
 EXAMPLES = """
 [bold]Examples[/]
@@ -240,58 +227,23 @@ def train(
         "tensorboard": True if tensorboard else None,
         "log_to": log_to,
     }
-    lrs = {"lr_g": lr, "lr_d": lr}
-    overrides = with_flags(
-        parse_assignments(set_ or []), flags, lrs, dataset, data, test_data, holdout
+    # All checks happen in the API's train. --plain is how this session shows progress, not
+    # part of the run.
+    api_train(
+        recipe,
+        data=data,
+        dataset=dataset,
+        data_dir=data_dir,
+        test_data=test_data,
+        holdout=holdout,
+        out=out,
+        resume=resume,
+        progress=False if plain else None,
+        config=config,
+        overrides=set_ or [],
+        lr=lr,
+        **flags,
     )
-    if resume:
-        if out is None:
-            raise ConfigError("--resume needs --out RUN_DIR, the run to continue")
-        if config is not None:
-            raise ConfigError("--config cannot be combined with --resume: the run's config is used")
-        saved = load_yaml(RunLayout(out).config)
-        new_epochs = epochs is not None and steps is None  # replaces an earlier --steps
-        cfg = resume_config(saved, overrides, recipe, new_epochs)
-    else:
-        cfg = make_config(recipe, config, overrides)
-    # All checks happen here. --plain is how this session shows progress, not part of the run.
-    run_training(cfg, out, data_dir, resume, display=False if plain else None)
-
-
-def run_training(
-    cfg: RunConfig, out: Path | None, data_dir: Path | None, resume: bool, display: bool | None
-) -> None:
-    """Train (or resume) ``cfg`` into ``out`` (default: a new folder under runs/), saying
-    where on stderr before and what it wrote after (rank 0 alone under torchrun)."""
-    console = Console(stderr=True)
-    # Under torchrun: this process's place among the data-parallel ones (see
-    # ganforge.engine.distributed); outside it, one process and no process group.
-    with process_group(cfg.train) as dist:
-        # Rank 0's clock names a default run directory for all processes.
-        run_dir = Path(dist.broadcast_text(str(out or default_run_dir(cfg.recipe))))
-        trainer = Trainer(
-            cfg, run_dir, data_dir=data_dir, resume=resume, display=display, dist=dist
-        )
-        what = "resuming" if resume else "training"
-        where = f"{trainer.device}" + (
-            f" × {dist.world_size} processes, {dist.backend}" if dist.enabled else ""
-        )
-        if dist.is_main:
-            console.print(
-                f"[bold]ganforge[/] {what} [bold]{cfg.recipe}[/] on {cfg.dataset} "
-                f"({trainer.data.source}, {where}) → {run_dir}",
-                highlight=False,
-                soft_wrap=True,  # a path is never split over lines in a log
-            )
-        result = trainer.run()
-    if dist.is_main:
-        console.print(
-            f"done: {result.step} steps ({result.epochs_done:.2f} epochs) "
-            f"in {result.wall_time_s:.1f}s, {format_rate(result.images_per_s)} img/s\n"
-            f"outputs in {run_dir}/: samples/, progress.gif, plots/, metrics/, checkpoints/, "
-            "summary.json",
-            soft_wrap=True,
-        )
 
 
 train.__doc__ = (train.__doc__ or "") + "\n" + EXAMPLES
