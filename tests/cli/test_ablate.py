@@ -113,4 +113,7 @@ def test_the_ladder_trains_on_your_own_images(digits, tmp_path, one_thread, monk
     assert json.loads((out / "ablation.json").read_text())["data"] == str(flat)
     assert (out / "ablation.png").is_file()
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert f"--data {flat} --holdout 0.2" in report and f"ladder on {flat.name}:" in report
+    assert (
+        f"--data {flat} --holdout 0.2" in report
+        and f"ladder on {flat.parent.name}/{flat.name}:" in report
+    )

@@ -119,7 +119,10 @@ def test_a_comparison_trains_every_run_on_your_own_images(
     record = json.loads((out / "results.json").read_text())
     assert (record["dataset"], record["data"], record["holdout"]) == own
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert f"--data={classes} --holdout=0.2" in report and f"on {classes.name}," in report
+    assert (
+        f"--data={classes} --holdout=0.2" in report
+        and f"on {classes.parent.name}/{classes.name}," in report
+    )
 
 
 @pytest.mark.mnist

@@ -11,6 +11,7 @@ from torch import Tensor
 from ganforge.api.images import Grid
 from ganforge.errors import ConfigError
 from ganforge.generation import TrainedModel, interpolation_latents, load_model, sample_labels
+from ganforge.generation.export import export_model
 
 Label = int | str | None
 
@@ -90,6 +91,13 @@ class Model:
         k = self.trained.recipe.num_classes if labels is not None and cls is None else None
         return Grid(images, k or (8 if n >= 8 else n), labels, self.class_names)
 
+    def export(self, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+        """Write the generator into ``out_dir`` in the Hugging Face Hub's model layout, as
+        ``ganforge export`` does (``model.safetensors``, ``config.json``, a model card and its
+        grid); :func:`load` reads the folder back. Returns the files written."""
+        checkpoint = None if self.path.is_file() else self.checkpoint
+        return export_model(self.path, Path(out_dir), force=force, checkpoint=checkpoint)
+
     def __repr__(self) -> str:
         res = self.trained.config.model.resolution
         kind = f", {len(self.class_names or ())} classes" if self.conditional else ""
@@ -104,8 +112,9 @@ class Model:
 
 def load(path: str | Path, *, checkpoint: str | Path | None = None, device: str = "cpu") -> Model:
     """Load a trained generator from a run directory (its last checkpoint, or
-    ``checkpoint``) or a checkpoint file, onto ``device`` (``cpu``, ``cuda``, ``mps``,
-    ``auto``), safely (safetensors, no pickle): a :class:`Model`."""
+    ``checkpoint``), a checkpoint file or an exported folder (``ganforge export``), onto
+    ``device`` (``cpu``, ``cuda``, ``mps``, ``auto``), safely (safetensors, no pickle): a
+    :class:`Model`."""
     path = Path(path)
     trained = load_model(path, None if checkpoint is None else Path(checkpoint), device)
     return Model(trained, path)
