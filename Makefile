@@ -14,14 +14,20 @@ TEST_WORKERS ?= 2
 
 .PHONY: venv demo test lint bench bench-quality clean
 
+# The runtime alone for the demo; the development extras (pytest, ruff, Playwright, the
+# trackers, nbclient, ...) only for the tests and the linters.
 $(BIN)/ganforge: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/ganforge
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-venv: $(BIN)/ganforge
+venv: $(VENV)/.dev
 
-demo: venv
+demo: $(BIN)/ganforge
 	$(BIN)/ganforge train $(DEMO_RECIPE) --epochs $(DEMO_EPOCHS) --out $(DEMO_OUT) \
 		$(if $(MNIST_DIR),--data-dir $(MNIST_DIR),) $(if $(wildcard $(DEMO_OUT)/checkpoints/last.safetensors),--resume,)
 	@echo "Outputs: $(DEMO_OUT)/ (samples/, progress.gif, plots/, metrics/, checkpoints/, summary.json)"
