@@ -2,6 +2,7 @@
 ``load_model`` and by ``huggingface_hub``'s mixin; a tampered folder refused in one line."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -89,6 +90,23 @@ def test_the_hub_mixin_loads_the_folder_offline_with_the_same_images(
     assert torch.equal(g.sample(20, seed=5, labels=labels_for(run)), want)
 
 
+@pytest.mark.parametrize("recipe", ["dcgan", "acgan"])
+def test_the_cards_python_runs_as_written(exported, recipe, tmp_path, monkeypatch):
+    """Each Python block of the model card, run with THIS_FOLDER the export (the Hub one
+    offline)."""
+    pytest.importorskip("huggingface_hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    card = (exported[recipe] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", card, flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        namespace: dict = {}
+        exec(block.replace("THIS_FOLDER", str(exported[recipe])), namespace)
+        assert namespace["images"].shape[0] == 16
+    assert (tmp_path / "grid.png").is_file()
+
+
 def test_the_weights_are_the_sampling_generator_alone(runs, exported):
     """The weight average's tensors (what sample uses), none of D, optimizers or RNG."""
     want = load_model(runs["dcgan"]).recipe.sampler.state_dict()
@@ -122,7 +140,7 @@ def test_the_card_says_not_evaluated_without_metrics(exported):
     assert meta["datasets"] == ["ylecun/mnist"] and "metrics" not in meta
     card = (exported["dcgan"] / "README.md").read_text()
     assert "Not evaluated" in card and "](grid.png)" in card
-    assert "ganforge train --config config.yaml" in card and "load_model(" in card
+    assert "ganforge train --config config.yaml" in card and "gf.load(" in card
 
 
 def test_the_card_names_the_runs_metrics(runs, tmp_path):

@@ -151,14 +151,15 @@ def evaluation(metrics: dict[str, Any] | None) -> list[str]:
 
 def usage(config: dict[str, Any]) -> list[str]:
     """How to load and sample the model, with ganforge's loader and with the Hub mixin."""
-    labels = "torch.arange(16) % model.recipe.num_classes" if config["conditional"] else "None"
+    label = ", label=0" if config["conditional"] else ""
     hub_labels = ", labels=torch.arange(16) % g.num_classes" if config["conditional"] else ""
     return [
         "## Use\n",
         "With ganforge (`pip install ganforge`), which checks every tensor before loading:\n",
-        "```python\nimport torch\nfrom ganforge.generation import load_model\n\n"
-        'model = load_model("THIS_FOLDER")\n'
-        f"images = model.recipe.sample_images(model.latents(seed=0, n=16), {labels})\n```\n",
+        "```python\nimport ganforge as gf\n\n"
+        'model = gf.load("THIS_FOLDER")\n'
+        f"images = model.sample(16, seed=0{label})  # floats N×1×H×W in [0, 1]\n"
+        'gf.save_grid(images, "grid.png")\n```\n',
         "Or from the command line: `ganforge sample THIS_FOLDER --n 64 --grid digits.png`.\n",
         "With `huggingface_hub`'s `PyTorchModelHubMixin` (`pip install ganforge[hub]`; a local "
         "folder or a Hub repository id):\n",
