@@ -6,8 +6,8 @@ import json
 import pytest
 import torch
 from PIL import Image
+from tests.tiny_runs import random_data
 
-from ganforge.data import ImageData
 from ganforge.engine.trainer import train
 from ganforge.setup.build import make_config
 
@@ -15,14 +15,7 @@ from ganforge.setup.build import make_config
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A one-step run of a small dcgan."""
-    g = torch.Generator().manual_seed(0)
-    data = ImageData(
-        images=torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=g),
-        labels=torch.arange(64) % 10,
-        class_names=tuple(str(c) for c in range(10)),
-        source="random test images",
-        fingerprint="tiny-random-cli1",
-    )
+    data = random_data("tiny-random-cli1")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

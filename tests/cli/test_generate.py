@@ -3,8 +3,8 @@
 import pytest
 import torch
 from PIL import Image
+from tests.tiny_runs import random_data
 
-from ganforge.data import ImageData
 from ganforge.engine.trainer import FIXED_SEED_OFFSET, train
 from ganforge.setup.build import make_config
 
@@ -18,14 +18,7 @@ LAYOUTS = {"gan": "8x8", "acgan": "classes-5x6"}  # the final figure each run dr
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
     """A one-step run of a small gan (unconditional) and a small acgan (conditional)."""
-    g = torch.Generator().manual_seed(0)
-    data = ImageData(
-        images=torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=g),
-        labels=torch.arange(64) % 10,
-        class_names=tuple(str(c) for c in range(10)),
-        source="random test images",
-        fingerprint="tiny-random-cli0",
-    )
+    data = random_data("tiny-random-cli0")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny nets on a shared 2-core machine
     try:

@@ -11,8 +11,8 @@ import torch
 import yaml
 from safetensors import safe_open
 from safetensors.torch import save_file
+from tests.tiny_runs import random_data
 
-from ganforge.data import ImageData
 from ganforge.engine.trainer import train
 from ganforge.errors import CheckpointError, ConfigError
 from ganforge.generation import load_model
@@ -30,14 +30,7 @@ FILES = {"README.md", "config.json", "grid.png", "model.safetensors"}
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
     """Two-step runs of a small dcgan (with its weight average) and a small acgan."""
-    g = torch.Generator().manual_seed(0)
-    data = ImageData(
-        images=torch.randint(0, 256, (64, 28, 28), dtype=torch.uint8, generator=g),
-        labels=torch.arange(64) % 10,
-        class_names=tuple(str(c) for c in range(10)),
-        source="random test images",
-        fingerprint="tiny-random-exp0",
-    )
+    data = random_data("tiny-random-exp0")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
