@@ -80,37 +80,41 @@ class DataSource:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if self.data is None:
             return load_dataset(self.dataset, split, self.data_dir)
-        kwargs = {} if say is None else {"say": say}
-        if self.test_data is not None and split == "train":
-            return load_user_data(self.data, **kwargs)
-        if self.test_data is not None:
-            return _fitting(load_user_data(self.test_data, **kwargs), self.load("train", say))
-        return _held_out(load_user_data(self.data, **kwargs), self.holdout, split)
+        return self.splits(say)[SPLITS.index(split)]
 
-    def record(self, train: ImageData) -> dict[str, Any] | None:
-        """What ``summary.json`` keeps of the test split of the user's data (None for a
-        known dataset, whose test split is published): where it comes from, its size and
-        fingerprint, and for a hold-out its share, seed and the whole data's fingerprint."""
+    def splits(
+        self, say: Callable[[str], None] | None = None
+    ) -> tuple[ImageData, ImageData, dict[str, Any] | None]:
+        """The user's data read once: its training split, its test split (checked to fit
+        the training split), and what ``summary.json`` keeps of the test split (see
+        :meth:`record`). A known dataset's published splits, without a record."""
         if self.data is None:
-            return None
-        test = self.load("test")
+            return self.load("train"), self.load("test"), None
+        kwargs = {} if say is None else {"say": say}
         if self.test_data is not None:
-            return {
-                "test_split": "test_data",
-                "test_data": str(self.test_data),
-                "test_images": int(test.images.shape[0]),
-                "test_fingerprint": test.fingerprint,
+            train = load_user_data(self.data, **kwargs)
+            test = _fitting(load_user_data(self.test_data, **kwargs), train)
+            record = {"test_split": "test_data", "test_data": str(self.test_data)}
+        else:
+            whole = load_user_data(self.data, **kwargs)
+            train = _held_out(whole, self.holdout, "train")
+            test = _held_out(whole, self.holdout, "test")
+            record = {
+                "test_split": "holdout",
+                "holdout": self.holdout,
+                "holdout_seed": HOLDOUT_SEED,
+                "data_fingerprint": whole.fingerprint,
+                "train_images": int(train.images.shape[0]),
             }
-        whole = load_user_data(self.data, say=lambda _: None)
-        return {
-            "test_split": "holdout",
-            "holdout": self.holdout,
-            "holdout_seed": HOLDOUT_SEED,
-            "data_fingerprint": whole.fingerprint,
-            "train_images": int(train.images.shape[0]),
-            "test_images": int(test.images.shape[0]),
-            "test_fingerprint": test.fingerprint,
-        }
+        record |= {"test_images": int(test.images.shape[0]), "test_fingerprint": test.fingerprint}
+        return train, test, record
+
+    def record(self) -> dict[str, Any] | None:
+        """What ``summary.json`` keeps of the test split of the user's data (None for a
+        known dataset, whose test split is published, and nothing read): where it comes
+        from, its size and fingerprint, and for a hold-out its share, seed, the training
+        split's size and the whole data's fingerprint."""
+        return None if self.data is None else self.splits(say=lambda _: None)[2]
 
 
 def _fitting(test: ImageData, train: ImageData) -> ImageData:

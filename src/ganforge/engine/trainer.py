@@ -34,7 +34,6 @@ from ganforge.rundir.lock import LOCK_NAME
 from ganforge.rundir.provenance import provenance
 from ganforge.rundir.resume import RunComplete
 from ganforge.rundir.summary import RunSummary, write_summary
-from ganforge.setup.build import data_source
 
 __all__ = [
     "FIXED_SEED_OFFSET",
@@ -220,7 +219,7 @@ class Trainer(Milestones):
             dataset=self.cfg.dataset,
             data_source=self.data.source,
             data_fingerprint=self.data.fingerprint,
-            data_split=data_source(self.cfg, self.data_dir).record(self.data),
+            data_split=self.data_split,
             train_images=int(self.data.images.shape[0]),
             params_g=g,
             params_d=d,

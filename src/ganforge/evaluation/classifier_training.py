@@ -91,7 +91,7 @@ def train_evaluator(
     data is replaced.
     """
     source = DataSource.of(dataset, data_dir)
-    train, test = source.load("train"), source.load("test")  # both checked before any work
+    train, test, _ = source.splits()  # both read and checked before any work
     if epochs is None:
         epochs = default_epochs(train.images.shape[0])
     if epochs < 1:

@@ -78,7 +78,7 @@ def study_data(runs: list[StudyRun], data_dir: Path | None) -> ImageData:
     data: a known dataset, or the user's own less its test split), loaded once. Unlabelled
     data for a conditional recipe is refused here in one line, before any run trains."""
     cfg = next((r.cfg for r in runs if get_recipe(r.cfg.recipe).conditional), runs[0].cfg)
-    return training_data(cfg, data_dir)
+    return training_data(cfg, data_dir)[0]
 
 
 def study_record(result: StudyResult) -> dict[str, Any]:

@@ -255,23 +255,30 @@ def _absolute(path: Path | None) -> str:
     return str(Path(str(path)).expanduser().absolute())
 
 
-def training_data(cfg: RunConfig, data_dir: Path | None, resume: bool = False) -> ImageData:
+def training_data(
+    cfg: RunConfig, data_dir: Path | None, resume: bool = False, data: ImageData | None = None
+) -> tuple[ImageData, dict[str, Any] | None]:
     """The training images of ``cfg`` (see :func:`data_source`; the user's own data less
-    its test split), which a conditional recipe needs labelled. On a resume, data that is
-    gone is named in one line."""
+    its test split, which is read and checked too), which a conditional recipe needs
+    labelled, and what ``summary.json`` keeps of the test split (None for a known
+    dataset). ``data``: the images already loaded (a study's, once for all its runs). On a
+    resume, data that is gone is named in one line."""
     source = data_source(cfg, data_dir)
+    if data is not None:
+        return data, source.record()
     for flag, path in (("--data", source.data), ("--test-data", source.test_data)):
         if resume and path is not None and not path.exists():
             raise DataError(
                 f"{path}, the data this run was trained on, is gone; pass {flag} PATH to the "
                 "same images (their fingerprint is checked)"
             )
-    data = source.load("train")
-    if source.test_data is not None:
-        source.load("test")  # checked now, not when the run ends
+    if source.custom:
+        data, _, record = source.splits()
+    else:
+        data, record = source.load("train"), None
     if get_recipe(cfg.recipe).conditional and not data.labelled:
         raise DataError(
             f"{cfg.data} is unlabelled; recipe {cfg.recipe!r} is conditional: it needs class "
             "sub-folders (or an .npz with labels)"
         )
-    return data
+    return data, record
