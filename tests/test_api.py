@@ -127,3 +127,21 @@ def test_a_run_with_an_unreadable_summary_still_has_a_repr(tiny_run, tmp_path):
     assert repr(gf.open_run(tmp_path)) == f"Run({str(tmp_path)!r})"
     with pytest.raises(gf.GanforgeError):
         _ = gf.open_run(tmp_path).summary
+
+
+def test_a_run_logged_to_mlflow_keeps_the_exported_model(tmp_path, monkeypatch):
+    pytest.importorskip("mlflow", reason="the mlflow extra: pip install 'ganforge[mlflow]'")
+    from mlflow import MlflowClient
+
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"):
+        monkeypatch.delenv(var, raising=False)
+    g = np.random.default_rng(1)
+    np.savez(tmp_path / "d.npz", images=g.integers(0, 256, (64, 28, 28), dtype=np.uint8))
+    run = gf.train(
+        "gan", data=tmp_path / "d.npz", steps=2, batch_size=32, out=tmp_path / "run",
+        overrides=TINY, progress=False, sample_every=0, log_to="mlflow",
+    )  # fmt: skip
+    client = MlflowClient(tracking_uri=f"sqlite:///{run.dir / 'mlflow.db'}")
+    (logged,) = client.search_runs([client.get_experiment_by_name("ganforge").experiment_id])
+    files = {Path(f.path).name for f in client.list_artifacts(logged.info.run_id, "model")}
+    assert {"model.safetensors", "config.json", "README.md", "grid.png"} <= files

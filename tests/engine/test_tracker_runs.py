@@ -7,8 +7,10 @@ import struct
 from pathlib import Path
 
 import pytest
+import torch
 
 from ganforge.engine.trainer import Trainer
+from ganforge.generation.export import export_model
 
 STEPS = 8  # tiny_data: 4 steps per epoch, 2 epochs
 
@@ -38,9 +40,9 @@ def test_mlflow_run_holds_params_metrics_and_grids_and_a_resume_continues_it(
     fake_evaluation(monkeypatch)
     cfg = tiny_config(epochs=2, sample_every=1, log_to="mlflow", eval_every=1, eval_samples=100)
     run = tmp_path / "run"
-    Trainer(cfg, run, data=tiny_data, display=False).run(stop_at=4)
+    Trainer(cfg, run, data=tiny_data, display=False).run(stop_at=4, exporter=export_model)
     run_id = json.loads((run / "trackers.json").read_text())["mlflow"]
-    Trainer(cfg, run, data=tiny_data, resume=True, display=False).run()
+    Trainer(cfg, run, data=tiny_data, resume=True, display=False).run(exporter=export_model)
     assert json.loads((run / "trackers.json").read_text())["mlflow"] == run_id  # the same run
 
     client = MlflowClient(tracking_uri=f"sqlite:///{run / 'mlflow.db'}")
@@ -66,7 +68,18 @@ def test_mlflow_run_holds_params_metrics_and_grids_and_a_resume_continues_it(
     assert grids == {p.name for p in (run / "samples").glob("epoch_*.png")}
     assert len(grids) == 3  # before training and after each epoch
     top = {f.path for f in client.list_artifacts(run_id)}
-    assert {"summary.json", "config.yaml", "checkpoints"} <= top
+    assert {"summary.json", "config.yaml", "model"} <= top
+    assert "checkpoints" not in top  # the exported model instead: G alone, a quarter the size
+    # The logged model is the run's generator: it samples what the run's checkpoint samples.
+    import ganforge as gf
+
+    (tmp_path / "dl").mkdir()
+    got = Path(client.download_artifacts(run_id, "model", str(tmp_path / "dl")))
+    assert {"model.safetensors", "config.json", "README.md", "grid.png"} <= {
+        p.name for p in got.iterdir()
+    }
+    same = [gf.load(where).sample(8, seed=3) for where in (got, run)]
+    assert torch.equal(*same)
     assert not (Path.cwd() / "mlruns").exists()
 
 

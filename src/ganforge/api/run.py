@@ -14,6 +14,7 @@ from ganforge.config import RunConfig, TrainConfig, load_yaml, parse_assignments
 from ganforge.engine.distributed import process_group
 from ganforge.engine.trainer import Trainer, TrainResult
 from ganforge.errors import ConfigError, GanforgeError
+from ganforge.generation.export import export_model
 from ganforge.progress import format_rate
 from ganforge.rundir.layout import RunLayout, default_run_dir
 from ganforge.rundir.records import read_json
@@ -181,7 +182,7 @@ def run_training(
                 highlight=False,
                 soft_wrap=True,  # a path is never split over lines in a log
             )
-        result = trainer.run()
+        result = trainer.run(exporter=export_model)
     if dist.is_main:
         console.print(
             f"done: {result.step} steps ({result.epochs_done:.2f} epochs) "

@@ -15,6 +15,8 @@ and decisions are agreed once per log interval, and rank 0 alone writes the outp
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,12 @@ class TrainResult:
     final: dict[str, float]
 
 
+# Writes the run's generator as a shareable model folder: (run directory, new folder) → None.
+# The layer above the engine passes one (ganforge.generation.export_model); the engine exports
+# nothing itself.
+ModelExporter = Callable[[Path, Path], object]
+
+
 class Trainer(Milestones):
     """Trains one run (:class:`RunState` holds it, :class:`Intervals` steps it and closes its
     log intervals, :class:`Milestones` writes its outputs on their intervals); :meth:`run`
@@ -69,13 +77,17 @@ class Trainer(Milestones):
         """The final figure(s) in ``train.grid_layout`` (:meth:`RunOutputs.final_figure`)."""
         return self.outputs.final_figure()
 
-    def run(self, stop_at: int | None = None) -> TrainResult:
+    def run(
+        self, stop_at: int | None = None, exporter: ModelExporter | None = None
+    ) -> TrainResult:
         """Train until ``total_steps``, writing every output; returns the run's figures.
 
         ``stop_at`` ends this session early at that step with a checkpoint, as Ctrl-C would;
         resuming then continues the same plan. Annealed schedules follow ``total_steps``, so
-        extending a run with more epochs changes them from there on.
+        extending a run with more epochs changes them from there on. ``exporter`` writes the
+        model that trackers keeping one (MLflow) log as the run ends.
         """
+        self._exporter = exporter
         # The step of checkpoints/last.safetensors, which a resume continues from (see save).
         self._resumable = self.step if self.layout.last_checkpoint.exists() else None
         try:
@@ -210,7 +222,18 @@ class Trainer(Milestones):
         peak = saved_peak if saved_step == self.step else self.peak_memory_mib()
         self.outputs.finish(evaluated=self.eval is not None)
         summary = self._write_summary(peak)
+        self._share_model()
         self.trackers.on_end(summary.to_dict())
+
+    def _share_model(self) -> None:
+        """The run's generator, exported by :meth:`run`'s ``exporter`` into a temporary folder,
+        handed to the trackers that keep a model (MLflow logs it as artifacts)."""
+        if self._exporter is None or not self.trackers.wants_model:
+            return
+        with tempfile.TemporaryDirectory(prefix="ganforge-model-") as tmp:
+            folder = Path(tmp) / "model"
+            self._exporter(self.layout.root, folder)
+            self.trackers.on_model(folder)
 
     def _write_summary(self, peak_memory_mib: float) -> RunSummary:
         g, d = self.recipe.parameter_counts()

@@ -18,6 +18,7 @@ from ganforge.config import RunConfig, load_yaml
 from ganforge.data import ImageData
 from ganforge.engine.trainer import RunComplete, Trainer, TrainingInterrupted
 from ganforge.errors import ConfigError, GanforgeError, WriteError
+from ganforge.generation.export import export_model
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.resume import flatten
 from ganforge.rundir.summary import RunSummary, read_summary
@@ -106,7 +107,9 @@ def train_run(
     if not skipped:
         resume = layout.last_checkpoint.exists()
         try:
-            Trainer(run.cfg, run.dir, data, data_dir, resume=resume, display=display).run()
+            Trainer(run.cfg, run.dir, data, data_dir, resume=resume, display=display).run(
+                exporter=export_model
+            )
         except RunComplete:  # finished after all (its summary rounds its time down)
             skipped = True
         except TrainingInterrupted as stop:

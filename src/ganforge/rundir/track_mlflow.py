@@ -1,6 +1,7 @@
 """The MLflow tracker (``--log-to mlflow``, extra ``ganforge[mlflow]``): params, per-step
-metrics, evaluations, sample grids and the final checkpoint of a run, in a local SQLite store
-inside the run directory (``mlflow.db``, artifacts under ``mlartifacts/``) unless
+metrics, evaluations, sample grids and the exported model of a run (``model/``: the generator
+in ``ganforge export``'s layout; the final checkpoint where nothing exported it), in a local
+SQLite store inside the run directory (``mlflow.db``, artifacts under ``mlartifacts/``) unless
 ``MLFLOW_TRACKING_URI`` names another. ``mlflow ui --backend-store-uri sqlite:///RUN/mlflow.db``
 shows it. A resume continues the same MLflow run (its id is kept in ``trackers.json``).
 """
@@ -34,11 +35,14 @@ class MlflowTracker(Tracker):
     """One MLflow run per ganforge run, written through :class:`mlflow.MlflowClient` (no
     global active run, so other MLflow use in the same process is left alone)."""
 
+    wants_model = True
+
     def __init__(self, layout: RunLayout, stat_names: tuple[str, ...]) -> None:
         self.layout, self.stat_names = layout, stat_names
         self.client: Any = None
         self.run_id = ""
         self._ended = False
+        self._model_logged = False
 
     @property
     def tracking_uri(self) -> str:
@@ -129,15 +133,17 @@ class MlflowTracker(Tracker):
         values = {k: v for k, v in row.items() if k not in ("epoch", "step", "time")}
         self._log(self._metrics(step, values, "eval/"))
 
+    def on_model(self, folder: Path) -> None:
+        self.client.log_artifacts(self.run_id, str(folder), "model")
+        self._model_logged = True
+
     def on_end(self, summary: Mapping[str, Any]) -> None:
         final = {k: v for k, v in summary.items() if isinstance(v, int | float)}
         self._log(self._metrics(int(summary.get("steps") or 0), final, "summary/"))
-        for path, folder in (
-            (self.layout.summary, None),
-            (self.layout.config, None),
-            (self.layout.gif, None),
-            (self.layout.last_checkpoint, "checkpoints"),
-        ):
+        files = [(self.layout.summary, None), (self.layout.config, None), (self.layout.gif, None)]
+        if not self._model_logged:  # the model's weights at least, in the checkpoint
+            files.append((self.layout.last_checkpoint, "checkpoints"))
+        for path, folder in files:
             if path.exists():
                 self.client.log_artifact(self.run_id, str(path), folder)
         self._ended = True

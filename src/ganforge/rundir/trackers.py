@@ -28,7 +28,10 @@ IDS_FILE = "trackers.json"  # in the run directory: {tracker name: its run's id}
 
 
 class Tracker:
-    """One experiment tracker's callbacks (each does nothing here)."""
+    """One experiment tracker's callbacks (each does nothing here). ``wants_model``: it keeps
+    the run's exported model (:meth:`on_model`), which is then written for it as the run ends."""
+
+    wants_model = False
 
     def on_start(self, config: Mapping[str, Any], resumed: bool) -> None:
         """The run starts (or resumes): ``config`` is the run's config as plain data."""
@@ -44,6 +47,10 @@ class Tracker:
 
     def on_eval(self, step: int, row: Row) -> None:
         """An evaluation during training (a row of ``metrics/eval.csv``)."""
+
+    def on_model(self, folder: Path) -> None:
+        """The run's generator, exported (``ganforge export``'s layout) into ``folder``, which
+        is deleted after this call."""
 
     def on_end(self, summary: Mapping[str, Any]) -> None:
         """The run's outputs are written; ``summary`` is ``summary.json``'s content."""
@@ -77,6 +84,15 @@ class Trackers(Tracker):
     def on_eval(self, step: int, row: Row) -> None:
         for t in self.trackers:
             t.on_eval(step, row)
+
+    @property
+    def wants_model(self) -> bool:  # type: ignore[override]
+        return any(t.wants_model for t in self.trackers)
+
+    def on_model(self, folder: Path) -> None:
+        for t in self.trackers:
+            if t.wants_model:
+                t.on_model(folder)
 
     def on_end(self, summary: Mapping[str, Any]) -> None:
         for t in self.trackers:
