@@ -77,9 +77,7 @@ class Trainer(Milestones):
         """The final figure(s) in ``train.grid_layout`` (:meth:`RunOutputs.final_figure`)."""
         return self.outputs.final_figure()
 
-    def run(
-        self, stop_at: int | None = None, exporter: ModelExporter | None = None
-    ) -> TrainResult:
+    def run(self, stop_at: int | None = None, exporter: ModelExporter | None = None) -> TrainResult:
         """Train until ``total_steps``, writing every output; returns the run's figures.
 
         ``stop_at`` ends this session early at that step with a checkpoint, as Ctrl-C would;
