@@ -43,7 +43,8 @@ from ganforge.rundir.lock import RunLock
 from ganforge.rundir.log import RunLog
 from ganforge.rundir.resume import check_new_run, check_not_complete, checkpoint_to_resume
 from ganforge.rundir.trackers import Trackers, check_installed, open_trackers
-from ganforge.setup.build import build_recipe, resolve_device, training_data, validate_config
+from ganforge.setup.build import build_recipe, resolve_device, validate_config
+from ganforge.setup.data import training_data
 
 
 class RunState:

@@ -19,7 +19,7 @@ from ganforge.reporting.report import Picture
 from ganforge.reporting.study_plots import plot_fid_curves, plot_loss_panels
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.provenance import provenance
-from ganforge.setup.build import source_config
+from ganforge.setup.data import source_config
 
 
 def first_finished(runs: Sequence[StudyRun], outcomes: Outcomes) -> dict[str, StudyRun]:

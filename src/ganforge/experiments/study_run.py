@@ -27,7 +27,8 @@ from ganforge.reporting.md_report import write_markdown
 from ganforge.reporting.report import Report
 from ganforge.rundir.atomic import write_text
 from ganforge.rundir.confine import confined
-from ganforge.setup.build import resolve_device, training_data
+from ganforge.setup.build import resolve_device
+from ganforge.setup.data import training_data
 
 FAILURES_LOG = "failures.log"
 
