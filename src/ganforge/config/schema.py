@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ganforge.config.bounds import check_own_data, check_sizes
+from ganforge.config.bounds import check_data_limit, check_own_data, check_sizes
 from ganforge.config.train import TrainConfig
 from ganforge.errors import ConfigError
 
@@ -29,6 +29,7 @@ from ganforge.errors import ConfigError
 DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "emnist-letters", "emnist-balanced")
 CUSTOM_DATASET = "custom"  # the dataset of a run on the user's own images (``data``: their path)
 _OWN_DATA = ("test_data", "holdout")  # keys of the user's own data beside ``data``
+SUBSET_KEYS = ("data_limit", "data_fraction", "data_limit_seed")  # the training subset's
 DATA_RANGES = ("-1,1", "0,1")
 OPTIMIZERS = ("adam", "sgd", "yogi")  # model.optimizer_g / optimizer_d
 # Activation names a recipe's ``*activation`` field takes (``models.layers.activation``).
@@ -120,6 +121,11 @@ class RunConfig:
     data: str | None = None  # the user's own images (train --data): a folder, .npz or .npy
     test_data: str | None = None  # their test split (--test-data); else a hold-out of data
     holdout: float = 0.1  # the share of data held out as its test split without test_data
+    # Train on a seeded, class-balanced subset of the training split: data_limit images or
+    # the data_fraction of them (one of the two), picked by data_limit_seed (not train.seed).
+    data_limit: int | None = None
+    data_fraction: float | None = None
+    data_limit_seed: int = 0
 
     def validate(self) -> None:
         if self.dataset not in DATASET_NAMES and not (self.data and self.dataset == CUSTOM_DATASET):
@@ -127,13 +133,17 @@ class RunConfig:
             names = f"{', '.join(first)} or {last}"
             raise ConfigError(f"dataset must be {names}, got {self.dataset!r}")
         check_own_data(self.data, self.test_data, self.holdout)
+        check_data_limit(self.data_limit, self.data_fraction, self.data_limit_seed)
         self.model.validate()
         self.train.validate()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (``config.yaml``); ``test_data`` and ``holdout`` only beside ``data``."""
+        """Plain data (``config.yaml``); ``test_data`` and ``holdout`` only beside ``data``,
+        the subset's keys only with ``data_limit`` or ``data_fraction``."""
         out = dataclasses.asdict(self)
-        return out if self.data else {k: v for k, v in out.items() if k not in _OWN_DATA}
+        subset = self.data_limit is not None or self.data_fraction is not None
+        left_out = (() if self.data else _OWN_DATA) + (() if subset else SUBSET_KEYS)
+        return {k: v for k, v in out.items() if k not in left_out}
 
 
 def _check_generic_fields(cfg: ModelConfig) -> None:

@@ -119,7 +119,7 @@ class RunState:
                 f"batch size {cfg.train.batch_size} is the global batch, which the {world} "
                 f"processes split evenly; pass a multiple of {world}"
             )
-        self.data, self.data_split = training_data(cfg, self.data_dir, resume, data)
+        self.data, self.data_records = training_data(cfg, self.data_dir, resume, data)
         self.dist.check_same_data(self.data)
         if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
             raise ConfigError(

@@ -10,14 +10,15 @@ import torch
 
 from ganforge.config import RunConfig, TrainConfig, apply_overrides, load_yaml
 from ganforge.config.layouts import CLASS_LAYOUTS
-from ganforge.config.schema import CUSTOM_DATASET
+from ganforge.config.schema import CUSTOM_DATASET, SUBSET_KEYS
 from ganforge.data import dataset_name
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe
 from ganforge.setup.model_size import check_model_size
 
-_TOP_LEVEL = ("recipe", "dataset", "data", "test_data", "holdout", "model", "train")
-_OWN_DATA = ("test_data", "holdout")  # top-level keys of the user's own data beside data
+_TOP_LEVEL = ("recipe", "dataset", "data", "test_data", "holdout", *SUBSET_KEYS, "model", "train")
+# Top-level keys of the user's own data beside data, and of the training subset.
+_OWN_DATA = ("test_data", "holdout", *SUBSET_KEYS)
 
 
 def make_config(
@@ -60,8 +61,9 @@ def make_config(
         dataset, own = layer.get("dataset", dataset), layer.get("data", own)
         split.update({k: layer[k] for k in _OWN_DATA if layer.get(k) is not None})
     dataset = _dataset(dataset, own)
-    if isinstance(split.get("holdout"), int) and not isinstance(split["holdout"], bool):
-        split["holdout"] = float(split["holdout"])  # YAML's 0 or 1: refused as out of range
+    for key in ("holdout", "data_fraction"):  # YAML's 0 or 1 (refused, as out of range, or 1.0)
+        if isinstance(split.get(key), int) and not isinstance(split[key], bool):
+            split[key] = float(split[key])
     cfg = RunConfig(recipe=name, dataset=dataset, model=model, train=train, data=own, **split)
     return validate_config(cfg)
 
@@ -86,11 +88,13 @@ def with_flags(
     data: Path | None = None,
     test_data: Path | None = None,
     holdout: float | None = None,
+    subset: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``overrides`` (the YAML file's shape, e.g. from ``--set``) with command-line flags laid
     over them: the given ones (not None) of ``train`` and ``model`` replace those keys of
     their section, a ``dataset`` the top-level one, and ``data`` and ``test_data``
-    (``--data``, ``--test-data``, made absolute) and ``holdout`` the top-level ones. Always
+    (``--data``, ``--test-data``, made absolute), ``holdout`` and those of ``subset``
+    (``data_limit``, ``data_fraction``, ``data_limit_seed``) the top-level ones. Always
     holds a ``train`` section."""
     merged = {**overrides, "train": dict(overrides.get("train") or {})}
     merged["train"].update({k: v for k, v in (train or {}).items() if v is not None})
@@ -104,6 +108,7 @@ def with_flags(
             merged[key] = str(Path(path).expanduser().absolute())
     if holdout is not None:
         merged["holdout"] = holdout
+    merged.update({k: v for k, v in (subset or {}).items() if v is not None})
     return merged
 
 
@@ -133,8 +138,11 @@ def resume_config(
             )
         merged[section] = {**(saved.get(section) or {}), **(merged.get(section) or {})}
     merged.setdefault("dataset", saved.get("dataset", "mnist"))
+    # A subset given anew replaces the saved one (and the resume then refuses the change).
+    subset = any(merged.get(key) is not None for key in ("data_limit", "data_fraction"))
     for key in ("data", *_OWN_DATA):
-        merged.setdefault(key, saved.get(key))
+        if not (subset and key in SUBSET_KEYS):
+            merged.setdefault(key, saved.get(key))
     return make_config(recipe or saved.get("recipe"), None, merged)
 
 
