@@ -145,3 +145,22 @@ def test_a_run_logged_to_mlflow_keeps_the_exported_model(tmp_path, monkeypatch):
     (logged,) = client.search_runs([client.get_experiment_by_name("ganforge").experiment_id])
     files = {Path(f.path).name for f in client.list_artifacts(logged.info.run_id, "model")}
     assert {"model.safetensors", "config.json", "README.md", "grid.png"} <= files
+
+
+def test_train_takes_the_data_limit_keywords_of_the_flags(tmp_path):
+    """``gf.train(data_limit=..., data_limit_seed=...)``: on unlabelled images, a plain seeded
+    subset of the training split (the hold-out's test split untouched)."""
+    cfg = train_config("dcgan", data_fraction=0.5, data_limit_seed=3)
+    assert (cfg.data_limit, cfg.data_fraction, cfg.data_limit_seed) == (None, 0.5, 3)
+    with pytest.raises(ConfigError, match="both given; give one"):
+        train_config("dcgan", data_limit=10, data_fraction=0.5)
+    g = np.random.default_rng(1)
+    np.savez(tmp_path / "flat.npz", images=g.integers(0, 256, (128, 28, 28), dtype=np.uint8))
+    run = gf.train(
+        "gan", data=tmp_path / "flat.npz", data_limit=64, epochs=2, batch_size=32,
+        out=tmp_path / "run", overrides=TINY, progress=False, sample_every=0,
+    )  # fmt: skip
+    subset = run.summary["data_subset"]
+    assert (subset["images"], subset["of"], subset["class_balanced"]) == (64, 115, False)
+    assert run.summary["data_split"]["test_images"] == 13 and run.summary["train_images"] == 64
+    assert run.summary["steps"] == 4  # 64 images in batches of 32, 2 epochs

@@ -41,6 +41,7 @@ def test_help_shows_the_ladder_and_an_example(monkeypatch, capsys):
         (["improved-dcgan", "--test-data", "t"], "--test-data is the test split of your own"),
         (["improved-dcgan", "--data", "d", "--dataset", "mnist"], "name two training sets"),
         (["improved-dcgan", "--data", "/no/such"], "/no/such does not exist; expected a folder"),
+        (["improved-dcgan", "--data-fraction", "2"], "data_fraction (--data-fraction) must be in"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path, monkeypatch, capsys):

@@ -45,6 +45,8 @@ def test_help_names_the_default_recipes_and_an_example(monkeypatch, capsys):
         (["--data", "d", "--dataset", "fashion"], "--data d and --dataset fashion-mnist name two"),
         (["--data", "/no/such"], "/no/such does not exist; expected a folder of images"),
         (["--data", ".", "--holdout", "0.9"], "Invalid value for '--holdout'"),
+        (["--data-limit", "0"], "data_limit (--data-limit) must be a positive number of images"),
+        (["--data-limit", "10", "--data-fraction", "0.5"], "both given; give one"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch, capsys):
@@ -138,3 +140,31 @@ def test_unlabelled_images_for_a_conditional_recipe_stop_the_comparison_first(
         f"error: {flat} is unlabelled; recipe 'acgan' is conditional: it needs class "
         "sub-folders (or an .npz with labels)"
     )
+
+
+@pytest.mark.mnist
+def test_every_run_of_a_comparison_trains_on_the_same_subset_of_the_data(
+    tmp_path, mnist_short_test_dir, mnist_evaluator, study_recipes, one_thread, monkeypatch, capsys
+):
+    """``--data-limit 200``: both seeds train on the same 200 images (20 of each digit), their
+    folders and results.json record it, and the report's command repeats it."""
+    out, data = tmp_path / "cmp", ["--data-dir", str(mnist_short_test_dir)]
+    args = ["compare", "tiny-a", "--seeds", "2", *TINY, "--device", "cpu", *data]
+    args += ["--data-limit", "200", "--eval-samples", "100", "--curve-samples", "0"]
+    code, _, log = ganforge(monkeypatch, capsys, *args, "--out", str(out))
+    assert code == 0, log
+    summaries = [json.loads((out / f"tiny-a/seed{s}/summary.json").read_text()) for s in (0, 1)]
+    assert {s["data_fingerprint"] for s in summaries} == {summaries[0]["data_fingerprint"]}
+    for seed, summary in enumerate(summaries):
+        assert summary["train_images"] == 200 and summary["data_subset"]["per_class"] == [20] * 10
+        config = yaml.safe_load((out / f"tiny-a/seed{seed}/config.yaml").read_text())
+        assert (config["data_limit"], config["data_limit_seed"]) == (200, 0)
+        assert config["train"]["seed"] == seed  # the training seed differs, the subset not
+    assert json.loads((out / "results.json").read_text())["data_limit"] == 200
+    assert "--dataset=mnist --data-limit=200" in (out / "report.md").read_text(encoding="utf-8")
+    code, _, err = ganforge(  # more than the split has: refused before anything is written
+        monkeypatch, capsys, "compare", "tiny-a", *data, "--data-limit", "10001", "--out",
+        str(tmp_path / "big"),
+    )  # fmt: skip
+    assert code == 2 and "asks for more images than the training split has (10,000" in err
+    assert not (tmp_path / "big").exists()

@@ -73,3 +73,31 @@ def test_the_largest_sizes_are_accepted() -> None:
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
 def test_every_shipped_recipe_and_preset_is_inside_the_bounds(recipe: str) -> None:
     make_config(recipe)  # raises if a default is out of its range
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"data_limit": 0}, "data_limit (--data-limit) must be a positive number of images, got 0"),
+        ({"data_limit": 2.5}, "data_limit (--data-limit) must be a positive number of images"),
+        ({"data_limit": "ten"}, "data_limit (--data-limit) must be a positive number of images"),
+        ({"data_limit": True}, "data_limit (--data-limit) must be a positive number of images"),
+        ({"data_fraction": 0.0}, "data_fraction (--data-fraction) must be in (0, 1], got 0.0"),
+        ({"data_fraction": 1.5}, "data_fraction (--data-fraction) must be in (0, 1], got 1.5"),
+        ({"data_fraction": float("nan")}, "data_fraction (--data-fraction) must be in (0, 1]"),
+        ({"data_fraction": "half"}, "data_fraction (--data-fraction) must be in (0, 1]"),
+        (
+            {"data_limit": 100, "data_fraction": 0.5},
+            "--data-limit 100 and --data-fraction 0.5 both given; give one",
+        ),
+        (
+            {"data_limit": 100, "data_limit_seed": -1},
+            "data_limit_seed (--data-limit-seed) must be an integer in 0..4294967295, got -1",
+        ),
+        ({"data_limit_seed": 3}, "data_limit_seed (--data-limit-seed) 3 picks the images of"),
+    ],
+)
+def test_the_training_subsets_fields_are_one_line_errors(keys, message) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_config("gan", overrides=keys)
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from ganforge.config import TrainConfig
-from ganforge.data import DataSource
+from ganforge.data import DataLimit, DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.ablation import TRICKS_OFF, ladder, plan
+from ganforge.experiments.ablation_results import ablate_command
 from ganforge.models import RECIPES
 from ganforge.models.recipes.dcgan import ImprovedDCGAN, ImprovedDCGANConfig
 
@@ -99,3 +100,13 @@ def test_plan_builds_configs_with_make_config(tmp_path: Path) -> None:
     own = DataSource("custom", data=Path("/d/flat"), holdout=0.25)
     for run in plan("improved-dcgan", tmp_path, seeds=1, dataset=own):
         assert (run.cfg.dataset, run.cfg.data, run.cfg.holdout) == ("custom", "/d/flat", 0.25)
+
+
+def test_every_rung_and_seed_trains_on_the_same_subset(tmp_path: Path) -> None:
+    small = DataSource(subset=DataLimit(fraction=0.1, seed=5))
+    runs = plan("improved-dcgan", tmp_path, seeds=2, dataset=small, steps=7)
+    assert len(runs) == 2 * len(ladder("improved-dcgan"))
+    for cfg in (run.cfg for run in runs):
+        assert (cfg.data_limit, cfg.data_fraction, cfg.data_limit_seed) == (None, 0.1, 5)
+    command = ablate_command("improved-dcgan", tmp_path, 2, 5, 7, small, None, 1000, 0)
+    assert "--dataset mnist --data-fraction 0.1 --data-limit-seed 5 --out" in command

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ganforge.data import DataSource
+from ganforge.data import DataLimit, DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.comparison import (
     DEFAULT_BUDGET_MINUTES,
@@ -13,6 +13,7 @@ from ganforge.experiments.comparison import (
     describe_budget,
     plan,
 )
+from ganforge.experiments.comparison_results import compare_options
 from ganforge.models.recipes import DEFAULT_RECIPES
 from ganforge.models.recipes.dcgan import ImprovedDCGAN
 
@@ -70,3 +71,18 @@ def test_a_plan_on_your_own_images_names_them_in_every_run(tmp_path: Path):
     given = DataSource("custom", data=Path("/d/train"), test_data=Path("/d/test"))
     (run,) = plan(["gan"], tmp_path, seeds=1, dataset=given)
     assert (run.cfg.data, run.cfg.test_data, run.cfg.holdout) == ("/d/train", "/d/test", 0.1)
+
+
+def test_every_run_of_a_comparison_trains_on_the_same_subset(tmp_path: Path):
+    """``--data-limit 1000``: every recipe and seed has it in its config, with the subset's
+    own seed (0), not the run's training seed, so all of them train on the same images."""
+    small = DataSource(subset=DataLimit(1000))
+    runs = plan(["gan", "acgan"], tmp_path, seeds=3, dataset=small)
+    assert sorted({run.cfg.train.seed for run in runs}) == [0, 1, 2]
+    for cfg in (run.cfg for run in runs):
+        assert (cfg.data_limit, cfg.data_fraction, cfg.data_limit_seed) == (1000, None, 0)
+        assert cfg.to_dict()["data_limit"] == 1000  # in its config.yaml
+    assert "--data-limit=1000" in compare_options(3, small, 10_000, 2000)
+    own = DataSource("custom", data=Path("/d"), subset=DataLimit(fraction=0.2, seed=9))
+    (run,) = plan(["gan"], tmp_path, seeds=1, dataset=own)
+    assert (run.cfg.data, run.cfg.data_fraction, run.cfg.data_limit_seed) == ("/d", 0.2, 9)

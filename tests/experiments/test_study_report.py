@@ -4,7 +4,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ganforge.data import DataSource
+from ganforge.data import DataLimit, DataSource
 from ganforge.experiments.study import Outcomes, StudyRun
 from ganforge.experiments.study_report import (
     charts,
@@ -66,3 +66,11 @@ def test_the_reproduce_command_names_the_data_as_given() -> None:
     assert source_options(held) == ["--data=/d/my digits", "--holdout=0.2"]
     given = DataSource("custom", data=Path("/d/a"), test_data=Path("/d/b"))
     assert source_options(given) == ["--data=/d/a", "--test-data=/d/b"]
+    small = DataSource(subset=DataLimit(1_000_000))  # a number never in exponent form
+    assert source_options(small) == ["--dataset=mnist", "--data-limit=1000000"]
+    held = DataSource("custom", data=Path("/d"), subset=DataLimit(fraction=0.05, seed=2))
+    assert source_options(held)[1:] == [
+        "--holdout=0.1",
+        "--data-fraction=0.05",
+        "--data-limit-seed=2",
+    ]

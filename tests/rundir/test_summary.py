@@ -20,6 +20,7 @@ OLD_FORMAT = {
     "data_source": "data/mnist (IDX files)",
     "data_fingerprint": "0123456789abcdef",
     "data_split": {"test_split": "holdout", "holdout": 0.1, "test_images": 6000},
+    "data_subset": {"limit": 1000, "seed": 0, "images": 1000, "of": 54000, "per_class": [100] * 10},
     "train_images": 60000,
     "params_g": 1234567,
     "params_d": 765432,

@@ -49,3 +49,12 @@ def test_model_fields_added_since_take_the_values_the_run_trained_with():
     del old["model"]["r1_weight"]  # saved before the field existed
     assert resume_config(old).model.r1_weight == 0.0
     assert resume_config(saved()).model.r1_weight == make_config("dcgan").model.r1_weight
+
+
+def test_a_resumed_run_keeps_its_training_subset_and_a_new_one_replaces_it():
+    cfg = make_config("dcgan", None, {"data_limit": 1000, "data_limit_seed": 4})
+    again = resume_config(cfg.to_dict(), with_flags({}, {"epochs": 6}))
+    assert (again.data_limit, again.data_fraction, again.data_limit_seed) == (1000, None, 4)
+    other = resume_config(cfg.to_dict(), with_flags({}, {}, subset={"data_fraction": 0.5}))
+    # Not "both given": the run's checkpoint then refuses the change in one line.
+    assert (other.data_limit, other.data_fraction, other.data_limit_seed) == (None, 0.5, 0)

@@ -58,3 +58,18 @@ def test_fifos_among_a_runs_files_read_as_absent_at_once(tmp_path):
     assert page.json()["losses"]["batches"] == [] and page.json()["grids"] == []
     assert page.json()["steps"] is None and page.json()["recipe"] == "gan"
     assert client.get("/api/runs/fifos/samples/epoch_0001.png").status_code == 404
+
+
+@pytest.mark.mnist
+@pytest.mark.usefixtures("one_thread")
+def test_a_run_on_a_subset_says_its_size_and_a_hostile_one_shows_none(studio_root, tmp_path):
+    run = tmp_path / "runs" / "small"
+    shutil.copytree(studio_root / SOLO, run)
+    client = TestClient(create_app(tmp_path / "runs"), base_url="http://127.0.0.1")
+    assert client.get("/api/runs/small").json()["subset_images"] is None  # the whole split
+    data = json.loads((run / "summary.json").read_text())
+    subset = {"limit": 200, "seed": 0, "images": 200, "of": 10_000, "per_class": [20] * 10}
+    (run / "summary.json").write_text(json.dumps({**data, "data_subset": subset}))
+    assert client.get("/api/runs/small").json()["subset_images"] == 200
+    (run / "summary.json").write_text(json.dumps({**data, "data_subset": {"images": "<b>"}}))
+    assert client.get("/api/runs/small").json()["subset_images"] is None

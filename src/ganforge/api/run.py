@@ -104,6 +104,9 @@ def train_config(
     data: str | Path | None = None,
     test_data: str | Path | None = None,
     holdout: float | None = None,
+    data_limit: int | None = None,
+    data_fraction: float | None = None,
+    data_limit_seed: int | None = None,
     **train_keys: Any,
 ) -> RunConfig:
     """The checked config :func:`train` would run with (the same arguments), nothing trained."""
@@ -112,7 +115,10 @@ def train_config(
         raise ConfigError(f"unknown training option(s) {', '.join(unknown)}; see TrainConfig")
     flags = {"lr_g": lr, "lr_d": lr}
     paths = [None if p is None else Path(p) for p in (data, test_data)]
-    merged = with_flags(as_overrides(overrides), train_keys, flags, dataset, *paths, holdout)
+    subset = {"data_limit": data_limit, "data_fraction": data_fraction}
+    subset["data_limit_seed"] = data_limit_seed
+    given = as_overrides(overrides)
+    merged = with_flags(given, train_keys, flags, dataset, *paths, holdout, subset)
     if not resume:
         return make_config(recipe, None if config is None else Path(config), merged)
     if out is None:
@@ -138,13 +144,15 @@ def train(
     """Train (or, with ``resume=True``, continue) a recipe and write its run directory.
 
     The keywords are ``ganforge train``'s flags: ``data`` (your images), ``dataset``,
-    ``data_dir``, ``test_data``, ``holdout``, ``epochs``, ``steps``, ``batch_size``, ``lr``,
-    ``seed``, ``device``, ``out`` (default ``runs/RECIPE-TIME``), ``resume``, ``config`` (a
-    YAML file) and ``overrides`` (``["model.dropout=0.2"]`` or ``{"model.dropout": 0.2}``,
-    as ``--set``); any other ``train`` config key too (``precision="bf16"``,
-    ``sample_every="100steps"``, ``eval_every=1``, …). ``progress``: True a live bar, False
-    plain status lines, None (default) a bar on a terminal and plain lines elsewhere (a
-    notebook, a log). Errors are the CLI's one-line :class:`~ganforge.GanforgeError`.
+    ``data_dir``, ``test_data``, ``holdout``, ``data_limit``, ``data_fraction`` and
+    ``data_limit_seed`` (a seeded, class-balanced subset of the training split), ``epochs``,
+    ``steps``, ``batch_size``, ``lr``, ``seed``, ``device``, ``out`` (default
+    ``runs/RECIPE-TIME``), ``resume``, ``config`` (a YAML file) and ``overrides``
+    (``["model.dropout=0.2"]`` or ``{"model.dropout": 0.2}``, as ``--set``); any other
+    ``train`` config key too (``precision="bf16"``, ``sample_every="100steps"``,
+    ``eval_every=1``, …). ``progress``: True a live bar, False plain status lines, None
+    (default) a bar on a terminal and plain lines elsewhere (a notebook, a log). Errors are
+    the CLI's one-line :class:`~ganforge.GanforgeError`.
 
     >>> run = train("dcgan", epochs=5, out="runs/mine")     # doctest: +SKIP
     """

@@ -10,11 +10,15 @@ from rich.console import Console
 
 from ganforge.cli.options import (
     data_dir_option,
+    data_fraction_option,
+    data_limit_option,
+    data_limit_seed_option,
     data_option,
     data_source_of,
     dataset_option,
     holdout_option,
     test_data_option,
+    with_data_limit,
 )
 from ganforge.cli.tables import print_table, table_console
 from ganforge.experiments.ablation_results import AblationResult, run_ablation
@@ -47,6 +51,9 @@ def ablate(
     data: Annotated[Path | None, data_option()] = None,
     test_data: Annotated[Path | None, test_data_option()] = None,
     holdout: Annotated[float | None, holdout_option()] = None,
+    data_limit: Annotated[int | None, data_limit_option()] = None,
+    data_fraction: Annotated[float | None, data_fraction_option()] = None,
+    data_limit_seed: Annotated[int | None, data_limit_seed_option()] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Ablation folder (default: runs/ablate-RECIPE-TIME)."),
@@ -86,6 +93,7 @@ def ablate(
     """
     check_curve_samples(curve_samples)
     source = data_source_of(dataset, data, test_data, holdout)
+    source = with_data_limit(source, data_limit, data_fraction, data_limit_seed)
     console = Console(stderr=True)
     out = out or default_run_dir(f"ablate-{recipe}")
     result = run_ablation(

@@ -11,11 +11,15 @@ from rich.console import Console
 
 from ganforge.cli.options import (
     data_dir_option,
+    data_fraction_option,
+    data_limit_option,
+    data_limit_seed_option,
     data_option,
     data_source_of,
     dataset_option,
     holdout_option,
     test_data_option,
+    with_data_limit,
 )
 from ganforge.cli.tables import print_table, table_console
 from ganforge.config import parse_assignments
@@ -52,6 +56,9 @@ def compare(
     data: Annotated[Path | None, data_option()] = None,
     test_data: Annotated[Path | None, test_data_option()] = None,
     holdout: Annotated[float | None, holdout_option()] = None,
+    data_limit: Annotated[int | None, data_limit_option()] = None,
+    data_fraction: Annotated[float | None, data_fraction_option()] = None,
+    data_limit_seed: Annotated[int | None, data_limit_seed_option()] = None,
     out: Annotated[
         Path | None, typer.Option(help="Comparison folder (default: runs/compare-TIME).")
     ] = None,
@@ -99,6 +106,7 @@ def compare(
     """
     check_curve_samples(curve_samples)
     source = data_source_of(dataset, data, test_data, holdout)
+    source = with_data_limit(source, data_limit, data_fraction, data_limit_seed)
     overrides = parse_assignments(set_ or [])
     console = Console(stderr=True)
     out = out or default_run_dir("compare")

@@ -11,6 +11,9 @@ import typer
 from ganforge.api.run import train as api_train
 from ganforge.cli.options import (
     data_dir_option,
+    data_fraction_option,
+    data_limit_option,
+    data_limit_seed_option,
     data_option,
     dataset_option,
     holdout_option,
@@ -27,6 +30,7 @@ EXAMPLES = """
   ganforge train dcgan --epochs 5
   ganforge train acgan --data-dir ~/data/mnist --batch-size 128 --lr 1e-4
   ganforge train acgan --data ~/my-digits --steps 2000   (class sub-folders of images)
+  ganforge train dcgan --data-limit 1000 --seed 1    (100 of each digit, the same for any seed)
   ganforge train wgan-gp --config my.yaml --set model.gp_weight=5 --out runs/wgan
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
@@ -54,6 +58,9 @@ def train(
     data: Annotated[Path | None, data_option()] = None,
     test_data: Annotated[Path | None, test_data_option()] = None,
     holdout: Annotated[float | None, holdout_option()] = None,
+    data_limit: Annotated[int | None, data_limit_option()] = None,
+    data_fraction: Annotated[float | None, data_fraction_option()] = None,
+    data_limit_seed: Annotated[int | None, data_limit_seed_option()] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the training set.")] = None,
     steps: Annotated[
         int | None, typer.Option(min=1, help="Stop after this many G steps instead.")
@@ -236,6 +243,9 @@ def train(
         data_dir=data_dir,
         test_data=test_data,
         holdout=holdout,
+        data_limit=data_limit,
+        data_fraction=data_fraction,
+        data_limit_seed=data_limit_seed,
         out=out,
         resume=resume,
         progress=False if plain else None,

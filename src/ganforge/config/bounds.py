@@ -1,5 +1,5 @@
 """The bounds of a run config's numbers: seeds (:data:`SEED_MAX`, for every command too),
-the batch, the evaluation's samples and a model's sizes, each a one-line
+the batch, the evaluation's samples, a model's sizes and the training subset's, each a one-line
 :class:`~ganforge.errors.ConfigError` when out of range."""
 
 from __future__ import annotations
@@ -61,6 +61,36 @@ def check_own_data(data: str | None, test_data: str | None, holdout: float) -> N
         )
     if isinstance(holdout, bool) or not isinstance(holdout, float) or not 0.0 < holdout <= 0.5:
         raise ConfigError(f"holdout must be a share in (0, 0.5], got {holdout!r}")
+
+
+def check_data_limit(limit: Any, fraction: Any, seed: Any) -> None:
+    """The training subset's fields (``--data-limit``, ``--data-fraction``): ``data_limit`` a
+    positive number of images or null, ``data_fraction`` a share in (0, 1] or null, not both;
+    ``data_limit_seed`` a seed."""
+    if limit is not None and (not _integer(limit) or limit < 1):
+        raise ConfigError(
+            f"data_limit (--data-limit) must be a positive number of images, got {limit!r}"
+        )
+    number = _integer(fraction) or isinstance(fraction, float)
+    if fraction is not None and not (number and 0.0 < fraction <= 1.0):
+        raise ConfigError(f"data_fraction (--data-fraction) must be in (0, 1], got {fraction!r}")
+    if limit is not None and fraction is not None:
+        raise ConfigError(
+            f"--data-limit {limit} and --data-fraction {fraction:g} both given; give one (a "
+            "number of training images or a share of them)"
+        )
+    if not _integer(seed):
+        raise ConfigError(f"data_limit_seed (--data-limit-seed) must be an integer, got {seed!r}")
+    check_seed(seed, "data_limit_seed (--data-limit-seed)")
+    if seed and limit is None and fraction is None:
+        raise ConfigError(
+            f"data_limit_seed (--data-limit-seed) {seed} picks the images of --data-limit or "
+            "--data-fraction; give one of them too"
+        )
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def check_positive(section: str, **values: int) -> None:

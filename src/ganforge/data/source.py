@@ -7,14 +7,17 @@ A known dataset has its published test split. The user's data has ``--test-data`
 them, and the first ``holdout`` of them (10 % by default, at most :data:`HOLDOUT_MAX`) are the
 test split, the rest the training split. The same data always gives the same split, so the
 run, its evaluations and every later command see the same images; :meth:`DataSource.record`
-is what ``summary.json`` keeps of it.
+is what ``summary.json`` keeps of it. A run may train on a subset of the training split
+(``--data-limit``, :attr:`DataSource.subset`, drawn by :func:`~ganforge.data.training_subset`);
+:meth:`DataSource.load` and :meth:`DataSource.splits` always give the whole splits, which
+the evaluator trains and tests on.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from ganforge.config.schema import CUSTOM_DATASET as CUSTOM
 from ganforge.data.datasets import ImageData
 from ganforge.data.loading import load_dataset
 from ganforge.data.pixels import fingerprint
+from ganforge.data.subset import DataLimit
 from ganforge.data.user_data import load_user_data
 from ganforge.errors import DataError
 
@@ -40,13 +44,14 @@ class DataSource:
     """The real images of a run: ``dataset`` (a canonical known name, or :data:`CUSTOM`)
     with ``data_dir`` for a known one; ``data`` (a folder, ``.npz`` or ``.npy``) for the
     user's own, with ``test_data`` or else the ``holdout`` share of ``data`` as its test
-    split."""
+    split; ``subset``, the part of the training split a run trains on (all by default)."""
 
     dataset: str = "mnist"
     data_dir: Path | None = None
     data: Path | None = None
     test_data: Path | None = None
     holdout: float = HOLDOUT
+    subset: DataLimit = field(default_factory=DataLimit)
 
     @classmethod
     def of(cls, dataset: str | DataSource = "mnist", data_dir: Path | None = None) -> DataSource:

@@ -21,7 +21,7 @@ from ganforge.evaluation.evaluate import evaluate_images, evaluator_for, real_re
 from ganforge.models.base import Recipe
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.metrics_log import CsvLog
-from ganforge.setup.build import data_source
+from ganforge.setup.data import data_source
 
 COLUMNS = (
     "epoch",

@@ -43,7 +43,8 @@ from ganforge.rundir.lock import RunLock
 from ganforge.rundir.log import RunLog
 from ganforge.rundir.resume import check_new_run, check_not_complete, checkpoint_to_resume
 from ganforge.rundir.trackers import Trackers, check_installed, open_trackers
-from ganforge.setup.build import build_recipe, resolve_device, training_data, validate_config
+from ganforge.setup.build import build_recipe, resolve_device, validate_config
+from ganforge.setup.data import training_data
 
 
 class RunState:
@@ -118,7 +119,7 @@ class RunState:
                 f"batch size {cfg.train.batch_size} is the global batch, which the {world} "
                 f"processes split evenly; pass a multiple of {world}"
             )
-        self.data, self.data_split = training_data(cfg, self.data_dir, resume, data)
+        self.data, self.data_records = training_data(cfg, self.data_dir, resume, data)
         self.dist.check_same_data(self.data)
         if ckpt is not None and ckpt.meta.get("data_fingerprint") != self.data.fingerprint:
             raise ConfigError(

@@ -240,7 +240,7 @@ class Trainer(Milestones):
             dataset=self.cfg.dataset,
             data_source=self.data.source,
             data_fingerprint=self.data.fingerprint,
-            data_split=self.data_split,
+            **self.data_records,  # data_split, data_subset
             train_images=int(self.data.images.shape[0]),
             params_g=g,
             params_d=d,

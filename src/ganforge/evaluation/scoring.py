@@ -27,7 +27,7 @@ from ganforge.evaluation.evaluate import (
 from ganforge.evaluation.inception import InceptionFID, real_cache_path
 from ganforge.generation import load_model
 from ganforge.rundir.layout import RunLayout
-from ganforge.setup.build import data_source
+from ganforge.setup.data import data_source
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from ganforge.data import DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.study import StudyRun
 from ganforge.models import get_recipe
-from ganforge.setup.build import make_config, source_config
+from ganforge.setup.build import make_config
+from ganforge.setup.data import source_config
 
 # Every trick switched off: the values of rung 1, whatever the recipe's defaults are.
 TRICKS_OFF: dict[str, Any] = {

@@ -18,7 +18,8 @@ from ganforge.data import DataSource
 from ganforge.errors import ConfigError
 from ganforge.experiments.study import StudyRun
 from ganforge.models.recipes import DEFAULT_RECIPES
-from ganforge.setup.build import make_config, source_config
+from ganforge.setup.build import make_config
+from ganforge.setup.data import source_config
 
 # The default budget: 45 s of training per run. On a 2-core CPU each run then takes about 70 s
 # in all: its outputs (~3 s), its final evaluation at n = 10,000 (~15-20 s: KID's 100 subsets

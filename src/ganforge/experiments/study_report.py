@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ganforge.data import DataSource
+from ganforge.config.schema import SUBSET_KEYS
+from ganforge.data import SUBSET_SEED, DataSource
 from ganforge.experiments.fid_curve import curve_path
 from ganforge.experiments.study import Outcomes, StudyRun
 from ganforge.experiments.study_results import EVAL_SEED, fid_label, final_grid
@@ -19,7 +20,7 @@ from ganforge.reporting.report import Picture
 from ganforge.reporting.study_plots import plot_fid_curves, plot_loss_panels
 from ganforge.rundir.layout import RunLayout
 from ganforge.rundir.provenance import provenance
-from ganforge.setup.build import source_config
+from ganforge.setup.data import source_config
 
 
 def first_finished(runs: Sequence[StudyRun], outcomes: Outcomes) -> dict[str, StudyRun]:
@@ -118,13 +119,16 @@ def provenance_rows(
 def source_options(dataset: str | DataSource) -> list[str]:
     """The command-line options that name ``dataset``: ``--dataset=NAME`` for a known one;
     ``--data=PATH`` (absolute) and its ``--test-data=PATH`` or ``--holdout=SHARE`` for the
-    user's own."""
+    user's own; then ``--data-limit=N`` or ``--data-fraction=F`` (and ``--data-limit-seed=S``
+    if not the default) for a subset of the training split."""
     source = DataSource.of(dataset)
-    if not source.custom:
-        return [f"--dataset={source.dataset}"]
     keys = source_config(source)
+    limit = [f"--{k.replace('_', '-')}={keys[k]}" for k in SUBSET_KEYS if k in keys]
+    limit = [option for option in limit if option != f"--data-limit-seed={SUBSET_SEED}"]
+    if not source.custom:
+        return [f"--dataset={source.dataset}", *limit]
     given = f"--test-data={keys['test_data']}" if "test_data" in keys else None
-    return [f"--data={keys['data']}", given or f"--holdout={source.holdout:g}"]
+    return [f"--data={keys['data']}", given or f"--holdout={source.holdout:g}", *limit]
 
 
 def run_commands(runs: Sequence[StudyRun], data_dir: Path | None, n: int) -> list[str]:

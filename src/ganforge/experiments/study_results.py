@@ -30,7 +30,7 @@ from ganforge.generation import load_model
 from ganforge.reporting.metric_format import format_mean_sd
 from ganforge.rundir.atomic import atomic_path
 from ganforge.rundir.layout import RunLayout
-from ganforge.setup.build import data_source
+from ganforge.setup.data import data_source
 
 EVAL_SEED = 0  # `ganforge evaluate`'s default latent seed: the same measurement as it takes
 METRICS = (

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ganforge.data import ImageData
+from ganforge.config.schema import SUBSET_KEYS
+from ganforge.data import ImageData, training_subset
 from ganforge.errors import WriteError
 from ganforge.experiments.study import Outcomes, StudyRun, continue_study, train_all
 from ganforge.experiments.study_report import charts, pictures, provenance_rows, run_commands
@@ -27,7 +28,8 @@ from ganforge.reporting.md_report import write_markdown
 from ganforge.reporting.report import Report
 from ganforge.rundir.atomic import write_text
 from ganforge.rundir.confine import confined
-from ganforge.setup.build import resolve_device, training_data
+from ganforge.setup.build import resolve_device
+from ganforge.setup.data import data_source, training_split
 
 FAILURES_LOG = "failures.log"
 
@@ -78,7 +80,9 @@ def study_data(runs: list[StudyRun], data_dir: Path | None) -> ImageData:
     data: a known dataset, or the user's own less its test split), loaded once. Unlabelled
     data for a conditional recipe is refused here in one line, before any run trains."""
     cfg = next((r.cfg for r in runs if get_recipe(r.cfg.recipe).conditional), runs[0].cfg)
-    return training_data(cfg, data_dir)[0]
+    split = training_split(cfg, data_dir)[0]
+    training_subset(split, data_source(cfg, data_dir).subset)  # one it cannot give: said here
+    return split
 
 
 def study_record(result: StudyResult) -> dict[str, Any]:
@@ -86,9 +90,11 @@ def study_record(result: StudyResult) -> dict[str, Any]:
     first = next(iter(result.outcomes.metrics.values()), {})
     cfg = result.runs[0].cfg
     own = {"data": cfg.data, "test_data": cfg.test_data, "holdout": cfg.holdout}
+    subset = {k: v for k, v in cfg.to_dict().items() if k in SUBSET_KEYS}  # with a subset
     return {
         "dataset": cfg.dataset,
         **(own if cfg.data is not None else {}),
+        **subset,
         "seeds": sorted({run.seed for run in result.runs}),
         "evaluation": {
             "n": result.eval_samples,

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from ganforge.config.schema import CUSTOM_DATASET
+from ganforge.config.schema import CUSTOM_DATASET, SUBSET_KEYS
 
 LICENSE = "mit"  # ganforge's own (pyproject.toml), which an export carries
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
@@ -171,7 +171,7 @@ def usage(config: dict[str, Any]) -> list[str]:
 
 def reproduce(config: dict[str, Any]) -> list[str]:
     """The run's config as ``config.yaml`` and the command that trains the model again."""
-    keys = ("recipe", "dataset", "model", "train", "data", "test_data", "holdout")
+    keys = ("recipe", "dataset", "model", "train", "data", "test_data", "holdout", *SUBSET_KEYS)
     run = {k: config[k] for k in keys if k in config}
     text = yaml.safe_dump(run, sort_keys=False, allow_unicode=True)
     return [

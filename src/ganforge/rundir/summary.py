@@ -36,6 +36,9 @@ class RunSummary:
     # The user's own data (--data): its test split (the hold-out's share, seed, sizes and
     # fingerprints, or --test-data's), so every later command uses the same; None otherwise.
     data_split: dict[str, Any] | None = None
+    # --data-limit/--data-fraction: the subset of the training split trained on (its limit or
+    # share, seed, size, the split's size and the images per class); None without one.
+    data_subset: dict[str, Any] | None = None
     train_images: int
     params_g: int  # parameters of G
     params_d: int  # parameters of D

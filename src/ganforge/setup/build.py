@@ -1,4 +1,5 @@
-"""From names and YAML to live objects: the run config, the recipe, the device, the data."""
+"""From names and YAML to live objects: the run config, the recipe, the device (the data:
+:mod:`.data`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import torch
 
 from ganforge.config import RunConfig, TrainConfig, apply_overrides, load_yaml
 from ganforge.config.layouts import CLASS_LAYOUTS
-from ganforge.config.schema import CUSTOM_DATASET
-from ganforge.data import DataSource, ImageData, dataset_name
-from ganforge.errors import ConfigError, DataError
+from ganforge.config.schema import CUSTOM_DATASET, SUBSET_KEYS
+from ganforge.data import dataset_name
+from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe
 from ganforge.setup.model_size import check_model_size
 
-_TOP_LEVEL = ("recipe", "dataset", "data", "test_data", "holdout", "model", "train")
-_OWN_DATA = ("test_data", "holdout")  # top-level keys of the user's own data beside data
+_TOP_LEVEL = ("recipe", "dataset", "data", "test_data", "holdout", *SUBSET_KEYS, "model", "train")
+# Top-level keys of the user's own data beside data, and of the training subset.
+_OWN_DATA = ("test_data", "holdout", *SUBSET_KEYS)
 
 
 def make_config(
@@ -59,8 +61,9 @@ def make_config(
         dataset, own = layer.get("dataset", dataset), layer.get("data", own)
         split.update({k: layer[k] for k in _OWN_DATA if layer.get(k) is not None})
     dataset = _dataset(dataset, own)
-    if isinstance(split.get("holdout"), int) and not isinstance(split["holdout"], bool):
-        split["holdout"] = float(split["holdout"])  # YAML's 0 or 1: refused as out of range
+    for key in ("holdout", "data_fraction"):  # YAML's 0 or 1 (refused, as out of range, or 1.0)
+        if isinstance(split.get(key), int) and not isinstance(split[key], bool):
+            split[key] = float(split[key])
     cfg = RunConfig(recipe=name, dataset=dataset, model=model, train=train, data=own, **split)
     return validate_config(cfg)
 
@@ -85,11 +88,13 @@ def with_flags(
     data: Path | None = None,
     test_data: Path | None = None,
     holdout: float | None = None,
+    subset: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``overrides`` (the YAML file's shape, e.g. from ``--set``) with command-line flags laid
     over them: the given ones (not None) of ``train`` and ``model`` replace those keys of
     their section, a ``dataset`` the top-level one, and ``data`` and ``test_data``
-    (``--data``, ``--test-data``, made absolute) and ``holdout`` the top-level ones. Always
+    (``--data``, ``--test-data``, made absolute), ``holdout`` and those of ``subset``
+    (``data_limit``, ``data_fraction``, ``data_limit_seed``) the top-level ones. Always
     holds a ``train`` section."""
     merged = {**overrides, "train": dict(overrides.get("train") or {})}
     merged["train"].update({k: v for k, v in (train or {}).items() if v is not None})
@@ -103,6 +108,7 @@ def with_flags(
             merged[key] = str(Path(path).expanduser().absolute())
     if holdout is not None:
         merged["holdout"] = holdout
+    merged.update({k: v for k, v in (subset or {}).items() if v is not None})
     return merged
 
 
@@ -132,8 +138,11 @@ def resume_config(
             )
         merged[section] = {**(saved.get(section) or {}), **(merged.get(section) or {})}
     merged.setdefault("dataset", saved.get("dataset", "mnist"))
+    # A subset given anew replaces the saved one (and the resume then refuses the change).
+    subset = any(merged.get(key) is not None for key in ("data_limit", "data_fraction"))
     for key in ("data", *_OWN_DATA):
-        merged.setdefault(key, saved.get(key))
+        if not (subset and key in SUBSET_KEYS):
+            merged.setdefault(key, saved.get(key))
     return make_config(recipe or saved.get("recipe"), None, merged)
 
 
@@ -226,59 +235,3 @@ def resolve_device(name: str) -> torch.device:
             f"device {name!r} requested but MPS is not available here; use --device cpu"
         )
     return device
-
-
-def data_source(cfg: RunConfig, data_dir: Path | None = None) -> DataSource:
-    """Where ``cfg``'s real images come from: its known dataset (files from ``data_dir``,
-    see :func:`~ganforge.data.load_dataset`), or the user's own ``data`` with its
-    ``test_data`` or ``holdout``."""
-    if cfg.data is None:
-        return DataSource.of(cfg.dataset, data_dir)
-    test = Path(cfg.test_data) if cfg.test_data is not None else None
-    return DataSource(CUSTOM_DATASET, None, Path(cfg.data), test, cfg.holdout)
-
-
-def source_config(dataset: str | DataSource) -> dict[str, Any]:
-    """The top-level config keys (as :func:`make_config` takes them) of ``dataset``: a known
-    dataset's name, or the user's own data: its path (made absolute), its ``test_data`` if
-    it has one, and its ``holdout``. The inverse of :func:`data_source`."""
-    source = DataSource.of(dataset)
-    if not source.custom:
-        return {"dataset": source.dataset}
-    keys: dict[str, Any] = {"data": _absolute(source.data), "holdout": float(source.holdout)}
-    if source.test_data is not None:
-        keys["test_data"] = _absolute(source.test_data)
-    return keys
-
-
-def _absolute(path: Path | None) -> str:
-    return str(Path(str(path)).expanduser().absolute())
-
-
-def training_data(
-    cfg: RunConfig, data_dir: Path | None, resume: bool = False, data: ImageData | None = None
-) -> tuple[ImageData, dict[str, Any] | None]:
-    """The training images of ``cfg`` (see :func:`data_source`; the user's own data less
-    its test split, which is read and checked too), which a conditional recipe needs
-    labelled, and what ``summary.json`` keeps of the test split (None for a known
-    dataset). ``data``: the images already loaded (a study's, once for all its runs). On a
-    resume, data that is gone is named in one line."""
-    source = data_source(cfg, data_dir)
-    if data is not None:
-        return data, source.record()
-    for flag, path in (("--data", source.data), ("--test-data", source.test_data)):
-        if resume and path is not None and not path.exists():
-            raise DataError(
-                f"{path}, the data this run was trained on, is gone; pass {flag} PATH to the "
-                "same images (their fingerprint is checked)"
-            )
-    if source.custom:
-        data, _, record = source.splits()
-    else:
-        data, record = source.load("train"), None
-    if get_recipe(cfg.recipe).conditional and not data.labelled:
-        raise DataError(
-            f"{cfg.data} is unlabelled; recipe {cfg.recipe!r} is conditional: it needs class "
-            "sub-folders (or an .npz with labels)"
-        )
-    return data, record

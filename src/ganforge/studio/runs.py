@@ -20,6 +20,7 @@ from ganforge.experiments.fid_curve import curve_path
 from ganforge.experiments.study_results import METRICS, final_grid
 from ganforge.generation import run_class_names
 from ganforge.models import RECIPES
+from ganforge.reporting.metric_format import number
 from ganforge.rundir.checkpoint import checkpoint_meta
 from ganforge.rundir.confine import UnsafePathError
 from ganforge.rundir.layout import RunLayout
@@ -154,6 +155,8 @@ def run_summary(root: Path, run_dir: Path, study: str | None = None) -> dict[str
             "name": relative_name(root, run_dir),
             "recipe": recipe,
             "dataset": dataset,
+            # Trained on a subset of the training split (--data-limit): its size.
+            "subset_images": number((summary.data_subset or {}).get("images")) if summary else None,
             "conditional": class_names(recipe, dataset) is not None,
             **facts,
             "fid_n": metrics.get("n_fake"),

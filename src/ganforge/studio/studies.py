@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ganforge.experiments.study_results import METRICS, RUN_FACTS, TRAINED
+from ganforge.reporting.metric_format import number
 from ganforge.studio.errors import not_found
 from ganforge.studio.paths import file_in, inside, relative_name
 from ganforge.studio.reading import finite, read_json
@@ -18,7 +19,8 @@ ROW_KEYS = (*METRICS, *RUN_FACTS, *TRAINED, "error")
 
 
 def study_summary(root: Path, folder: Path) -> dict[str, Any]:
-    """What the studies list shows of one: kind, arms, seeds, dataset, budget, runs."""
+    """What the studies list shows of one: kind, arms, seeds, dataset (and its training
+    subset, if any), budget, runs."""
     data = read_json(folder, "results.json")
     arms = data.get("arms") if isinstance(data.get("arms"), list) else []
     return finite(
@@ -28,6 +30,9 @@ def study_summary(root: Path, folder: Path) -> dict[str, Any]:
             "arms": [a.get("name") for a in arms if isinstance(a, dict)],
             "seeds": data.get("seeds"),
             "dataset": data.get("dataset"),
+            # --data-limit N or --data-fraction F: a subset of the training split
+            "data_limit": number(data.get("data_limit")),
+            "data_fraction": number(data.get("data_fraction")),
             "budget": data.get("budget"),
             "runs": len(data.get("runs") or []),
             "report": (folder / "report.html").is_file(),

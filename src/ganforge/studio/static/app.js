@@ -41,6 +41,9 @@ const label = (key) => (state.index.formats[key] || { label: key }).label;
 const lowerIsBetter = (key) => (state.index.formats[key] || {}).better === "lower";
 
 const enc = (name) => encodeURIComponent(name);
+// A run (or study) on a subset of the training split (--data-limit N, --data-fraction F).
+const subsetNote = (images, fraction) => (images != null ? ` (${fmt(images)} training images)`
+  : fraction != null ? ` (${fmt(fraction, 3)} of the training images)` : "");
 const runPath = (name) => "/api/runs/" + name.split("/").map(enc).join("/");
 const runLink = (name, tab) => `#/run/${enc(name)}${tab ? "/" + tab : ""}`;
 
@@ -194,7 +197,7 @@ async function showRun(name, tab) {
       run.study ? h("a", { href: `#/study/${enc(run.study)}`,
         text: run.study === "." ? "compare folder" : run.study }) : null,
       run.study ? " / " : null, h("strong", { text: name })),
-    h("h2", { text: `${text(run.recipe)} · ${text(run.dataset)}` }),
+    h("h2", { text: `${text(run.recipe)} · ${text(run.dataset)}${subsetNote(run.subset_images)}` }),
     h("dl", { class: "facts" },
       ["epochs", "steps", "wall_time_s", "fid"].map((k) => fact(label(k), shown(run, k))),
       ["params_g", "params_d", "images_per_s"].map((k) =>
@@ -614,7 +617,7 @@ async function showStudy(name) {
     h("p", { class: "crumbs" }, h("a", { href: "#/", text: "Runs" }), " / ",
       h("strong", { text: name === "." ? "this folder" : name })),
     h("h2", { text: `ganforge ${text(study.kind)}: ${study.arms.map(text).join(", ")}` }),
-    h("p", {}, `${text(study.runs)} runs on ${text(study.dataset)}, seeds ${text((study.seeds || []).join(", "))}. `,
+    h("p", {}, `${text(study.runs)} runs on ${text(study.dataset)}${subsetNote(study.data_limit, study.data_fraction)}, seeds ${text((study.seeds || []).join(", "))}. `,
       study.report ? h("a", { href: `/api/study/report.html?name=${enc(name)}`, target: "_blank",
         rel: "noopener", text: "Open its report.html ↗" }) : null, " ",
       firstSeeds.length >= 2 ? h("a", { class: "button", text: `Compare one seed of each (${firstSeeds.length})`,
