@@ -110,3 +110,29 @@ def test_every_rung_and_seed_trains_on_the_same_subset(tmp_path: Path) -> None:
         assert (cfg.data_limit, cfg.data_fraction, cfg.data_limit_seed) == (None, 0.1, 5)
     command = ablate_command("improved-dcgan", tmp_path, 2, 5, 7, small, None, 1000, 0)
     assert "--dataset mnist --data-fraction 0.1 --data-limit-seed 5 --out" in command
+
+
+@pytest.mark.parametrize("recipe", ["dcgan", "acgan", "gan", "wgan-gp"])
+def test_the_augment_ladder_climbs_none_diffaugment_ada_on_any_recipe(recipe, tmp_path) -> None:
+    rungs = ladder(recipe, "augment")
+    assert [(r.name, r.folder) for r in rungs] == [
+        ("no augmentation", "1-none"),
+        ("DiffAugment", "2-diffaugment"),
+        ("ADA", "3-ada"),
+    ]
+    assert rungs[0].diff == {}  # the recipes ship without augmentation
+    assert rungs[1].diff == {"augment": ("none", "diffaugment")}
+    assert rungs[2].diff == {"augment": ("diffaugment", "ada")}
+    runs = plan(recipe, tmp_path, seeds=2, steps=5, kind="augment")
+    assert [(r.arm, r.seed, r.cfg.model.augment) for r in runs] == [
+        (f"{i}-{v}", s, v) for i, v in enumerate(("none", "diffaugment", "ada"), 1) for s in (0, 1)
+    ]
+    # Everything else is the recipe as shipped: the same model config but for augment.
+    shipped = dataclasses.asdict(runs[0].cfg.model)
+    for run in runs:
+        assert {**dataclasses.asdict(run.cfg.model), "augment": "none"} == shipped
+
+
+def test_an_unknown_ladder_is_one_line(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="^--ladder must be one of tricks, augment, got 'flip'$"):
+        plan("dcgan", tmp_path, seeds=1, kind="flip")

@@ -70,12 +70,20 @@ def ablate(
         ),
     ] = CURVE_SAMPLES,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N or mps.")] = "auto",
+    ladder: Annotated[
+        str,
+        typer.Option(
+            help="tricks: improved-DCGAN's tricks one group at a time; augment: D's "
+            "augmentation, none → DiffAugment → ADA, on any recipe as shipped."
+        ),
+    ] = "tricks",
 ) -> None:
-    """Train the improved-DCGAN ablation ladder, one run per rung and seed.
+    """Train an ablation ladder, one run per rung and seed.
 
-    Rungs: 1. [-1,1] + tanh (every trick off), 2. + dropout, extra D steps,
-    3. + label smoothing, 4. + input noise: each turns tricks on at the
-    recipe's default values. Runs go to OUT/<rung>-<slug>/seed<k>/ (ordinary
+    --ladder tricks (improved-DCGAN's): 1. [-1,1] + tanh (every trick off),
+    2. + dropout, extra D steps, 3. + label smoothing, 4. + input noise: each
+    turns tricks on at the recipe's default values. --ladder augment: 1. no
+    augmentation, 2. DiffAugment, 3. ADA (model.augment), any recipe. Runs go to OUT/<rung>-<slug>/seed<k>/ (ordinary
     run directories); then OUT/ablation.csv (a row per run), ablation.json
     (per rung: config diff, per-seed metrics, mean and sd) and ablation.png
     (seed 0's final grid per rung, titled with its FID). Metrics are those
@@ -90,6 +98,7 @@ def ablate(
       ganforge ablate improved-dcgan --seeds 3 --out runs/ablate
       ganforge ablate improved-dcgan --steps 100 --eval-samples 1000
       ganforge ablate improved-dcgan --data ~/my-digits --holdout 0.2   (your images)
+      ganforge ablate dcgan --ladder augment --steps 5000 --seeds 3
     """
     check_curve_samples(curve_samples)
     source = data_source_of(dataset, data, test_data, holdout)
@@ -107,6 +116,7 @@ def ablate(
         eval_samples=eval_samples,
         device=device,
         curve_samples=curve_samples,
+        kind=ladder,
         say=lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True),
     )
     budget = f"{steps} steps" if steps is not None else f"{budget_epochs} epochs"

@@ -1,9 +1,11 @@
-"""The improved-DCGAN ablation ladder: its rungs, derived from a recipe's config defaults, and
-one ordinary run directory per rung and seed, trained as a study (see :mod:`.study`).
+"""The ablation ladders: their rungs, derived from a recipe's config defaults, and one
+ordinary run directory per rung and seed, trained as a study (see :mod:`.study`).
 
-Rung 1 turns every trick off (data in [-1,1], tanh output, plain BCE); each later rung turns
-one group of tricks back on at the recipe's default values, so the last rung is the recipe as
-shipped. Any recipe whose config has the ladder's fields can be ablated.
+The ``tricks`` ladder is improved-DCGAN's: rung 1 turns every trick off (data in [-1,1], tanh
+output, plain BCE); each later rung turns one group of tricks back on at the recipe's default
+values, so the last rung is the recipe as shipped. Any recipe whose config has the ladder's
+fields can be ablated. The ``augment`` ladder climbs D's augmentation on any recipe as
+shipped: none, then DiffAugment, then ADA (``model.augment``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ LADDER: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("+ label smoothing", "label-smoothing", ("real_label", "fake_label")),
     ("+ input noise", "input-noise", ("input_noise", "input_noise_anneal")),
 )
+# (name, folder slug and model.augment value) of the augmentation ladder's rungs.
+AUGMENT_LADDER: tuple[tuple[str, str], ...] = (
+    ("no augmentation", "none"),
+    ("DiffAugment", "diffaugment"),
+    ("ADA", "ada"),
+)
+LADDERS = ("tricks", "augment")  # ganforge ablate --ladder
 
 
 @dataclass(frozen=True)
@@ -60,9 +69,14 @@ class Rung:
         return f"{self.index}-{self.slug}"
 
 
-def ladder(recipe: str) -> list[Rung]:
-    """The rungs for ``recipe``, from its config's defaults; a one-line :class:`ConfigError`
-    if the config lacks a ladder field or a rung would change nothing."""
+def ladder(recipe: str, kind: str = "tricks") -> list[Rung]:
+    """The rungs of ladder ``kind`` (see :data:`LADDERS`) for ``recipe``, from its config's
+    defaults; a one-line :class:`ConfigError` if the config lacks a ladder field or a rung
+    would change nothing."""
+    if kind == "augment":
+        return augment_ladder(recipe)
+    if kind != "tricks":
+        raise ConfigError(f"--ladder must be one of {', '.join(LADDERS)}, got {kind!r}")
     defaults = dataclasses.asdict(get_recipe(recipe).config_cls())
     missing = [name for name in TRICKS_OFF if name not in defaults]
     if missing:
@@ -88,6 +102,21 @@ def ladder(recipe: str) -> list[Rung]:
     return rungs
 
 
+def augment_ladder(recipe: str) -> list[Rung]:
+    """No augmentation, DiffAugment, ADA: ``model.augment`` on the recipe as shipped, each
+    rung's diff against the one before (rung 1's against the recipe's defaults)."""
+    defaults = dataclasses.asdict(get_recipe(recipe).config_cls())
+    if "augment" not in defaults:
+        raise ConfigError(f"recipe {recipe!r} has no model.augment to climb")
+    before, rungs = {"augment": defaults["augment"]}, []
+    for index, (name, value) in enumerate(AUGMENT_LADDER, start=1):
+        model = {"augment": value}
+        diff = {k: (before[k], v) for k, v in model.items() if before[k] != v}
+        rungs.append(Rung(index, name, value, model, diff))
+        before = model
+    return rungs
+
+
 def plan(
     recipe: str,
     out: Path,
@@ -96,6 +125,7 @@ def plan(
     epochs: int = 5,
     steps: int | None = None,
     device: str = "auto",
+    kind: str = "tricks",
 ) -> list[StudyRun]:
     """Every run of the ablation, in order: ``OUT/<rung>-<slug>/seed<k>`` for seeds 0..K-1.
 
@@ -106,7 +136,7 @@ def plan(
     if seeds < 1:
         raise ConfigError(f"--seeds must be a positive integer, got {seeds}")
     runs = []
-    for rung in ladder(recipe):
+    for rung in ladder(recipe, kind):
         for seed in range(seeds):
             train: dict[str, Any] = {"seed": seed, "device": device}
             # With --steps the epoch budget means nothing: leave it at its default, so that it

@@ -24,6 +24,8 @@ from ganforge.experiments.study_run import (
 )
 from ganforge.reporting.ablation_figure import save_ablation_figure
 
+TOPIC = {"tricks": "trick", "augment": "augmentation"}  # a ladder's rungs, in its title
+
 
 def rung_results(rungs: list[Rung], arms: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per rung: its index, model settings and what it changes, then its arm's statistics
@@ -78,38 +80,45 @@ def run_ablation(
     curve_samples: int = 0,
     say: Callable[[str], None] = lambda _: None,
     display: bool | None = None,
+    kind: str = "tricks",
 ) -> AblationResult:
     """Train, evaluate and report the ablation of ``recipe`` into ``out``: runs in
     ``OUT/<rung>-<slug>/seed<k>/`` on ``dataset`` (a known one's name, or a
     :class:`DataSource` of the user's own images), then ``ablation.csv``, ``ablation.json``,
     ``ablation.png``, ``report.html`` and ``report.md``. Finished runs and recorded
-    evaluations are reused, so rerunning an interrupted ablation continues it."""
-    runs = plan(recipe, out, seeds, dataset, epochs, steps, device)  # every check first
+    evaluations are reused, so rerunning an interrupted ablation continues it. ``kind``: the
+    ladder (see :data:`~ganforge.experiments.ablation.LADDERS`)."""
+    runs = plan(recipe, out, seeds, dataset, epochs, steps, device, kind)  # every check first
     data = study_data(runs, data_dir)
     say(f"ablating {recipe}: {len(runs)} runs → {out} (rerun with this --out to continue)")
     result = run_study(
         runs, out, data_dir, eval_samples, device, say, display, "rung", curve_samples, data
     )
-    rungs = ladder(recipe)
+    rungs = ladder(recipe, kind)
     per_rung = rung_results(rungs, result.arms)
     schedule = {"epochs": epochs if steps is None else None, "steps": steps}
     schedule["seeds"] = list(range(seeds))
     record = {
         "kind": "ablation",
         "recipe": recipe,
+        "ladder": kind,
         "schedule": schedule,
-        "base": BASE,
+        "base": BASE if kind == "tricks" else {},
         "rungs": per_rung,
         **study_record(result),
     }
     budget = f"{steps} steps" if steps is not None else f"{epochs} epochs"
     failed = len(result.outcomes.failures)
+    what = (
+        "each rung turns one group of tricks on at the recipe's defaults"
+        if kind == "tricks"
+        else "D's augmentation, none, DiffAugment and ADA, on the recipe as shipped"
+    )
     text = ReportText(
-        title=f"ganforge ablate {recipe}: what each trick buys",
+        title=f"ganforge ablate {recipe}: what each {TOPIC[kind]} buys",
         intro=[
-            f"The {recipe} ladder on {DataSource.of(dataset).name}: each rung turns one group "
-            f"of tricks on at the recipe's defaults; {budget} per run, "
-            f"{seeds} seed{'s' * (seeds > 1)} per rung.",
+            f"The {recipe} {kind} ladder on {DataSource.of(dataset).name}: {what}; {budget} "
+            f"per run, {seeds} seed{'s' * (seeds > 1)} per rung.",
             f"Scores: n = {eval_samples:,} samples of each run's final state against the test "
             "split (see the provenance).",
             f"{len(runs) - failed} of {len(runs)} runs finished"
@@ -117,7 +126,8 @@ def run_ablation(
         ],
         command=ablate_command(
             recipe, out, seeds, epochs, steps, dataset, data_dir, eval_samples, curve_samples
-        ),
+        )
+        + ("" if kind == "tricks" else f" --ladder {kind}"),
         notes=rung_notes(rungs),
     )
     files = save_study(result, "ablation.csv", "ablation.json", record, text)
