@@ -77,13 +77,22 @@ def ablate(
             "augmentation, none → DiffAugment → ADA, on any recipe as shipped."
         ),
     ] = "tricks",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override one key for every run, e.g. --set train.checkpoint_every=1000steps "
+            "(repeatable; not a field the ladder sets).",
+        ),
+    ] = None,
 ) -> None:
     """Train an ablation ladder, one run per rung and seed.
 
     --ladder tricks (improved-DCGAN's): 1. [-1,1] + tanh (every trick off),
     2. + dropout, extra D steps, 3. + label smoothing, 4. + input noise: each
     turns tricks on at the recipe's default values. --ladder augment: 1. no
-    augmentation, 2. DiffAugment, 3. ADA (model.augment), any recipe. Runs go to OUT/<rung>-<slug>/seed<k>/ (ordinary
+    augmentation, 2. DiffAugment, 3. ADA (model.augment), any recipe. --set
+    changes a key for every run. Runs go to OUT/<rung>-<slug>/seed<k>/ (ordinary
     run directories); then OUT/ablation.csv (a row per run), ablation.json
     (per rung: config diff, per-seed metrics, mean and sd) and ablation.png
     (seed 0's final grid per rung, titled with its FID). Metrics are those
@@ -117,6 +126,7 @@ def ablate(
         device=device,
         curve_samples=curve_samples,
         kind=ladder,
+        settings=set_ or [],
         say=lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True),
     )
     budget = f"{steps} steps" if steps is not None else f"{budget_epochs} epochs"

@@ -126,24 +126,33 @@ def plan(
     steps: int | None = None,
     device: str = "auto",
     kind: str = "tricks",
+    overrides: dict[str, Any] | None = None,
 ) -> list[StudyRun]:
     """Every run of the ablation, in order: ``OUT/<rung>-<slug>/seed<k>`` for seeds 0..K-1.
 
-    The configs come from :func:`make_config` (the recipe's ``train_defaults``, then the
+    The configs come from :func:`make_config` (the recipe's ``train_defaults``, then
+    ``overrides`` (``--set``: ``{"model": ..., "train": ...}``, the same for every rung), the
     rung's model fields and the schedule), exactly as ``ganforge train`` would build them,
     on ``dataset`` (a known one's name, or the user's own data).
     """
     if seeds < 1:
         raise ConfigError(f"--seeds must be a positive integer, got {seeds}")
+    extra = overrides or {}
+    rungs = ladder(recipe, kind)
+    for rung in rungs:
+        clash = sorted(set(extra.get("model", {})) & set(rung.model))
+        if clash:
+            raise ConfigError(f"--set model.{clash[0]}: the {kind} ladder sets it on each rung")
     runs = []
-    for rung in ladder(recipe, kind):
+    for rung in rungs:
         for seed in range(seeds):
-            train: dict[str, Any] = {"seed": seed, "device": device}
+            train: dict[str, Any] = {**extra.get("train", {}), "seed": seed, "device": device}
             # With --steps the epoch budget means nothing: leave it at its default, so that it
             # cannot make a rerun look like another ablation.
             train.update({"epochs": epochs} if steps is None else {"steps": steps})
-            overrides = {**source_config(dataset), "model": rung.model, "train": train}
-            cfg = make_config(recipe, None, overrides)
+            model = {**extra.get("model", {}), **rung.model}
+            layer = {**source_config(dataset), "model": model, "train": train}
+            cfg = make_config(recipe, None, layer)
             runs.append(
                 StudyRun(rung.folder, rung.name, seed, cfg, out / rung.folder / f"seed{seed}")
             )

@@ -5,11 +5,12 @@ metrics, mean and sd), ``ablation.png`` (each rung's final grid) and the study's
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ganforge.config import parse_assignments
 from ganforge.data import DataSource
 from ganforge.experiments.ablation import BASE, Rung, ladder, plan
 from ganforge.experiments.study_report import first_finished, source_options
@@ -81,14 +82,17 @@ def run_ablation(
     say: Callable[[str], None] = lambda _: None,
     display: bool | None = None,
     kind: str = "tricks",
+    settings: Sequence[str] = (),
 ) -> AblationResult:
     """Train, evaluate and report the ablation of ``recipe`` into ``out``: runs in
     ``OUT/<rung>-<slug>/seed<k>/`` on ``dataset`` (a known one's name, or a
     :class:`DataSource` of the user's own images), then ``ablation.csv``, ``ablation.json``,
     ``ablation.png``, ``report.html`` and ``report.md``. Finished runs and recorded
     evaluations are reused, so rerunning an interrupted ablation continues it. ``kind``: the
-    ladder (see :data:`~ganforge.experiments.ablation.LADDERS`)."""
-    runs = plan(recipe, out, seeds, dataset, epochs, steps, device, kind)  # every check first
+    ladder (see :data:`~ganforge.experiments.ablation.LADDERS`); ``settings``: ``--set``'s
+    ``SECTION.KEY=VALUE`` assignments, the same for every run."""
+    overrides = parse_assignments(list(settings))
+    runs = plan(recipe, out, seeds, dataset, epochs, steps, device, kind, overrides)
     data = study_data(runs, data_dir)
     say(f"ablating {recipe}: {len(runs)} runs → {out} (rerun with this --out to continue)")
     result = run_study(
@@ -102,6 +106,7 @@ def run_ablation(
         "kind": "ablation",
         "recipe": recipe,
         "ladder": kind,
+        "set": list(settings),
         "schedule": schedule,
         "base": BASE if kind == "tricks" else {},
         "rungs": per_rung,
@@ -127,7 +132,8 @@ def run_ablation(
         command=ablate_command(
             recipe, out, seeds, epochs, steps, dataset, data_dir, eval_samples, curve_samples
         )
-        + ("" if kind == "tricks" else f" --ladder {kind}"),
+        + ("" if kind == "tricks" else f" --ladder {kind}")
+        + "".join(f" --set {shlex.quote(s)}" for s in settings),
         notes=rung_notes(rungs),
     )
     files = save_study(result, "ablation.csv", "ablation.json", record, text)
