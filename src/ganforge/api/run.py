@@ -99,6 +99,7 @@ def train_config(
     resume: bool = False,
     out: str | Path | None = None,
     lr: float | None = None,
+    augment: str | None = None,
     dataset: str | None = None,
     data: str | Path | None = None,
     test_data: str | Path | None = None,
@@ -109,7 +110,7 @@ def train_config(
     unknown = sorted(set(train_keys) - TRAIN_KEYS)
     if unknown:
         raise ConfigError(f"unknown training option(s) {', '.join(unknown)}; see TrainConfig")
-    flags = {"lr_g": lr, "lr_d": lr}
+    flags = {"lr_g": lr, "lr_d": lr, "augment": augment}
     paths = [None if p is None else Path(p) for p in (data, test_data)]
     merged = with_flags(as_overrides(overrides), train_keys, flags, dataset, *paths, holdout)
     if not resume:
@@ -138,8 +139,9 @@ def train(
 
     The keywords are ``ganforge train``'s flags: ``data`` (your images), ``dataset``,
     ``data_dir``, ``test_data``, ``holdout``, ``epochs``, ``steps``, ``batch_size``, ``lr``,
-    ``seed``, ``device``, ``out`` (default ``runs/RECIPE-TIME``), ``resume``, ``config`` (a
-    YAML file) and ``overrides`` (``["model.dropout=0.2"]`` or ``{"model.dropout": 0.2}``,
+    ``augment`` ("none", "diffaugment" or "ada": ``model.augment``), ``seed``, ``device``,
+    ``out`` (default ``runs/RECIPE-TIME``), ``resume``, ``config`` (a YAML file) and
+    ``overrides`` (``["model.dropout=0.2"]`` or ``{"model.dropout": 0.2}``,
     as ``--set``); any other ``train`` config key too (``precision="bf16"``,
     ``sample_every="100steps"``, ``eval_every=1``, …). ``progress``: True a live bar, False
     plain status lines, None (default) a bar on a terminal and plain lines elsewhere (a
