@@ -1,6 +1,6 @@
-"""ADA's controller (Karras et al. 2020, "Training generative adversarial networks with
-limited data"): the probability p with which each augmentation is applied, moved every few
-steps towards the point where D is as sure of the real images as ``target`` says.
+"""ADA's controller: the probability p with which each augmentation is applied, moved every
+few steps towards the point where D is as sure of the real images as ``target`` says. It is
+Karras et al.'s (2020, "Training generative adversarial networks with limited data").
 
 Over each interval it sums sign(D(x)) over the real images D judged (the real logit for the
 BCE family, the real-minus-fake logit for the pair head, the critic's raw score for WGAN, the
