@@ -215,30 +215,47 @@ def max_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> fl
 ROUNDING_FACTOR = 10.0
 
 
-@pytest.mark.parametrize(("recipe", "batch"), [("dcgan", 16), ("wgan-gp", 8)])
+# ADA adjusting p after every step by 16 images / 64 = 0.25 (r_t summed over the processes).
+FAST_ADA = {"augment": "ada", "ada_interval": 1, "ada_speed": 64}
+
+
+@pytest.mark.parametrize(
+    ("recipe", "batch", "model"),
+    [("dcgan", 16, {}), ("wgan-gp", 8, {}), ("dcgan", 16, FAST_ADA)],
+    ids=["dcgan", "wgan-gp", "dcgan-ada"],
+)
 def test_two_processes_train_as_one_on_the_global_batch(
-    recipe, batch, small_mnist, tmp_path, batch_norm_in_eval, one_thread
+    recipe, batch, model, small_mnist, tmp_path, batch_norm_in_eval, one_thread
 ) -> None:
     """2 processes × batch/2 for 4 steps = 1 process × batch: the same data, latents and
     penalty weights (slices of the global draws), gradients averaged by DDP, the same
     weights up to float rounding. Batch norm in its eval form (see bn_eval_cli.py); dcgan's
     D loss has its R1 penalty, and wgan-gp takes 2 critic steps with a gradient penalty per
-    G step."""
+    G step. With ADA, each process augments its slice of the global batch's draws and p
+    follows r_t over both processes' real images, so p is the one process's too."""
     train = {"steps": 4, "batch_size": batch, "seed": 3, "log_every": 2}
     flags = ["--steps", "4", "--batch-size", str(batch), "--seed", "3", "--log-every", "2"]
     flags += SMOOTH_FLAGS
+    for key, value in model.items():
+        flags += ["--set", f"model.{key}={value}"]
     two = torchrun(
         str(HERE / "bn_eval_cli.py"), "train", recipe, "--data-dir", str(small_mnist),
         "--out", str(tmp_path / "two"), "--plain", *flags,
     )  # fmt: skip
     assert two.returncode == 0, two.stderr[-3000:]
-    one_process(recipe, tmp_path / "one", small_mnist, train)
-    one_process(recipe, tmp_path / "nudged", small_mnist, train, nudge=True)
+    one_process(recipe, tmp_path / "one", small_mnist, train, model=model)
+    one_process(recipe, tmp_path / "nudged", small_mnist, train, model=model, nudge=True)
     one, both, nudged = (
         networks(tmp_path / f"{name}/checkpoints/last.safetensors")
         for name in ("one", "two", "nudged")
     )
     worst, rounding = max_difference(one, both), max_difference(one, nudged)
+    if model:  # ADA's p moved, and alike in both runs
+        p_one, p_two = (
+            [r["ada_p"] for r in read_csv_rows(tmp_path / f"{name}/metrics/batches.csv")]
+            for name in ("one", "two")
+        )
+        assert p_one == p_two and p_one[-1] > 0, (p_one, p_two)
     print(f"{recipe}: 2 processes differ by {worst:.3g}, one ulp drifts by {rounding:.3g}")
     assert worst <= ROUNDING_FACTOR * rounding, (worst, rounding)
     # ... and that is a match, not two runs that barely trained: 4 steps moved the weights

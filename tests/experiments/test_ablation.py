@@ -134,7 +134,7 @@ def test_the_augment_ladder_climbs_none_diffaugment_ada_on_any_recipe(recipe, tm
 
 
 def test_an_unknown_ladder_is_one_line(tmp_path) -> None:
-    with pytest.raises(ConfigError, match="^--ladder must be one of tricks, augment, got 'flip'$"):
+    with pytest.raises(ConfigError, match=r"^--ladder must be one of tricks, augment, got 'flip'$"):
         plan("dcgan", tmp_path, seeds=1, kind="flip")
 
 
@@ -144,5 +144,5 @@ def test_set_overrides_reach_every_run_but_not_the_ladders_own_fields(tmp_path) 
     for run in runs:
         assert run.cfg.model.lr_d == 1e-4 and run.cfg.train.checkpoint_every == "500steps"
         assert run.cfg.train.seed == run.seed  # the study's seeds win
-    with pytest.raises(ConfigError, match="^--set model.dropout: the tricks ladder sets it"):
+    with pytest.raises(ConfigError, match=r"^--set model\.dropout: the tricks ladder sets it"):
         plan("improved-dcgan", tmp_path, seeds=1, overrides={"model": {"dropout": 0.1}})

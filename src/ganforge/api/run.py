@@ -100,6 +100,7 @@ def train_config(
     resume: bool = False,
     out: str | Path | None = None,
     lr: float | None = None,
+    augment: str | None = None,
     dataset: str | None = None,
     data: str | Path | None = None,
     test_data: str | Path | None = None,
@@ -113,7 +114,7 @@ def train_config(
     unknown = sorted(set(train_keys) - TRAIN_KEYS)
     if unknown:
         raise ConfigError(f"unknown training option(s) {', '.join(unknown)}; see TrainConfig")
-    flags = {"lr_g": lr, "lr_d": lr}
+    flags = {"lr_g": lr, "lr_d": lr, "augment": augment}
     paths = [None if p is None else Path(p) for p in (data, test_data)]
     subset = {"data_limit": data_limit, "data_fraction": data_fraction}
     subset["data_limit_seed"] = data_limit_seed
@@ -146,13 +147,14 @@ def train(
     The keywords are ``ganforge train``'s flags: ``data`` (your images), ``dataset``,
     ``data_dir``, ``test_data``, ``holdout``, ``data_limit``, ``data_fraction`` and
     ``data_limit_seed`` (a seeded, class-balanced subset of the training split), ``epochs``,
-    ``steps``, ``batch_size``, ``lr``, ``seed``, ``device``, ``out`` (default
-    ``runs/RECIPE-TIME``), ``resume``, ``config`` (a YAML file) and ``overrides``
-    (``["model.dropout=0.2"]`` or ``{"model.dropout": 0.2}``, as ``--set``); any other
-    ``train`` config key too (``precision="bf16"``, ``sample_every="100steps"``,
-    ``eval_every=1``, …). ``progress``: True a live bar, False plain status lines, None
-    (default) a bar on a terminal and plain lines elsewhere (a notebook, a log). Errors are
-    the CLI's one-line :class:`~ganforge.GanforgeError`.
+    ``steps``, ``batch_size``, ``lr``, ``augment`` ("none", "diffaugment" or "ada":
+    ``model.augment``), ``seed``, ``device``, ``out`` (default ``runs/RECIPE-TIME``),
+    ``resume``, ``config`` (a YAML file) and ``overrides`` (``["model.dropout=0.2"]`` or
+    ``{"model.dropout": 0.2}``, as ``--set``); any other ``train`` config key too
+    (``precision="bf16"``, ``sample_every="100steps"``, ``eval_every=1``, …). ``progress``:
+    True a live bar, False plain status lines, None (default) a bar on a terminal and plain
+    lines elsewhere (a notebook, a log). Errors are the CLI's one-line
+    :class:`~ganforge.GanforgeError`.
 
     >>> run = train("dcgan", epochs=5, out="runs/mine")     # doctest: +SKIP
     """

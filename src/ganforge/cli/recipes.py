@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from ganforge.config import AUGMENT_OPS
 from ganforge.models import RECIPES, Recipe
 
 
@@ -28,13 +29,19 @@ def recipes() -> None:
 
     A preset's counts are checked against its source's table in the source's convention:
     Keras counts batch norm as 4c (its moving mean and variance too), so "= source, BN as
-    4c" means equal once those are added.
+    4c" means equal once those are added. The caption lists the augmentation fields that
+    every recipe has (``model.augment``, see docs/augment.md).
 
     [bold]Example[/]
 
       ganforge recipes
     """
-    table = Table(title="ganforge recipes", caption="G / D: trainable parameters (BN as 2c)")
+    caption = (
+        "G / D: trainable parameters (BN as 2c). Every recipe: model.augment none | "
+        f"diffaugment | ada (--augment), augment_ops ({', '.join(AUGMENT_OPS)}), "
+        "augment_<op> strengths, ada_target, ada_speed, ada_interval (docs/augment.md)"
+    )
+    table = Table(title="ganforge recipes", caption=caption)
     table.add_column("recipe", no_wrap=True)
     table.add_column("family", no_wrap=True)
     table.add_column("kind", no_wrap=True)

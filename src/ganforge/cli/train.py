@@ -20,7 +20,7 @@ from ganforge.cli.options import (
     parse_epochs,
     test_data_option,
 )
-from ganforge.config import DIST_BACKENDS, ON_DIVERGE, PRECISIONS
+from ganforge.config import AUGMENT_MODES, DIST_BACKENDS, ON_DIVERGE, PRECISIONS
 from ganforge.config.bounds import BATCH_MAX, EVAL_SAMPLES_MAX, SEED_MAX
 from ganforge.config.layouts import GRID_LAYOUTS
 
@@ -32,6 +32,7 @@ EXAMPLES = """
   ganforge train acgan --data ~/my-digits --steps 2000   (class sub-folders of images)
   ganforge train dcgan --data-limit 1000 --seed 1    (100 of each digit, the same for any seed)
   ganforge train wgan-gp --config my.yaml --set model.gp_weight=5 --out runs/wgan
+  ganforge train dcgan --augment ada --set model.ada_target=0.6   (few images: augment D's)
   ganforge train --resume --out runs/wgan --epochs 20      (continue a run, longer)
   ganforge train gan --on-diverge rollback                 (a NaN: retry, slower)
   ganforge train dcgan --device cuda --precision bf16 --compile   (on a GPU)
@@ -46,6 +47,7 @@ EXAMPLES = """
 OnDiverge = Enum("OnDiverge", {value: value for value in ON_DIVERGE}, type=str)
 PrecisionChoice = Enum("PrecisionChoice", {value: value for value in PRECISIONS}, type=str)
 GridLayoutChoice = Enum("GridLayoutChoice", {value: value for value in GRID_LAYOUTS}, type=str)
+AugmentChoice = Enum("AugmentChoice", {value: value for value in AUGMENT_MODES}, type=str)
 DistBackendChoice = Enum("DistBackendChoice", {value: value for value in DIST_BACKENDS}, type=str)
 
 
@@ -78,6 +80,14 @@ def train(
         typer.Option(min=1, max=BATCH_MAX, help="Real images per D step (global under torchrun)."),
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate of both G and D.")] = None,
+    augment: Annotated[
+        AugmentChoice | None,
+        typer.Option(
+            help="Augment every image D sees: none (default), diffaugment (always), or ada "
+            "(with an adaptive probability); model.augment_* set it (docs/augment.md).",
+            case_sensitive=False,
+        ),
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option(min=0, max=SEED_MAX, help="Seed of weights, noise and data order."),
@@ -252,6 +262,7 @@ def train(
         config=config,
         overrides=set_ or [],
         lr=lr,
+        augment=augment.value if augment is not None else None,
         **flags,
     )
 

@@ -1,9 +1,12 @@
 """The bounds of a run config's numbers: seeds (:data:`SEED_MAX`, for every command too),
 the batch, the evaluation's samples, a model's sizes and the training subset's, each a one-line
-:class:`~ganforge.errors.ConfigError` when out of range."""
+:class:`~ganforge.errors.ConfigError` when out of range; and the checks every recipe's model
+config gets (:func:`check_generic_fields`)."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from typing import Any
 
@@ -21,6 +24,8 @@ EVAL_SAMPLES_MAX = 100_000  # train.eval_samples, as `ganforge evaluate --n` all
 WIDTH_MAX = 4096
 LAYERS_MAX = 16
 D_STEPS_MAX = 100
+# Activation names a recipe's ``*activation`` field takes (``models.layers.activation``).
+ACTIVATIONS = ("relu", "lrelu", "selu", "gelu", "tanh", "sigmoid", "identity")
 _WIDTHS = re.compile(r"latent_dim|embedding_dim|.*_channels|.*_hidden")
 
 
@@ -98,3 +103,22 @@ def check_positive(section: str, **values: int) -> None:
     for name, value in values.items():
         if value < 1:
             raise ConfigError(f"{section}.{name} must be a positive integer, got {value}")
+
+
+def check_generic_fields(cfg: Any) -> None:
+    """Checks that hold for every recipe's config: sizes are positive integers within their
+    bounds, numbers are finite, dropout rates are in [0, 1), activation names exist."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        where = f"model.{f.name}"
+        ints = value if isinstance(value, tuple) else (value,)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in ints) and ints:
+            if any(v < 1 for v in ints):
+                raise ConfigError(f"{where} must be positive, got {value}")
+            check_sizes(where, value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, got {value}")
+        if "dropout" in f.name and not 0.0 <= value < 1.0:
+            raise ConfigError(f"{where} must be in [0, 1), got {value}")
+        if f.name.endswith("activation") and value not in ACTIVATIONS:
+            raise ConfigError(f"{where} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")

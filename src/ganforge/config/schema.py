@@ -17,11 +17,11 @@ wrong types and impossible values a one-line :class:`~ganforge.errors.ConfigErro
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ganforge.config.bounds import check_data_limit, check_own_data, check_sizes
+from ganforge.config.augment import canonical_ops, check_augment
+from ganforge.config.bounds import check_data_limit, check_generic_fields, check_own_data
 from ganforge.config.train import TrainConfig
 from ganforge.errors import ConfigError
 
@@ -32,8 +32,6 @@ _OWN_DATA = ("test_data", "holdout")  # keys of the user's own data beside ``dat
 SUBSET_KEYS = ("data_limit", "data_fraction", "data_limit_seed")  # the training subset's
 DATA_RANGES = ("-1,1", "0,1")
 OPTIMIZERS = ("adam", "sgd", "yogi")  # model.optimizer_g / optimizer_d
-# Activation names a recipe's ``*activation`` field takes (``models.layers.activation``).
-ACTIVATIONS = ("relu", "lrelu", "selu", "gelu", "tanh", "sigmoid", "identity")
 
 
 @dataclass
@@ -60,13 +58,29 @@ class ModelConfig:
     beta1_g: float | None = None  # G's β1 where it differs from D's (``beta1``)
     eps: float | None = None  # Adam/Yogi epsilon; null: the optimizer's default
     classic_quirks: bool = False  # bring back the classic code's documented bugs (presets)
+    # Differentiable augmentation of every image D sees (config/augment.py, docs/augment.md).
+    augment: str = "none"  # "none", "diffaugment" or "ada"
+    augment_ops: tuple[str, ...] | str = ()  # e.g. "translation,cutout"; (): the mode's own
+    augment_translation: float = 0.125  # the largest shift, a fraction of the side
+    augment_cutout: float = 0.5  # the cut square's side, a fraction of the image's
+    augment_brightness: float = 0.25  # the largest offset, a fraction of the data range
+    augment_contrast: float = 0.5  # the factor about the image's mean, in [1 - c, 1 + c]
+    augment_scale: float = 0.2  # the zoom, 2**U(-s, s)
+    augment_rotation: float = 15.0  # the largest angle, in degrees
+    ada_target: float = 0.6  # ADA's target for r_t = E[sign(D(real))]
+    ada_speed: int = 100_000  # real images shown to D for ADA's p to go from 0 to 1
+    ada_interval: int = 4  # steps between ADA's adjustments of p
     # The bugs ``classic_quirks`` brings back; a config class with none refuses the switch.
     quirks: ClassVar[tuple[str, ...]] = ()
     # Fields added after runs were saved with this config, and the value that a saved config
     # without them meant, so that an old run's checkpoint still loads and resumes as trained.
     # Each class lists its own; a recipe's config gets those of every class it extends too
     # (``training.setup.fields_added_since``).
-    saved_before: ClassVar[dict[str, Any]] = {}
+    saved_before: ClassVar[dict[str, Any]] = {"augment": "none"}
+
+    def __post_init__(self) -> None:
+        """``augment_ops`` "a,b" or a list as a tuple of names."""
+        self.augment_ops = canonical_ops(self.augment_ops)
 
     @property
     def batches_per_step(self) -> int:
@@ -78,7 +92,8 @@ class ModelConfig:
         return self.classic_quirks and name in self.quirks
 
     def validate(self) -> None:
-        _check_generic_fields(self)
+        check_generic_fields(self)
+        check_augment(self)
         if self.lr_g <= 0 or self.lr_d <= 0:
             raise ConfigError(f"learning rates must be > 0, got lr_g={self.lr_g}, lr_d={self.lr_d}")
         for name in ("beta1", "beta2", "ema_decay", "beta1_g"):
@@ -144,22 +159,3 @@ class RunConfig:
         subset = self.data_limit is not None or self.data_fraction is not None
         left_out = (() if self.data else _OWN_DATA) + (() if subset else SUBSET_KEYS)
         return {k: v for k, v in out.items() if k not in left_out}
-
-
-def _check_generic_fields(cfg: ModelConfig) -> None:
-    """Checks that hold for every recipe's config: sizes are positive integers within their
-    bounds, numbers are finite, dropout rates are in [0, 1), activation names exist."""
-    for f in dataclasses.fields(cfg):
-        value = getattr(cfg, f.name)
-        where = f"model.{f.name}"
-        ints = value if isinstance(value, tuple) else (value,)
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in ints) and ints:
-            if any(v < 1 for v in ints):
-                raise ConfigError(f"{where} must be positive, got {value}")
-            check_sizes(where, value)
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{where} must be a finite number, got {value}")
-        if "dropout" in f.name and not 0.0 <= value < 1.0:
-            raise ConfigError(f"{where} must be in [0, 1), got {value}")
-        if f.name.endswith("activation") and value not in ACTIVATIONS:
-            raise ConfigError(f"{where} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")

@@ -114,20 +114,11 @@ def run_ablation(
     }
     budget = f"{steps} steps" if steps is not None else f"{epochs} epochs"
     failed = len(result.outcomes.failures)
-    what = (
-        "each rung turns one group of tricks on at the recipe's defaults"
-        if kind == "tricks"
-        else "D's augmentation, none, DiffAugment and ADA, on the recipe as shipped"
-    )
     text = ReportText(
         title=f"ganforge ablate {recipe}: what each {TOPIC[kind]} buys",
         intro=[
-            f"The {recipe} {kind} ladder on {DataSource.of(dataset).name}: {what}; {budget} "
-            f"per run, {seeds} seed{'s' * (seeds > 1)} per rung.",
-            f"Scores: n = {eval_samples:,} samples of each run's final state against the test "
-            "split (see the provenance).",
-            f"{len(runs) - failed} of {len(runs)} runs finished"
-            + (f"; {failed} failed (see Failures)." if failed else "."),
+            *ablation_intro(recipe, kind, dataset, budget, seeds, eval_samples),
+            f"{len(runs) - failed} of {len(runs)} runs finished" + failures_note(failed),
         ],
         command=ablate_command(
             recipe, out, seeds, epochs, steps, dataset, data_dir, eval_samples, curve_samples
@@ -139,6 +130,28 @@ def run_ablation(
     files = save_study(result, "ablation.csv", "ablation.json", record, text)
     figure = ablation_figure(result, rungs, out / "ablation.png")
     return AblationResult(out, per_rung, result.rows, figure, files, failed)
+
+
+def failures_note(failed: int) -> str:
+    """How the report's "runs finished" line ends."""
+    return f"; {failed} failed (see Failures)." if failed else "."
+
+
+def ablation_intro(
+    recipe: str, kind: str, dataset: str | DataSource, budget: str, seeds: int, n: int
+) -> list[str]:
+    """The report's first lines: the ladder, the data, the budget and the scores' n."""
+    what = (
+        "each rung turns one group of tricks on at the recipe's defaults"
+        if kind == "tricks"
+        else "D's augmentation, none, DiffAugment and ADA, on the recipe as shipped"
+    )
+    return [
+        f"The {recipe} {kind} ladder on {DataSource.of(dataset).name}: {what}; {budget} "
+        f"per run, {seeds} seed{'s' * (seeds > 1)} per rung.",
+        f"Scores: n = {n:,} samples of each run's final state against the test split (see "
+        "the provenance).",
+    ]
 
 
 def ablate_command(

@@ -25,6 +25,9 @@ __all__ = [
 LOSS_COLUMNS: tuple[str, ...] = ("d_loss", "g_loss")
 D_OUTPUT_COLUMNS: tuple[str, ...] = ("d_real", "d_fake")
 _D_OUTPUT_LABELS = {"d_real": "D(x)", "d_fake": "D(G(z))"}
+# ADA's augmentation probability and the overfitting measure it follows, in a third panel.
+ADA_COLUMNS: tuple[str, ...] = ("ada_p", "ada_rt")
+_ADA_LABELS = {"ada_p": "p (augmentation probability)", "ada_rt": "r_t = E[sign D(x)]"}
 # Raw per-batch points get a moving average once there are this many of them.
 _SMOOTH_FROM = 50
 
@@ -101,14 +104,18 @@ def _plot_file(csv_path: Path, x_key: str, out_path: Path, title: str, smooth: b
     # API renders through Agg without pyplot, so no global backend or figure state is touched.
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8, 6.5), layout="constrained")
-    loss_ax, d_ax = fig.subplots(2, 1, sharex=True)
+    ada_names = [c for c in ADA_COLUMNS if c in cols]
+    panels = 3 if ada_names else 2
+    fig = Figure(figsize=(8, 3.25 * panels), layout="constrained")
+    loss_ax, d_ax, *ada_ax = fig.subplots(panels, 1, sharex=True)
     drawn = _plot_panel(loss_ax, x, cols, loss_names, {}, smooth, "loss")
     drawn |= _plot_panel(d_ax, x, cols, d_names, _D_OUTPUT_LABELS, smooth, "discriminator output")
+    if ada_names:
+        _plot_panel(ada_ax[0], x, cols, ada_names, _ADA_LABELS, smooth, "ADA")
     if not drawn:
         return False
     loss_ax.set_title(title)
-    d_ax.set_xlabel(x_key)
+    (ada_ax or [d_ax])[0].set_xlabel(x_key)
     with atomic_path(out_path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     return True
@@ -118,7 +125,8 @@ def plot_training_curves(batches_csv: Path, epochs_csv: Path, out_dir: Path) -> 
     """Write ``loss_per_batch.png`` (x = ``step``) and ``loss_per_epoch.png`` (x = ``epoch``).
 
     Each figure has two panels: losses (``d_loss``, ``g_loss`` and any ``gp`` or ``*_loss``
-    column) on top, discriminator outputs ``d_real`` = D(x) and ``d_fake`` = D(G(z)) below.
+    column) on top, discriminator outputs ``d_real`` = D(x) and ``d_fake`` = D(G(z)) below,
+    and for an ADA run (``model.augment: ada``) a third panel of its p and r_t.
     Per-batch curves with many points are drawn faintly with a trailing moving average over
     them. A missing or empty CSV, or one without the x column or any known metric, is
     skipped; non-finite values are left out of the lines. Files are replaced atomically.

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.config import ModelConfig
+from ganforge.models.augment import Augmentation
 from ganforge.models.ema import GeneratorEMA
 from ganforge.models.optimizers import make_optimizer
 from ganforge.models.sampling import GeneratorSampling
@@ -69,11 +70,15 @@ class Recipe(GeneratorSampling):
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
         self.ema = GeneratorEMA(self.generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        # What D sees, augmented (model.augment; None when off), and ADA's statistics.
+        self.augmentation = Augmentation.for_config(cfg, self.per_sample_draw)
+        if self.augmentation is not None and self.augmentation.ada is not None:
+            self.extra_stats = (*self.extra_stats, "ada_p", "ada_rt")
         # Data-parallel training (see :meth:`distribute`): this process's rank among
         # ``world_size``, and the modules the step losses run G and D through.
         self.rank, self.world_size = 0, 1
         self.g_forward: nn.Module = self.generator
-        self.d_forward: nn.Module = self.discriminator
+        self.d_forward: nn.Module = self.augmented(self.discriminator)
 
     # -- to override ---------------------------------------------------------------------------
     def build_generator(self) -> nn.Module:
@@ -113,7 +118,17 @@ class Recipe(GeneratorSampling):
         """
         self.rank, self.world_size = rank, world_size
         self.g_forward = wrap(self.generator)
-        self.d_forward = wrap(self.discriminator)
+        self.d_forward = self.augmented(wrap(self.discriminator))
+
+    def augmented(self, net: nn.Module) -> nn.Module:
+        """``net`` (D or its wrapper) behind the augmentation pipe when ``model.augment`` is
+        on (:class:`~ganforge.models.augment.AugmentedD`), else ``net`` itself."""
+        return net if self.augmentation is None else self.augmentation.wrap(net)
+
+    def observe_real(self, scores: Tensor) -> Stats:
+        """D's scores of the real batch (one per image), which ADA's controller follows;
+        returns the statistics it logs (none without ADA)."""
+        return {} if self.augmentation is None else self.augmentation.observe(scores)
 
     def per_sample_draw(self, draw: Callable[[int], Tensor], n: int) -> Tensor:
         """``draw(n)``: random numbers for this process's ``n`` samples, one row each.
@@ -132,8 +147,11 @@ class Recipe(GeneratorSampling):
         """D as G's step runs it: D itself while it is frozen there, as nothing of it is to
         be averaged across processes (and a DDP forward whose backward reaches none of D's
         parameters would leave DDP waiting for their gradients); its data-parallel wrapper
-        when D trains in G's step too (the classic quirk ``d_trains_in_g_step``)."""
-        return self.discriminator if self.freezes_d_in_g_step else self.d_forward
+        when D trains in G's step too (the classic quirk ``d_trains_in_g_step``). Behind
+        the augmentation pipe when that is on."""
+        if self.freezes_d_in_g_step:
+            return self.augmented(self.discriminator)
+        return self.d_forward
 
     # -- shared ---------------------------------------------------------------------------------
     @property
@@ -145,12 +163,17 @@ class Recipe(GeneratorSampling):
         self.discriminator.to(device)
         if self.ema is not None:
             self.ema.model.to(device)
+        if self.augmentation is not None:
+            self.augmentation.to(device)
         return self
 
     def after_generator_step(self, step: int) -> None:
-        """Called by the trainer after each G update (``step``: G updates done so far)."""
+        """Called by the trainer after each G update (``step``: the step's 0-based index):
+        the weight average's update and ADA's adjustment."""
         if self.ema is not None:
             self.ema.update(self.generator, step)
+        if self.augmentation is not None:
+            self.augmentation.after_step(step, self.world_size)
 
     def train(self, mode: bool = True) -> None:
         self.generator.train(mode)

@@ -96,7 +96,8 @@ def has_standing_stats(ckpt: Checkpoint) -> bool:
 
 def recipe_modules(recipe: Recipe, purpose: str = "load") -> dict[str, torch.nn.Module]:
     """The one mapping between a recipe's modules and a checkpoint's names: ``generator``,
-    ``discriminator`` and, where the recipe keeps a weight average of G, ``generator_ema``.
+    ``discriminator``, where the recipe keeps a weight average of G ``generator_ema``, and
+    with ADA (``model.augment: ada``) ``augment``, its controller's p and sums.
 
     ``purpose``: "save" (the average as samples are drawn from it, its batch-norm statistics
     recomputed: :attr:`Recipe.sampler`), "load" (the average's live module, which a restore
@@ -105,6 +106,8 @@ def recipe_modules(recipe: Recipe, purpose: str = "load") -> dict[str, torch.nn.
     modules: dict[str, torch.nn.Module] = {"generator": recipe.generator}
     if purpose != "sample":
         modules["discriminator"] = recipe.discriminator
+        if recipe.augmentation is not None and recipe.augmentation.ada is not None:
+            modules["augment"] = recipe.augmentation.ada
     if recipe.ema is not None:
         modules["generator_ema"] = recipe.sampler if purpose == "save" else recipe.ema.model
     return modules

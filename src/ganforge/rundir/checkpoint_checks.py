@@ -10,6 +10,7 @@ NaN weights and samples blank images with exit status 0, or fails deep inside
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -97,7 +98,8 @@ def check_module_tensors(
     """``got`` (the tensors of ``module`` in a checkpoint of ``recipe``, by their state-dict
     names) must hold exactly the module's names, each of its shape, floating where the
     module's is (any float width: a half-precision copy loads) and of its dtype otherwise,
-    and finite."""
+    finite, and within the module's ``STATE_RANGES`` for a name it bounds (ADA's p in
+    [0, 1])."""
     want = module.state_dict()
     missing = [k for k in want if k not in got]
     extra = [k for k in got if k not in want]
@@ -107,8 +109,15 @@ def check_module_tensors(
             f"{path}: {prefix} {which}: this checkpoint of recipe {recipe!r} does not fit "
             "the recipe as configured"
         )
+    ranges = getattr(module, "STATE_RANGES", {})
     for key, ref in want.items():
         _check_tensor(path, f"{prefix}.{key}", got[key], ref)
+        low, high = ranges.get(key, (-math.inf, math.inf))
+        if not bool(((got[key] >= low) & (got[key] <= high)).all()):
+            raise CheckpointError(
+                f"{path}: {prefix}.{key} must be in {low:g}..{high:g}, got "
+                f"{got[key].flatten()[:LISTED].tolist()}"
+            )
 
 
 def check_optimizer_tensors(

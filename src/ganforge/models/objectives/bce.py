@@ -78,7 +78,7 @@ class BCERecipe(Recipe):
     def __init__(self, cfg: BCEConfig, num_classes: int = 10) -> None:
         super().__init__(cfg, num_classes)
         if cfg.r1_weight > 0:  # this run's D loss has the R1 penalty: log it, and say so
-            self.extra_stats = (*type(self).extra_stats, "r1")
+            self.extra_stats = (*self.extra_stats, "r1")
             self.double_backward = True
 
     def set_progress(self, fraction: float) -> None:
@@ -119,9 +119,11 @@ class BCERecipe(Recipe):
         self, loss: Tensor, stats: Stats, real: Tensor, real_logits: Tensor
     ) -> tuple[Tensor, Stats]:
         """D's step loss plus ``γ/2 · R1`` when ``r1_weight`` γ is on, and its statistics
-        (``d_loss`` is the total, as WGAN-GP's includes its penalty)."""
+        (``d_loss`` is the total, as WGAN-GP's includes its penalty). The real scores (the
+        logit, or the pair head's real-minus-fake logit) also go to ADA's controller."""
+        scores = real_logits if self.cfg.d_output == "logit" else real_logits.diff(dim=1)
+        stats = {**stats, **self.observe_real(scores)}
         if self.cfg.r1_weight > 0:
-            scores = real_logits if self.cfg.d_output == "logit" else real_logits.diff(dim=1)
             r1 = r1_penalty(real, scores)
             loss = loss + self.cfg.r1_weight / 2 * r1
             stats = {**stats, "r1": r1.detach()}

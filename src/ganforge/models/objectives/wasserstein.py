@@ -71,6 +71,7 @@ class WassersteinRecipe(Recipe):
             "d_fake": d_fake,
             "gp": gp.detach(),
             "w_dist": d_real - d_fake,
+            **self.observe_real(real_scores),  # ADA follows the critic's raw scores
         }
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
