@@ -123,13 +123,18 @@ def run_ablation(
         command=ablate_command(
             recipe, out, seeds, epochs, steps, dataset, data_dir, eval_samples, curve_samples
         )
-        + ("" if kind == "tricks" else f" --ladder {kind}")
-        + "".join(f" --set {shlex.quote(s)}" for s in settings),
+        + ladder_options(kind, settings),
         notes=rung_notes(rungs),
     )
     files = save_study(result, "ablation.csv", "ablation.json", record, text)
     figure = ablation_figure(result, rungs, out / "ablation.png")
     return AblationResult(out, per_rung, result.rows, figure, files, failed)
+
+
+def ladder_options(kind: str, settings: Sequence[str]) -> str:
+    """``--ladder`` and ``--set`` as the report's command repeats them."""
+    ladder = "" if kind == "tricks" else f" --ladder {kind}"
+    return ladder + "".join(f" --set {shlex.quote(s)}" for s in settings)
 
 
 def failures_note(failed: int) -> str:
