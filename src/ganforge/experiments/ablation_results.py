@@ -84,13 +84,11 @@ def run_ablation(
     kind: str = "tricks",
     settings: Sequence[str] = (),
 ) -> AblationResult:
-    """Train, evaluate and report the ablation of ``recipe`` into ``out``: runs in
-    ``OUT/<rung>-<slug>/seed<k>/`` on ``dataset`` (a known one's name, or a
-    :class:`DataSource` of the user's own images), then ``ablation.csv``, ``ablation.json``,
-    ``ablation.png``, ``report.html`` and ``report.md``. Finished runs and recorded
-    evaluations are reused, so rerunning an interrupted ablation continues it. ``kind``: the
-    ladder (see :data:`~ganforge.experiments.ablation.LADDERS`); ``settings``: ``--set``'s
-    ``SECTION.KEY=VALUE`` assignments, the same for every run."""
+    """Train, evaluate and report ladder ``kind``'s ablation of ``recipe`` into ``out``: runs
+    in ``OUT/<rung>-<slug>/seed<k>/`` on ``dataset`` (a known one's name, or the user's own
+    data's :class:`DataSource`) with ``settings`` (``--set``'s assignments), then
+    ``ablation.csv``, ``.json``, ``.png``, ``report.html`` and ``report.md``. Finished runs
+    and recorded evaluations are reused: rerunning an interrupted ablation continues it."""
     overrides = parse_assignments(list(settings))
     runs = plan(recipe, out, seeds, dataset, epochs, steps, device, kind, overrides)
     data = study_data(runs, data_dir)
