@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ganforge.config.augment import canonical_ops, check_augment
+from ganforge.config.augment import canonical_ops, check_augment, saved_without_augment
 from ganforge.config.bounds import (
     BATCH_MAX,
     EVAL_SAMPLES_MAX,
@@ -178,6 +178,7 @@ class TrainConfig:
         return (every.unit == "epoch" and every.due(epoch, 1)) or epoch in self.sample_at
 
 
+@saved_without_augment
 @dataclass
 class ModelConfig:
     """Fields every recipe has; each recipe subclasses this with its own architecture knobs."""
@@ -220,7 +221,7 @@ class ModelConfig:
     # without them meant, so that an old run's checkpoint still loads and resumes as trained.
     # Each class lists its own; a recipe's config gets those of every class it extends too
     # (``training.setup.fields_added_since``).
-    saved_before: ClassVar[dict[str, Any]] = {"augment": "none"}
+    saved_before: ClassVar[dict[str, Any]] = {}
 
     def __post_init__(self) -> None:
         """``augment_ops`` "a,b" or a list as a tuple of names."""
