@@ -3,6 +3,7 @@ the forms a policy may be written in, one-line errors, and runs saved before the
 
 import pytest
 
+from ganforge.config import ModelConfig
 from ganforge.config.augment import DEFAULT_POLICIES, augment_policy
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES
@@ -56,4 +57,8 @@ def test_a_run_saved_before_augmentation_existed_reads_as_none():
     saved = make_config("acgan").to_dict()
     for key in [k for k in saved["model"] if k.startswith(("augment", "ada_"))]:
         del saved["model"][key]
-    assert config_from_dict(saved).model.augment == "none"
+    old = config_from_dict(saved).model
+    assert old.augment == "none" and old.ada_interval == 4 and old.augment_ops == ()
+    assert set(ModelConfig.saved_before) == {
+        k for k in make_config("acgan").to_dict()["model"] if k.startswith(("augment", "ada_"))
+    }

@@ -11,6 +11,7 @@ strength is its own field, ``augment_<op>``.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ganforge.errors import ConfigError
@@ -76,3 +77,16 @@ def check_augment(cfg: Any) -> None:
             raise ConfigError(f"model.augment_{op} must be in [0, {top:g}], got {value}")
     if not 0.0 < cfg.ada_target < 1.0:
         raise ConfigError(f"model.ada_target must be in (0, 1), got {cfg.ada_target}")
+
+
+def saved_without_augment(cls: type) -> type:
+    """Decorates the model config: runs saved before the augmentation fields existed trained
+    without augmentation, so each of those fields reads there as its default (``augment``:
+    "none"), added to the class's ``saved_before``."""
+    added = {
+        f.name: f.default
+        for f in dataclasses.fields(cls)
+        if f.name == "augment" or f.name.startswith(("augment_", "ada_"))
+    }
+    cls.saved_before = {**vars(cls).get("saved_before", {}), **added}  # type: ignore[attr-defined]
+    return cls

@@ -20,7 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ganforge.config.augment import canonical_ops, check_augment
+from ganforge.config.augment import canonical_ops, check_augment, saved_without_augment
 from ganforge.config.bounds import check_data_limit, check_generic_fields, check_own_data
 from ganforge.config.train import TrainConfig
 from ganforge.errors import ConfigError
@@ -34,6 +34,7 @@ DATA_RANGES = ("-1,1", "0,1")
 OPTIMIZERS = ("adam", "sgd", "yogi")  # model.optimizer_g / optimizer_d
 
 
+@saved_without_augment
 @dataclass
 class ModelConfig:
     """Fields every recipe has; each recipe subclasses this with its own architecture knobs."""
@@ -76,7 +77,7 @@ class ModelConfig:
     # without them meant, so that an old run's checkpoint still loads and resumes as trained.
     # Each class lists its own; a recipe's config gets those of every class it extends too
     # (``training.setup.fields_added_since``).
-    saved_before: ClassVar[dict[str, Any]] = {"augment": "none"}
+    saved_before: ClassVar[dict[str, Any]] = {}
 
     def __post_init__(self) -> None:
         """``augment_ops`` "a,b" or a list as a tuple of names."""
