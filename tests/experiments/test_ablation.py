@@ -146,3 +146,11 @@ def test_set_overrides_reach_every_run_but_not_the_ladders_own_fields(tmp_path) 
         assert run.cfg.train.seed == run.seed  # the study's seeds win
     with pytest.raises(ConfigError, match=r"^--set model\.dropout: the tricks ladder sets it"):
         plan("improved-dcgan", tmp_path, seeds=1, overrides={"model": {"dropout": 0.1}})
+
+
+def test_a_rung_that_changes_nothing_against_the_defaults_says_as_shipped() -> None:
+    from ganforge.experiments.ablation_results import rung_notes
+
+    notes = rung_notes(ladder("dcgan", "augment"))
+    assert notes[0] == "1. no augmentation: as shipped (against the recipe's defaults)"
+    assert notes[1] == "2. DiffAugment: augment 'none' → 'diffaugment'"

@@ -50,7 +50,7 @@ def rung_notes(rungs: list[Rung]) -> list[str]:
     """One line per rung for the report: what it changes."""
     return [
         f"{r.index}. {r.name}: "
-        + ", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in r.diff.items())
+        + (", ".join(f"{k} {a!r} → {b!r}" for k, (a, b) in r.diff.items()) or "as shipped")
         + (" (against the recipe's defaults)" if r.index == 1 else "")
         for r in rungs
     ]
