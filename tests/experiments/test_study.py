@@ -39,11 +39,11 @@ def test_a_failing_run_is_recorded_and_the_others_finish(
     runs = plan(tmp_path, tiny_config)
     run = Trainer.run
 
-    def fails_for_a1(self, stop_at=None):
+    def fails_for_a1(self, stop_at=None, exporter=None):
         if self.layout.root == runs[1].dir:
             self.close()
             raise RuntimeError("out of luck\nsecond line")
-        return run(self, stop_at)
+        return run(self, stop_at, exporter)
 
     monkeypatch.setattr(Trainer, "run", fails_for_a1)
     said = []
@@ -79,7 +79,7 @@ def test_a_cut_short_run_is_continued_and_an_interruption_stops_the_study(
     steps = [r["step"] for r in read_csv_rows(runs[0].dir / "metrics" / "batches.csv")]
     assert steps == list(range(1, 13))  # continued from step 5, not retrained
 
-    def interrupted(self, stop_at=None):
+    def interrupted(self, stop_at=None, exporter=None):
         self.close()
         raise TrainingInterrupted("SIGINT at step 3")
 
@@ -149,7 +149,7 @@ def test_a_full_disk_stops_the_study_and_says_how_to_continue_it(
     runs = plan(tmp_path, tiny_config)
     target = runs[0].dir / "checkpoints" / "last.safetensors"
 
-    def disk_full(self, stop_at=None):
+    def disk_full(self, stop_at=None, exporter=None):
         self.close()
         raise WriteError(target, "No space left on device", full=True, what="checkpoint")
 
