@@ -31,19 +31,14 @@ from pathlib import Path
 
 import torch
 
+from ganforge.config import AUGMENT_OPS, ModelConfig
 from ganforge.data import load_dataset
 from ganforge.engine.trainer import Trainer
 from ganforge.models.augment import AugmentPipe
 from ganforge.setup.build import make_config
 
-STRENGTHS = {
-    "translation": 0.125,
-    "scale": 0.2,
-    "rotation": 15.0,
-    "brightness": 0.25,
-    "contrast": 0.5,
-    "cutout": 0.5,
-}
+# The strengths ganforge ships (ModelConfig's augment_<op> defaults).
+STRENGTHS = {op: float(getattr(ModelConfig(), f"augment_{op}")) for op in AUGMENT_OPS}
 ADA = ("translation", "scale", "rotation", "brightness", "contrast", "cutout")
 DIFFAUGMENT = ("translation", "brightness", "contrast", "cutout")
 
