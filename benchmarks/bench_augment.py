@@ -11,6 +11,8 @@ kornia.augmentation, and what augmentation costs training, in one process.
    ``RandomContrast``, ``RandomErasing``, on the images rescaled to [0, 1] as kornia's colour
    operations require), and kornia's ``RandomAffine`` alone against ganforge's geometry alone.
    Medians of ``--repeats`` interleaved repeats of 50 calls each, after 10 warm-up calls.
+   Then ganforge's ADA policy at p = 0, 0.1, 0.3 and 1: each operation runs on the images
+   it is applied to only, so the pipe's cost follows p.
 2. kornia's behaviour on 1-channel data in ganforge's range [-1, 1]: what its colour
    operations do to black, whether gradients reach the input, whether seeded draws repeat.
 3. Training images/s per recipe (its own batch size) with ``augment`` none, diffaugment and
@@ -51,9 +53,9 @@ def timed(fn: Callable[[], None], calls: int = 50) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def ours(policy: tuple[str, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
+def ours(policy: tuple[str, ...], p: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
     pipe = AugmentPipe(policy, STRENGTHS, "-1,1")
-    return lambda x: pipe(x, pipe.draw(x.shape[0], x.device), 1.0)
+    return lambda x: pipe(x, pipe.draw(x.shape[0], x.device), p)
 
 
 def kornia_pipe(policy: tuple[str, ...]) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -102,6 +104,24 @@ def pipe_figures(repeats: int) -> None:
         for ours_name, theirs in zip(names[::2], names[1::2], strict=True):
             a, b = medians[ours_name], medians[theirs]
             print(f"  {ours_name:46s} {a:7.3f}   {theirs:26s} {b:7.3f}   kornia/ours {b / a:5.2f}")
+
+
+def p_figures(repeats: int) -> None:
+    """ganforge's ADA policy at several p, forward and backward, 1 thread; ratio to p = 1."""
+    torch.set_num_threads(1)
+    x0 = torch.rand(64, 1, 28, 28) * 2 - 1
+    cases = {p: ours(ADA, p) for p in (0.0, 0.1, 0.3, 1.0)}
+    times: dict[float, list[float]] = {p: [] for p in cases}
+    for _ in range(repeats):
+        for p, fn in cases.items():
+            x = x0.clone().requires_grad_(True)
+            timed(lambda fn=fn, x=x: fn(x).sum().backward(), 5)
+            times[p].append(timed(lambda fn=fn, x=x: fn(x).sum().backward()))
+    full = statistics.median(times[1.0])
+    print("\nganforge's ADA policy by p, batch 64, forward + backward, 1 thread: ms per call")
+    for p, t in times.items():
+        ms = statistics.median(t)
+        print(f"  p = {p:.1f}  {ms * 1e3:7.3f}   ÷ p = 1: {ms / full:5.2f}")
 
 
 def kornia_behaviour() -> None:
@@ -184,6 +204,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads available")
     pipe_figures(args.repeats)
+    p_figures(args.repeats)
     kornia_behaviour()
     if not args.no_train:
         train_figures(args.data_dir, args.recipes.split(","), args.steps, max(1, args.repeats // 2))

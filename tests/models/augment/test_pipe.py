@@ -39,7 +39,7 @@ def test_probability_zero_is_the_identity_and_one_changes_every_image():
     torch.manual_seed(0)
     x = torch.rand(16, 1, 28, 28)
     u = pipe.draw(16, x.device)
-    assert torch.allclose(pipe(x, u, 0.0), x, atol=1e-5)
+    assert torch.equal(pipe(x, u, 0.0), x)  # nothing applied: nothing computed
     changed = (pipe(x, u, 1.0) - x).flatten(1).abs().amax(1)
     assert (changed > 0.01).all()
     # Seeded draws repeat.
@@ -47,6 +47,23 @@ def test_probability_zero_is_the_identity_and_one_changes_every_image():
     a = pipe.draw(4, x.device)
     torch.manual_seed(1)
     assert torch.equal(a, pipe.draw(4, x.device))
+
+
+def test_each_operation_runs_on_the_images_it_is_applied_to_and_leaves_the_others():
+    pipe = AugmentPipe(AUGMENT_OPS, STRENGTHS, "-1,1")
+    torch.manual_seed(0)
+    x = torch.rand(6, 1, 28, 28) * 2 - 1
+    u = pipe.draw(6, x.device)
+    decide = list(pipe.decisions().values())
+    u[:3, decide] = 0.9  # images 0-2: no operation at p = 0.5
+    u[3:, decide] = 0.1  # images 3-5: every operation
+    x.requires_grad_(True)
+    out = pipe(x, u, 0.5)
+    assert torch.equal(out[:3], x[:3])
+    full = pipe(x.detach(), u, 1.0)
+    assert torch.allclose(out[3:], full[3:], atol=1e-6)  # the same arithmetic, row by row
+    out.sum().backward()  # the untouched images pass their gradient through as is
+    assert torch.equal(x.grad[:3], torch.ones(3, 1, 28, 28))
 
 
 def test_ada_adjust_moves_p_towards_the_target_within_0_and_1():

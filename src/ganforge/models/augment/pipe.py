@@ -4,14 +4,17 @@ operation applied to each image with probability p (1 for DiffAugment, ADA's p f
 
 The uniforms are drawn for the batch in one call (through the recipe's
 :meth:`~ganforge.models.base.Recipe.per_sample_draw`, so that data-parallel processes take
-their slices of the global batch's draws), and each column has one use: an operation not
-applied to an image gets its identity parameter, so the pipe's cost does not depend on p.
+their slices of the global batch's draws), and each column has one use, whatever p is, so
+the stream of random numbers does not depend on p. Each operation runs on the images it is
+applied to only (the others pass through untouched), so ADA's pipe costs little while p is
+small; with p = 1 (DiffAugment) every operation runs on the whole batch.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -29,6 +32,10 @@ PARAMETERS = {
     "contrast": 1,
     "cutout": 2,
 }
+
+
+# The pipe's stages in order: scale and rotation share one resampling.
+STAGES = (("translation",), ("scale", "rotation"), ("brightness",), ("contrast",), ("cutout",))
 
 
 class AugmentPipe(nn.Module):
@@ -51,21 +58,41 @@ class AugmentPipe(nn.Module):
     def forward(self, x: Tensor, u: Tensor, p: Tensor | float = 1.0) -> Tensor:
         """``x`` augmented with the parameters that the uniforms ``u`` (``N × columns``)
         give, each operation on each image with probability ``p``."""
-        params = self.parameters_of(u.to(x.device).float(), p, x.shape[-2], x.shape[-1])
-        if "translation" in params:
-            x = ops.translate(x, *params["translation"], self.fill)
-        if "scale" in params or "rotation" in params:
-            ones = torch.ones(x.shape[0], device=x.device)
-            zoom = params["scale"][0] if "scale" in params else ones
-            angle = params["rotation"][0] if "rotation" in params else ones - 1
-            x = ops.scale_rotate(x, zoom, angle, self.fill)
-        if "brightness" in params:
-            x = ops.brightness(x, *params["brightness"])
-        if "contrast" in params:
-            x = ops.contrast(x, *params["contrast"])
-        if "cutout" in params:
-            x = ops.cutout(x, *params["cutout"], self.fill)
+        u = u.to(x.device).float()
+        params = self.parameters_of(u, p, x.shape[-2], x.shape[-1])
+        applied = {op: u[:, i] < p for op, i in self.decisions().items()}
+        for stage in STAGES:
+            present = [op for op in stage if op in params]
+            if present:
+                rows = torch.stack([applied[op] for op in present]).any(0)
+                x = _on_rows(x, rows, lambda y, at, s=stage: self.apply(s, y, params, at))
         return x
+
+    def decisions(self) -> dict[str, int]:
+        """Each operation's column of uniforms that decides whether it is applied."""
+        columns, column = {}, 0
+        for op in self.policy:
+            columns[op] = column
+            column += 1 + PARAMETERS[op]
+        return columns
+
+    def apply(
+        self, stage: tuple[str, ...], x: Tensor, params: dict[str, tuple[Tensor, ...]], at: Any
+    ) -> Tensor:
+        """One stage of the pipe on the images ``x``, with the parameters of rows ``at``."""
+        got = {op: tuple(t[at] for t in params[op]) for op in stage if op in params}
+        if "translation" in got:
+            return ops.translate(x, *got["translation"], self.fill)
+        if "brightness" in got:
+            return ops.brightness(x, *got["brightness"])
+        if "contrast" in got:
+            return ops.contrast(x, *got["contrast"])
+        if "cutout" in got:
+            return ops.cutout(x, *got["cutout"], self.fill)
+        ones = torch.ones(x.shape[0], device=x.device)  # scale and rotation: one resampling
+        zoom = got["scale"][0] if "scale" in got else ones
+        angle = got["rotation"][0] if "rotation" in got else ones - 1
+        return ops.scale_rotate(x, zoom, angle, self.fill)
 
     def parameters_of(
         self, u: Tensor, p: Tensor | float, height: int, width: int
@@ -99,6 +126,17 @@ class AugmentPipe(nn.Module):
                 cy = torch.floor(a[:, 1] * height).clamp(max=height - 1)
                 out[op] = (cx, cy, side * on)
         return out
+
+
+def _on_rows(x: Tensor, rows: Tensor, fn: Callable[[Tensor, Any], Tensor]) -> Tensor:
+    """``fn`` applied to the images of ``x`` that ``rows`` (a boolean per image) selects, the
+    others left as they are; ``fn(images, at)`` gets them and their rows' index ``at``."""
+    at = rows.nonzero().squeeze(1)
+    if at.numel() == x.shape[0]:
+        return fn(x, slice(None))
+    if at.numel() == 0:
+        return x
+    return x.index_copy(0, at, fn(x.index_select(0, at), at))
 
 
 def _signed(u: Tensor) -> Tensor:
