@@ -154,3 +154,26 @@ def test_a_rung_that_changes_nothing_against_the_defaults_says_as_shipped() -> N
     notes = rung_notes(ladder("dcgan", "augment"))
     assert notes[0] == "1. no augmentation: as shipped (against the recipe's defaults)"
     assert notes[1] == "2. DiffAugment: augment 'none' → 'diffaugment'"
+
+
+def test_rungs_picks_some_rungs_by_number_slug_or_folder(tmp_path) -> None:
+    from ganforge.experiments.ablation_results import ladder_options
+
+    for only in (["3", "1"], ["none", "ada"], ["1-none", " 3-ada"]):
+        runs = plan("acgan", tmp_path, seeds=2, steps=5, kind="augment", only=only)
+        assert [(r.arm, r.seed) for r in runs] == [
+            ("1-none", 0),
+            ("1-none", 1),
+            ("3-ada", 0),
+            ("3-ada", 1),
+        ]  # the ladder's order, whatever the order asked
+    # A picked rung keeps its place and its diff in the whole ladder.
+    (ada,) = ladder("acgan", "augment", ["ada"])
+    assert ada.index == 3 and ada.diff == {"augment": ("diffaugment", "ada")}
+    assert ladder_options("augment", ["a.b=1"], ["none", "ada"]) == (
+        " --ladder augment --rungs none,ada --set a.b=1"
+    )
+    with pytest.raises(ConfigError, match=r"^--rungs: the augment ladder has no rung 'flip' "):
+        plan("acgan", tmp_path, seeds=1, kind="augment", only=["none", "flip"])
+    with pytest.raises(ConfigError, match=r"^--rungs: the tricks ladder has no rung '5' "):
+        ladder("improved-dcgan", "tricks", ["5"])

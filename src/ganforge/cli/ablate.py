@@ -77,6 +77,13 @@ def ablate(
             "augmentation, none → DiffAugment → ADA, on any recipe as shipped."
         ),
     ] = "tricks",
+    rungs: Annotated[
+        str | None,
+        typer.Option(
+            help="Train only these rungs: their numbers or names, comma-separated "
+            "(--rungs 1,3 or --rungs none,ada); the report shows those.",
+        ),
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -91,10 +98,11 @@ def ablate(
     --ladder tricks (improved-DCGAN's): 1. [-1,1] + tanh (every trick off),
     2. + dropout, extra D steps, 3. + label smoothing, 4. + input noise: each
     turns tricks on at the recipe's default values. --ladder augment: 1. no
-    augmentation, 2. DiffAugment, 3. ADA (model.augment), any recipe. --set
-    changes a key for every run. Runs go to OUT/<rung>-<slug>/seed<k>/ (ordinary
-    run directories); then OUT/ablation.csv (a row per run), ablation.json
-    (per rung: config diff, per-seed metrics, mean and sd) and ablation.png
+    augmentation, 2. DiffAugment, 3. ADA (model.augment), any recipe. --rungs
+    picks some of them; --set changes a key for every run. Runs go to
+    OUT/<rung>-<slug>/seed<k>/ (ordinary run directories); then
+    OUT/ablation.csv (a row per run), ablation.json (per rung: config diff,
+    per-seed metrics, mean and sd) and ablation.png
     (seed 0's final grid per rung, titled with its FID). Metrics are those
     of `ganforge evaluate`. OUT/report.html (self-contained) and report.md
     show the table with a verdict per metric, the grids, GIFs, FID curves
@@ -108,6 +116,7 @@ def ablate(
       ganforge ablate improved-dcgan --steps 100 --eval-samples 1000
       ganforge ablate improved-dcgan --data ~/my-digits --holdout 0.2   (your images)
       ganforge ablate dcgan --ladder augment --steps 5000 --seeds 3
+      ganforge ablate acgan --ladder augment --rungs none,ada --data-limit 1000
     """
     check_curve_samples(curve_samples)
     source = data_source_of(dataset, data, test_data, holdout)
@@ -127,6 +136,7 @@ def ablate(
         curve_samples=curve_samples,
         kind=ladder,
         settings=set_ or [],
+        only=[name for name in (rungs or "").split(",") if name.strip()],
         say=lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True),
     )
     budget = f"{steps} steps" if steps is not None else f"{budget_epochs} epochs"

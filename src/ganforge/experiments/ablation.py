@@ -11,6 +11,7 @@ shipped: none, then DiffAugment, then ADA (``model.augment``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,14 +70,32 @@ class Rung:
         return f"{self.index}-{self.slug}"
 
 
-def ladder(recipe: str, kind: str = "tricks") -> list[Rung]:
+def ladder(recipe: str, kind: str = "tricks", only: Sequence[str] = ()) -> list[Rung]:
     """The rungs of ladder ``kind`` (see :data:`LADDERS`) for ``recipe``, from its config's
-    defaults; a one-line :class:`ConfigError` if the config lacks a ladder field or a rung
-    would change nothing."""
-    if kind == "augment":
-        return augment_ladder(recipe)
-    if kind != "tricks":
+    defaults, or those of them that ``only`` names (``--rungs``); a one-line
+    :class:`ConfigError` if the config lacks a ladder field, a rung would change nothing or
+    ``only`` names no rung of the ladder."""
+    if kind not in LADDERS:
         raise ConfigError(f"--ladder must be one of {', '.join(LADDERS)}, got {kind!r}")
+    rungs = augment_ladder(recipe) if kind == "augment" else tricks_ladder(recipe)
+    return chosen(rungs, kind, only) if only else rungs
+
+
+def chosen(rungs: list[Rung], kind: str, only: Sequence[str]) -> list[Rung]:
+    """The rungs that ``only`` names, by number, slug or folder ("3", "ada", "3-ada"), in the
+    ladder's order; each diff still against the ladder's rung before."""
+    names = {key: rung for rung in rungs for key in (str(rung.index), rung.slug, rung.folder)}
+    unknown = [name for name in only if name.strip() not in names]
+    if unknown:
+        known = ", ".join(f"{r.index} {r.slug}" for r in rungs)
+        raise ConfigError(f"--rungs: the {kind} ladder has no rung {unknown[0]!r} ({known})")
+    picked = {names[name.strip()].index for name in only}
+    return [rung for rung in rungs if rung.index in picked]
+
+
+def tricks_ladder(recipe: str) -> list[Rung]:
+    """Improved-DCGAN's ladder on ``recipe``: every trick off, then one group at a time on
+    at the recipe's defaults."""
     defaults = dataclasses.asdict(get_recipe(recipe).config_cls())
     missing = [name for name in TRICKS_OFF if name not in defaults]
     if missing:
@@ -127,8 +146,10 @@ def plan(
     device: str = "auto",
     kind: str = "tricks",
     overrides: dict[str, Any] | None = None,
+    only: Sequence[str] = (),
 ) -> list[StudyRun]:
-    """Every run of the ablation, in order: ``OUT/<rung>-<slug>/seed<k>`` for seeds 0..K-1.
+    """Every run of the ablation (of the rungs ``only`` names, if any), in order:
+    ``OUT/<rung>-<slug>/seed<k>`` for seeds 0..K-1.
 
     The configs come from :func:`make_config` (the recipe's ``train_defaults``, then
     ``overrides`` (``--set``: ``{"model": ..., "train": ...}``, the same for every rung), the
@@ -138,7 +159,7 @@ def plan(
     if seeds < 1:
         raise ConfigError(f"--seeds must be a positive integer, got {seeds}")
     extra = overrides or {}
-    rungs = ladder(recipe, kind)
+    rungs = ladder(recipe, kind, only)
     for rung in rungs:
         clash = sorted(set(extra.get("model", {})) & set(rung.model))
         if clash:

@@ -83,33 +83,28 @@ def run_ablation(
     display: bool | None = None,
     kind: str = "tricks",
     settings: Sequence[str] = (),
+    only: Sequence[str] = (),
 ) -> AblationResult:
     """Train, evaluate and report ladder ``kind``'s ablation of ``recipe`` into ``out``: runs
     in ``OUT/<rung>-<slug>/seed<k>/`` on ``dataset`` (a known one's name, or the user's own
     data's :class:`DataSource`) with ``settings`` (``--set``'s assignments), then
     ``ablation.csv``, ``.json``, ``.png``, ``report.html`` and ``report.md``. Finished runs
-    and recorded evaluations are reused: rerunning an interrupted ablation continues it."""
+    and recorded evaluations are reused: rerunning an interrupted ablation continues it.
+    ``only`` (``--rungs``) names the rungs to run, all of them if empty."""
     overrides = parse_assignments(list(settings))
-    runs = plan(recipe, out, seeds, dataset, epochs, steps, device, kind, overrides)
+    runs = plan(recipe, out, seeds, dataset, epochs, steps, device, kind, overrides, only)
     data = study_data(runs, data_dir)
     say(f"ablating {recipe}: {len(runs)} runs → {out} (rerun with this --out to continue)")
     result = run_study(
         runs, out, data_dir, eval_samples, device, say, display, "rung", curve_samples, data
     )
-    rungs = ladder(recipe, kind)
+    rungs = ladder(recipe, kind, only)
     per_rung = rung_results(rungs, result.arms)
     schedule = {"epochs": epochs if steps is None else None, "steps": steps}
     schedule["seeds"] = list(range(seeds))
-    record = {
-        "kind": "ablation",
-        "recipe": recipe,
-        "ladder": kind,
-        "set": list(settings),
-        "schedule": schedule,
-        "base": BASE if kind == "tricks" else {},
-        "rungs": per_rung,
-        **study_record(result),
-    }
+    record = {"kind": "ablation", "recipe": recipe, "ladder": kind, "set": list(settings)}
+    record |= {"schedule": schedule, "base": BASE if kind == "tricks" else {}}
+    record |= {"rungs": per_rung, **study_record(result)}
     budget = f"{steps} steps" if steps is not None else f"{epochs} epochs"
     failed = len(result.outcomes.failures)
     text = ReportText(
@@ -121,7 +116,7 @@ def run_ablation(
         command=ablate_command(
             recipe, out, seeds, epochs, steps, dataset, data_dir, eval_samples, curve_samples
         )
-        + ladder_options(kind, settings),
+        + ladder_options(kind, settings, only),
         notes=rung_notes(rungs),
     )
     files = save_study(result, "ablation.csv", "ablation.json", record, text)
@@ -129,9 +124,10 @@ def run_ablation(
     return AblationResult(out, per_rung, result.rows, figure, files, failed)
 
 
-def ladder_options(kind: str, settings: Sequence[str]) -> str:
-    """``--ladder`` and ``--set`` as the report's command repeats them."""
+def ladder_options(kind: str, settings: Sequence[str], only: Sequence[str] = ()) -> str:
+    """``--ladder``, ``--rungs`` and ``--set`` as the report's command repeats them."""
     ladder = "" if kind == "tricks" else f" --ladder {kind}"
+    ladder += f" --rungs {shlex.quote(','.join(only))}" if only else ""
     return ladder + "".join(f" --set {shlex.quote(s)}" for s in settings)
 
 
