@@ -7,11 +7,13 @@ from PIL import Image
 from ganforge.data import DataLimit, DataSource
 from ganforge.experiments.study import Outcomes, StudyRun
 from ganforge.experiments.study_report import (
+    DURING_TRAINING,
     charts,
     first_finished,
     pictures,
     provenance_rows,
     run_commands,
+    run_curve,
     source_options,
 )
 from ganforge.setup.build import make_config
@@ -54,10 +56,24 @@ def test_pictures_charts_and_provenance_come_from_the_first_finished_runs(
     assert [p.path.name for p in drawn] == ["fid_curves.png", "losses.png"]
     rows = dict(provenance_rows(runs, outcomes, 1000, 0))
     assert rows["runs trained at commit"] == "abc" and rows["evaluator weights hash"] == "e9"
-    assert rows["FID curves"] == "off" and rows["final evaluation"].startswith("n = 1,000")
+    assert rows["FID curves"] == DURING_TRAINING
+    assert rows["final evaluation"].startswith("n = 1,000")
     commands = run_commands(runs, Path("data dir"), 1000)
     assert "--config" in commands[1] and "'data dir'" in commands[1]
     assert commands[2].startswith("ganforge evaluate runs/again --n 1000")
+
+
+def test_without_a_measured_curve_a_run_shows_its_evaluations_during_training(tmp_path):
+    run = fake_run(tmp_path, "dcgan", 0)
+    assert run_curve(run.dir) == run.dir / "metrics" / "fid_curve.csv"
+    (run.dir / "metrics" / "fid_curve.csv").unlink()  # --curve-samples 0
+    eval_csv = run.dir / "metrics" / "eval.csv"
+    eval_csv.write_text("epoch,step,time,fid\n16.1,500,94.4,13.2\n32.3,1000,170.5,5.3\n")
+    assert run_curve(run.dir) == eval_csv
+    outcomes = Outcomes()
+    outcomes.summaries[run.dir] = object()
+    drawn = charts([run], outcomes, [arm("dcgan")], tmp_path)
+    assert drawn[0].path.name == "fid_curves.png"
 
 
 def test_the_reproduce_command_names_the_data_as_given() -> None:

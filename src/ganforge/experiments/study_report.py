@@ -60,16 +60,17 @@ def pictures(
 def charts(
     runs: Sequence[StudyRun], outcomes: Outcomes, arms: Sequence[dict[str, Any]], folder: Path
 ) -> list[Picture]:
-    """FID curves of every finished run, and the losses of each arm's first finished run."""
+    """FID curves of every finished run (measured from its checkpoints, or else its own
+    evaluations during training), and the losses of each arm's first finished run."""
     names = {arm["arm"]: arm["name"] for arm in arms}
     curves: dict[str, list[Path]] = {name: [] for name in names.values()}
     for run in runs:
         if run.dir in outcomes.summaries:
-            curves[names[run.arm]].append(curve_path(run.dir))
+            curves[names[run.arm]].append(run_curve(run.dir))
     out = []
     fid = plot_fid_curves(curves, folder / "fid_curves.png")
     if fid is not None:
-        caption = "FID during training (every seed's checkpoints; n as in the provenance)"
+        caption = "FID during training (every seed; how measured: see the provenance)"
         out.append(Picture(fid, caption))
     chosen = {names[k]: run.dir for k, run in first_finished(runs, outcomes).items()}
     losses = plot_loss_panels(chosen, folder / "losses.png")
@@ -78,10 +79,21 @@ def charts(
     return out
 
 
+def run_curve(run_dir: Path) -> Path:
+    """The run's FID curve: measured from its checkpoints (``--curve-samples``) or, without
+    one, its evaluations during training (``train.eval_every``); both have epoch, time, fid."""
+    path = curve_path(run_dir)
+    return path if path.exists() else RunLayout(run_dir).eval_csv
+
+
 def _distinct(values: Iterable[Any]) -> str:
     """The different values, in order of first appearance (``—`` when there is none)."""
     kept = [str(v) for v in dict.fromkeys(values) if v is not None]
     return ", ".join(kept) if kept else "—"
+
+
+# The provenance's "FID curves" without --curve-samples: each run's own evaluations, if any.
+DURING_TRAINING = "off; each run's own evaluations during training, if it made any"
 
 
 def provenance_rows(
@@ -112,7 +124,7 @@ def provenance_rows(
         ("evaluator test accuracy", _distinct(e.get("test_accuracy") for e in evaluators)),
         ("evaluator data fingerprint", _distinct(e.get("data_fingerprint") for e in evaluators)),
         ("final evaluation", f"n = {n:,} samples from latent seed {EVAL_SEED}, vs the test split"),
-        ("FID curves", curves if curve_samples else "off"),
+        ("FID curves", curves if curve_samples else DURING_TRAINING),
     ]
 
 
