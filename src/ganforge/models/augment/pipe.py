@@ -136,7 +136,7 @@ def _on_rows(x: Tensor, rows: Tensor, fn: Callable[[Tensor, Any], Tensor]) -> Te
         return fn(x, slice(None))
     if at.numel() == 0:
         return x
-    return x.index_copy(0, at, fn(x.index_select(0, at), at))
+    return x.index_copy(0, at, fn(x.index_select(0, at), at).to(x.dtype))
 
 
 def _signed(u: Tensor) -> Tensor:
