@@ -7,7 +7,8 @@ The uniforms are drawn for the batch in one call (through the recipe's
 their slices of the global batch's draws), and each column has one use, whatever p is, so
 the stream of random numbers does not depend on p. Each operation runs on the images it is
 applied to only (the others pass through untouched), so ADA's pipe costs little while p is
-small; with p = 1 (DiffAugment) every operation runs on the whole batch.
+small; with p = 1 (DiffAugment) every operation runs on the whole batch. Finding those
+images reads their count, one host sync per stage on a GPU.
 """
 
 from __future__ import annotations
