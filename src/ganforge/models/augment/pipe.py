@@ -102,11 +102,9 @@ class AugmentPipe(nn.Module):
         :mod:`.ops`) from the uniforms ``u``, for images of ``height × width``; an image that
         the operation skips (its first column ≥ ``p``) gets the identity."""
         out: dict[str, tuple[Tensor, ...]] = {}
-        column = 0
-        for op in self.policy:
+        for op, column in self.decisions().items():
             on = (u[:, column] < p).float()
             a = u[:, column + 1 : column + 1 + PARAMETERS[op]]
-            column += 1 + PARAMETERS[op]
             s = self.strengths[op]
             if op == "translation":  # whole pixels in -m..m, m = strength × side, rounded
                 mx, my = int(s * width + 0.5), int(s * height + 0.5)
