@@ -3,15 +3,17 @@ few steps towards the point where D is as sure of the real images as ``target`` 
 Karras et al.'s (2020, "Training generative adversarial networks with limited data").
 
 Over each interval it sums sign(D(x)) over the real images D judged (the real logit for the
-BCE family, the real-minus-fake logit for the pair head, the critic's raw score for WGAN, the
-adversarial head for AC-GAN), then
+BCE family, the real-minus-fake logit for the pair head, the adversarial head for AC-GAN; for
+WGAN's critic, whose level is arbitrary, the real score minus its pair's fake score), then
 
     r_t = E[sign(D(x))],   p ← clamp(p + sign(r_t − target) · images / speed, 0, 1)
 
 where ``images`` are the real images of the interval, so p can go from 0 to 1 in ``speed``
 images. An overfitting D is sure of every real image (r_t → 1): p rises and D sees more
-augmented images. Everything stays on the device (no host sync); under data-parallel
-training the sums are added over the processes first, so every process keeps the same p.
+augmented images. Everything stays on the device (no host sync). Under data-parallel
+training each step's sums are added over the processes (one all-reduce of two numbers a
+step), so every process holds the same sums and p between steps, and the checkpoint that one
+process writes is the state of all of them, whatever step of an interval it is written at.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ def ada_adjust(p: Tensor, r_t: Tensor, images: Tensor, target: float, speed: flo
 class AdaController(nn.Module):
     """ADA's state as buffers (saved in checkpoints as ``augment``, see
     :func:`~ganforge.rundir.checkpoint.recipe_modules`): ``p``, the last interval's ``r_t``
-    and the current interval's sums ``acc`` = (Σ sign, images). No parameters."""
+    and the current interval's sums ``acc`` = (Σ sign, images) over all processes; and the
+    current step's sums ``pending``, this process's, not saved (zero between steps). No
+    parameters."""
 
     # The range of each buffer's values, which a checkpoint's must keep (NaN is out of all).
     STATE_RANGES: ClassVar[dict[str, tuple[float, float]]] = {
@@ -48,20 +52,29 @@ class AdaController(nn.Module):
         self.register_buffer("r_t", torch.zeros(()))
         # float32, exact to 2**24 images an interval (float64: not on every device).
         self.register_buffer("acc", torch.zeros(2))
+        self.register_buffer("pending", torch.zeros(2), persistent=False)
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:  # a resume, or a rollback
+        super()._load_from_state_dict(*args, **kwargs)
+        self.pending = torch.zeros_like(self.pending)  # a step cut short is redone whole
 
     def observe(self, real_scores: Tensor) -> None:
         """Add D's scores of one batch of real images (one per image, or ``N × 1``) to the
-        interval's sums."""
+        step's sums."""
         scores = real_scores.detach().reshape(real_scores.shape[0], -1)[:, 0]
         signs = torch.sign(scores.float()).sum()
-        self.acc.add_(torch.stack([signs, torch.full_like(signs, scores.numel())]))
+        self.pending.add_(torch.stack([signs, torch.full_like(signs, scores.numel())]))
 
     def after_step(self, step: int, reduce: Callable[[Tensor], Tensor] | None = None) -> None:
-        """At the end of step ``step`` (0-based), if it closes an interval: r_t and p from the
-        interval's sums (``reduce``: adds them over the processes), and new sums."""
+        """At the end of step ``step`` (0-based): the step's sums (``reduce``: adds them over
+        the processes) added to the interval's; if the step closes an interval, r_t and p
+        from those, and new sums."""
+        step_sums = reduce(self.pending.clone()) if reduce is not None else self.pending
+        self.acc = self.acc + step_sums
+        self.pending = torch.zeros_like(self.pending)
         if (step + 1) % self.interval:
             return
-        acc = reduce(self.acc.clone()) if reduce is not None else self.acc
+        acc = self.acc
         images = acc[1].clamp(min=1)
         r_t = (acc[0] / images).to(self.r_t)
         p = ada_adjust(self.p, r_t, acc[1].to(self.p), self.target, self.speed)

@@ -71,7 +71,10 @@ class WassersteinRecipe(Recipe):
             "d_fake": d_fake,
             "gp": gp.detach(),
             "w_dist": d_real - d_fake,
-            **self.observe_real(real_scores),  # ADA follows the critic's raw scores
+            # ADA: each real image's score against its pair's fake, sign(D(x) − D(G(z))).
+            # The loss sees only differences, so the critic's level drifts freely and the
+            # sign of its raw score says nothing; per pair, every process's are its own.
+            **self.observe_real(real_scores - fake_scores),
         }
 
     def generator_step_loss(self, batch_size: int) -> tuple[Tensor, Stats]:
