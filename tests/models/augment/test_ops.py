@@ -86,3 +86,12 @@ def test_gradients_reach_the_images(op):
         "cutout": lambda t: ops.cutout(t, n([2, 3]), n([2, 1]), n([2, 3]), FILL),
     }
     assert torch.autograd.gradcheck(calls[op], (x,))
+
+
+def test_scale_and_rotation_resample_in_float32_whatever_the_precision():
+    torch.manual_seed(0)
+    x = (torch.rand(4, 1, 8, 8) * 2 - 1).bfloat16()
+    zoom, angle = torch.tensor([1.1, 0.9, 1.2, 1.0]), torch.tensor([0.1, -0.2, 0.0, 0.3])
+    out = ops.scale_rotate(x, zoom, angle, FILL)
+    assert out.dtype == torch.bfloat16
+    assert torch.equal(out, ops.scale_rotate(x.float(), zoom, angle, FILL).bfloat16())

@@ -136,3 +136,25 @@ def test_data_parallel_processes_take_their_slice_of_the_global_draw():
         recipe.rank, recipe.world_size = rank, 2
         torch.manual_seed(5)
         assert torch.equal(recipe.augmentation(x), whole[rank * 4 : (rank + 1) * 4])
+
+
+def test_without_the_row_lookup_the_pipe_gives_the_same_images(monkeypatch):
+    from ganforge.models.augment import pipe as pipe_module
+
+    # On a GPU each operation runs on every image and torch.where keeps the skipped ones.
+    pipe = AugmentPipe(AUGMENT_OPS, STRENGTHS, "-1,1")
+    torch.manual_seed(0)
+    x = (torch.rand(8, 1, 28, 28) * 2 - 1).requires_grad_(True)
+    u = pipe.draw(8, x.device)
+    looked_up = pipe(x, u, 0.5)
+    on_rows = pipe_module._on_rows
+    monkeypatch.setattr(
+        pipe_module, "_on_rows", lambda y, rows, fn, lookup: on_rows(y, rows, fn, lookup=False)
+    )
+    kept = pipe(x, u, 0.5)
+    skipped = (u[:, list(pipe.decisions().values())] >= 0.5).all(1)
+    assert 0 < int(skipped.sum()) < 8
+    assert torch.equal(kept[skipped], x[skipped])
+    assert torch.allclose(kept, looked_up, atol=1e-6)  # the same arithmetic, row by row
+    kept.sum().backward()
+    assert torch.equal(x.grad[skipped], torch.ones_like(x.grad[skipped]))

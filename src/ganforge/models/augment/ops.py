@@ -28,14 +28,17 @@ def translate(x: Tensor, dx: Tensor, dy: Tensor, fill: float) -> Tensor:
 
 def scale_rotate(x: Tensor, zoom: Tensor, angle: Tensor, fill: float) -> Tensor:
     """Each image zoomed by ``zoom[i]`` (2: twice as large) and turned by ``angle[i]``
-    radians (counter-clockwise as shown) about its centre, by bilinear sampling."""
+    radians (counter-clockwise as shown) about its centre, by bilinear sampling in float32 or
+    wider whatever ``x``'s precision (bf16 fakes are moved as exactly as float32 reals)."""
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
     zero = torch.zeros_like(cos)
     # Output pixel → input pixel in grid_sample's coordinates (x right, y down).
     theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    work = torch.promote_types(x.dtype, torch.float32)  # float32 at least
+    grid = F.affine_grid(theta.to(work), list(x.shape), align_corners=False)
     # Zero padding about the background: what falls outside the image is ``fill``.
-    return F.grid_sample(x - fill, grid, mode="bilinear", align_corners=False) + fill
+    moved = F.grid_sample(x.to(work) - fill, grid, mode="bilinear", align_corners=False) + fill
+    return moved.to(x.dtype)
 
 
 def brightness(x: Tensor, offset: Tensor) -> Tensor:

@@ -5,10 +5,12 @@ operation applied to each image with probability p (1 for DiffAugment, ADA's p f
 The uniforms are drawn for the batch in one call (through the recipe's
 :meth:`~ganforge.models.base.Recipe.per_sample_draw`, so that data-parallel processes take
 their slices of the global batch's draws), and each column has one use, whatever p is, so
-the stream of random numbers does not depend on p. Each operation runs on the images it is
+the stream of random numbers does not depend on p. With p = 1 (DiffAugment) every operation
+runs on the whole batch. Otherwise (ADA), on the CPU each operation runs on the images it is
 applied to only (the others pass through untouched), so ADA's pipe costs little while p is
-small; with p = 1 (DiffAugment) every operation runs on the whole batch. Finding those
-images reads their count, one host sync per stage on a GPU.
+small; on a GPU, where finding those images would read their count back to the host once a
+stage, each operation runs on the whole batch (the images it skips at the identity) and
+``torch.where`` keeps the others as they were: no host sync.
 """
 
 from __future__ import annotations
@@ -62,11 +64,21 @@ class AugmentPipe(nn.Module):
         u = u.to(x.device).float()
         params = self.parameters_of(u, p, x.shape[-2], x.shape[-1])
         applied = {op: u[:, i] < p for op, i in self.decisions().items()}
+        every = not isinstance(p, Tensor) and p >= 1  # every image: no rows to find
         for stage in STAGES:
             present = [op for op in stage if op in params]
-            if present:
-                rows = torch.stack([applied[op] for op in present]).any(0)
-                x = _on_rows(x, rows, lambda y, at, s=stage: self.apply(s, y, params, at))
+            if not present:
+                continue
+            if every:
+                x = self.apply(stage, x, params, slice(None))
+                continue
+            rows = torch.stack([applied[op] for op in present]).any(0)
+            x = _on_rows(
+                x,
+                rows,
+                lambda y, at, s=stage: self.apply(s, y, params, at),
+                lookup=x.device.type == "cpu",
+            )
         return x
 
     def decisions(self) -> dict[str, int]:
@@ -127,9 +139,16 @@ class AugmentPipe(nn.Module):
         return out
 
 
-def _on_rows(x: Tensor, rows: Tensor, fn: Callable[[Tensor, Any], Tensor]) -> Tensor:
+def _on_rows(
+    x: Tensor, rows: Tensor, fn: Callable[[Tensor, Any], Tensor], lookup: bool = True
+) -> Tensor:
     """``fn`` applied to the images of ``x`` that ``rows`` (a boolean per image) selects, the
-    others left as they are; ``fn(images, at)`` gets them and their rows' index ``at``."""
+    others left as they are; ``fn(images, at)`` gets them and their rows' index ``at``. With
+    ``lookup`` off, ``fn`` gets every image (the parameters of those not selected must be the
+    identity's) and no count is read back from the device."""
+    if not lookup:
+        keep = rows.view(-1, *[1] * (x.dim() - 1))
+        return torch.where(keep, fn(x, slice(None)).to(x.dtype), x)
     at = rows.nonzero().squeeze(1)
     if at.numel() == x.shape[0]:
         return fn(x, slice(None))
