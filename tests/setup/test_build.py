@@ -499,3 +499,17 @@ def test_resolve_device_mps_without_mps() -> None:
 def test_resolve_device_unknown_name() -> None:
     with pytest.raises(ConfigError):
         resolve_device("gpu")
+
+
+def test_a_torch_without_the_resamplings_second_derivative_is_told_in_one_line(monkeypatch):
+    from ganforge.setup import build
+
+    monkeypatch.setattr(build, "resampling_twice_differentiable", lambda: False)
+    ada = {"model": {"augment": "ada", "g_channels": 8, "d_channels": 8}}
+    with pytest.raises(ConfigError, match=r"augment_ops=translation,brightness,contrast,cutout"):
+        build.build_recipe(build.make_config("dcgan", overrides=ada), 10)  # R1 on
+    for recipe, model in (  # no penalty, or no resampling: nothing to refuse
+        ("gan", {"augment": "ada"}),
+        ("dcgan", {**ada["model"], "augment_ops": ["translation", "cutout"]}),
+    ):
+        assert build.build_recipe(build.make_config(recipe, overrides={"model": model}), 10)

@@ -14,6 +14,7 @@ from ganforge.config.schema import CUSTOM_DATASET, SUBSET_KEYS
 from ganforge.data import dataset_name
 from ganforge.errors import ConfigError
 from ganforge.models import RECIPES, Recipe, get_recipe
+from ganforge.models.augment.ops import resampling_twice_differentiable
 from ganforge.setup.model_size import check_model_size
 
 _TOP_LEVEL = ("recipe", "dataset", "data", "test_data", "holdout", *SUBSET_KEYS, "model", "train")
@@ -211,7 +212,24 @@ def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = 
     """Instantiate the configured recipe on ``device``, once its size is known to be within
     the limit (:func:`~ganforge.setup.model_size.check_model_size`)."""
     check_model_size(cfg, num_classes)
-    return get_recipe(cfg.recipe)(cfg.model, num_classes).to(device)
+    recipe = get_recipe(cfg.recipe)(cfg.model, num_classes)
+    _check_augment_resampling(recipe)
+    return recipe.to(device)
+
+
+def _check_augment_resampling(recipe: Recipe) -> None:
+    """A one-line :class:`ConfigError` where the augmentation's scale or rotation would
+    meet the recipe's gradient penalty on a torch that cannot differentiate it twice."""
+    pipe = recipe.augmentation.pipe if recipe.augmentation is not None else None
+    resamples = pipe is not None and {"scale", "rotation"} & set(pipe.policy)
+    if resamples and recipe.double_backward and not resampling_twice_differentiable():
+        kept = ",".join(op for op in pipe.policy if op not in ("scale", "rotation"))
+        kept = kept or "translation"
+        raise ConfigError(
+            f"model.augment: scale and rotation under {recipe.name}'s gradient penalty need "
+            f"torch's second derivative of grid_sample, which torch {torch.__version__} "
+            f"lacks; upgrade torch, or leave them out: --set model.augment_ops={kept}"
+        )
 
 
 def resolve_device(name: str) -> torch.device:

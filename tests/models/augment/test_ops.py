@@ -95,3 +95,15 @@ def test_scale_and_rotation_resample_in_float32_whatever_the_precision():
     out = ops.scale_rotate(x, zoom, angle, FILL)
     assert out.dtype == torch.bfloat16
     assert torch.equal(out, ops.scale_rotate(x.float(), zoom, angle, FILL).bfloat16())
+
+
+def test_this_torch_differentiates_the_resampling_twice():
+    # R1 and WGAN-GP's penalty differentiate D's gradient through scale and rotation.
+    assert ops.resampling_twice_differentiable()
+    x = torch.rand(2, 1, 8, 8, requires_grad=True)
+    w = torch.tensor(2.0, requires_grad=True)
+    y = (w * ops.scale_rotate(x, torch.tensor([1.2, 0.8]), torch.tensor([0.3, -0.1]), FILL)).sum()
+    (grad,) = torch.autograd.grad(y, x, create_graph=True)
+    # |∂y/∂x|² is w² times a sum that w does not touch: its derivative in w is 2|∂y/∂x|²/w.
+    (dw,) = torch.autograd.grad(grad.square().sum(), w)
+    assert dw.item() == pytest.approx(2 * grad.square().sum().item() / 2.0, rel=1e-5)

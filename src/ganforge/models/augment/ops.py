@@ -8,6 +8,8 @@ Pixels that an operation uncovers (a shift, a zoom out, a turn, the cut-out squa
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -39,6 +41,23 @@ def scale_rotate(x: Tensor, zoom: Tensor, angle: Tensor, fill: float) -> Tensor:
     # Zero padding about the background: what falls outside the image is ``fill``.
     moved = F.grid_sample(x.to(work) - fill, grid, mode="bilinear", align_corners=False) + fill
     return moved.to(x.dtype)
+
+
+@functools.cache
+def resampling_twice_differentiable() -> bool:
+    """Whether this torch differentiates :func:`scale_rotate`'s ``grid_sample`` twice, as R1
+    and WGAN-GP's penalty need through the augmentation: torch releases before PyTorch PR
+    177487 (April 2026, issue 34704) raise "derivative for grid_sampler_2d_backward is not
+    implemented" there. A probe on a 2×2 image, run once."""
+    x = torch.zeros(1, 1, 2, 2, requires_grad=True)
+    w = torch.ones((), requires_grad=True)
+    y = (w * F.grid_sample(x, torch.zeros(1, 1, 1, 2), align_corners=False)).sum()
+    (grad,) = torch.autograd.grad(y, x, create_graph=True)
+    try:
+        torch.autograd.grad(grad.sum(), w)
+    except RuntimeError:
+        return False
+    return True
 
 
 def brightness(x: Tensor, offset: Tensor) -> Tensor:
