@@ -17,7 +17,8 @@ kornia.augmentation, and what augmentation costs training, in one process.
    operations do to black, whether gradients reach the input, whether seeded draws repeat.
 3. Training images/s per recipe (its own batch size) with ``augment`` none, diffaugment and
    ada, through the real ``Trainer`` for ``--steps`` steps after 20 warm-up steps, modes
-   interleaved; the ratio of each to none.
+   interleaved; the ratio of each to none, and the p ADA had reached at the end (it starts
+   at 0, so a short run measures ADA at a small p: the "by p" table gives the rest).
 
 Prints the figures; no timed assertion anywhere.
 """
@@ -163,19 +164,23 @@ def train_figures(data_dir: Path, recipes: list[str], steps: int, repeats: int) 
     print(f"\ntraining images/s, {steps} steps after 20 warm-up, 2 threads, median of {repeats}")
     for recipe in recipes:
         rates: dict[str, list[float]] = {"none": [], "diffaugment": [], "ada": []}
+        ada_p: list[float] = []
         for _ in range(repeats):
             for mode in rates:
-                rates[mode].append(_train_rate(recipe, mode, full, steps))
+                rate, p = _train_rate(recipe, mode, full, steps)
+                rates[mode].append(rate)
+                ada_p += [p] if mode == "ada" else []
         base = statistics.median(rates["none"])
         line = f"  {recipe:8s} none {base:6.0f}"
         for mode in ("diffaugment", "ada"):
             value = statistics.median(rates[mode])
             line += f"   {mode} {value:6.0f} ({value / base:.2f}×)"
-        print(line, flush=True)
+        print(f"{line}   ADA's p at the end {min(ada_p):.3f}–{max(ada_p):.3f}", flush=True)
 
 
-def _train_rate(recipe: str, mode: str, data, steps: int) -> float:
-    """Images/s of ``steps`` steps of ``recipe`` with ``augment`` ``mode``, after 20."""
+def _train_rate(recipe: str, mode: str, data, steps: int) -> tuple[float, float]:
+    """Images/s of ``steps`` steps of ``recipe`` with ``augment`` ``mode``, after 20, and
+    the augmentation's p at the end (ADA's, which starts at 0; 1 for DiffAugment)."""
     cfg = make_config(recipe, overrides={"model": {"augment": mode}, "train": {"steps": 10**6}})
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, Path(tmp) / "run", data=data, display=False)
@@ -189,9 +194,11 @@ def _train_rate(recipe: str, mode: str, data, steps: int) -> float:
                     trainer.step += 1
                 stats.tolist()  # wait for the device
             seconds = time.perf_counter() - start
+            augmentation = trainer.recipe.augmentation
+            p = float(augmentation.p) if augmentation is not None else 0.0
         finally:
             trainer.close()
-    return steps * cfg.train.batch_size * cfg.model.batches_per_step / seconds
+    return steps * cfg.train.batch_size * cfg.model.batches_per_step / seconds, p
 
 
 def main() -> None:
