@@ -507,9 +507,12 @@ def test_a_torch_without_the_resamplings_second_derivative_is_told_in_one_line(m
     monkeypatch.setattr(build, "resampling_twice_differentiable", lambda: False)
     ada = {"model": {"augment": "ada", "g_channels": 8, "d_channels": 8}}
     with pytest.raises(ConfigError, match=r"augment_ops=translation,brightness,contrast,cutout"):
-        build.build_recipe(build.make_config("dcgan", overrides=ada), 10)  # R1 on
+        build.build_recipe(build.make_config("dcgan", overrides=ada), 10, training=True)  # R1
+    # To sample from a trained model no penalty runs: nothing to refuse.
+    assert build.build_recipe(build.make_config("dcgan", overrides=ada), 10)
     for recipe, model in (  # no penalty, or no resampling: nothing to refuse
         ("gan", {"augment": "ada"}),
         ("dcgan", {**ada["model"], "augment_ops": ["translation", "cutout"]}),
     ):
-        assert build.build_recipe(build.make_config(recipe, overrides={"model": model}), 10)
+        config = build.make_config(recipe, overrides={"model": model})
+        assert build.build_recipe(config, 10, training=True)

@@ -140,7 +140,7 @@ class RunState:
         cfg = self.cfg
         # Every process seeds alike: the same weights, one random stream (see per_sample_draw).
         torch.manual_seed(cfg.train.seed)
-        self.recipe = build_recipe(cfg, self.data.num_classes, self.device)
+        self.recipe = build_recipe(cfg, self.data.num_classes, self.device, training=True)
         if self.dist.enabled and cfg.train.sync_bn:
             sync_batch_norm(self.recipe)
         self.opt_g, self.opt_d = self.recipe.make_optimizers()

@@ -208,12 +208,17 @@ def fields_added_since(config_cls: type) -> dict[str, Any]:
     return added
 
 
-def build_recipe(cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu") -> Recipe:
+def build_recipe(
+    cfg: RunConfig, num_classes: int, device: torch.device | str = "cpu", training: bool = False
+) -> Recipe:
     """Instantiate the configured recipe on ``device``, once its size is known to be within
-    the limit (:func:`~ganforge.setup.model_size.check_model_size`)."""
+    the limit (:func:`~ganforge.setup.model_size.check_model_size`) and, to be ``training``,
+    once this torch is known to differentiate its augmentation as its penalties need (a
+    model loaded to sample needs neither)."""
     check_model_size(cfg, num_classes)
     recipe = get_recipe(cfg.recipe)(cfg.model, num_classes)
-    _check_augment_resampling(recipe)
+    if training:
+        _check_augment_resampling(recipe)
     return recipe.to(device)
 
 

@@ -31,16 +31,18 @@ def translate(x: Tensor, dx: Tensor, dy: Tensor, fill: float) -> Tensor:
 def scale_rotate(x: Tensor, zoom: Tensor, angle: Tensor, fill: float) -> Tensor:
     """Each image zoomed by ``zoom[i]`` (2: twice as large) and turned by ``angle[i]``
     radians (counter-clockwise as shown) about its centre, by bilinear sampling in float32 or
-    wider whatever ``x``'s precision (bf16 fakes are moved as exactly as float32 reals)."""
+    wider whatever ``x``'s precision and autocast (bf16 fakes are moved as exactly as float32
+    reals; autocast would make the grid's matrix product bf16)."""
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
     zero = torch.zeros_like(cos)
     # Output pixel → input pixel in grid_sample's coordinates (x right, y down).
     theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
     work = torch.promote_types(x.dtype, torch.float32)  # float32 at least
-    grid = F.affine_grid(theta.to(work), list(x.shape), align_corners=False)
-    # Zero padding about the background: what falls outside the image is ``fill``.
-    moved = F.grid_sample(x.to(work) - fill, grid, mode="bilinear", align_corners=False) + fill
-    return moved.to(x.dtype)
+    with torch.autocast(x.device.type, enabled=False):
+        grid = F.affine_grid(theta.to(work), list(x.shape), align_corners=False)
+        # Zero padding about the background: what falls outside the image is ``fill``.
+        moved = F.grid_sample(x.to(work) - fill, grid, mode="bilinear", align_corners=False)
+    return (moved + fill).to(x.dtype)
 
 
 @functools.cache
@@ -48,16 +50,18 @@ def resampling_twice_differentiable() -> bool:
     """Whether this torch differentiates :func:`scale_rotate`'s ``grid_sample`` twice, as R1
     and WGAN-GP's penalty need through the augmentation: torch releases before PyTorch PR
     177487 (April 2026, issue 34704) raise "derivative for grid_sampler_2d_backward is not
-    implemented" there. A probe on a 2×2 image, run once."""
-    x = torch.zeros(1, 1, 2, 2, requires_grad=True)
-    w = torch.ones((), requires_grad=True)
-    y = (w * F.grid_sample(x, torch.zeros(1, 1, 1, 2), align_corners=False)).sum()
-    (grad,) = torch.autograd.grad(y, x, create_graph=True)
-    try:
-        torch.autograd.grad(grad.sum(), w)
-    except RuntimeError:
-        return False
-    return True
+    implemented" there. A probe on a 2×2 image, run once, with gradients on whatever the
+    caller's mode."""
+    with torch.enable_grad():
+        x = torch.zeros(1, 1, 2, 2, requires_grad=True)
+        w = torch.ones((), requires_grad=True)
+        y = (w * F.grid_sample(x, torch.zeros(1, 1, 1, 2), align_corners=False)).sum()
+        (grad,) = torch.autograd.grad(y, x, create_graph=True)
+        try:
+            torch.autograd.grad(grad.sum(), w)
+        except RuntimeError:
+            return False
+        return True
 
 
 def brightness(x: Tensor, offset: Tensor) -> Tensor:
