@@ -214,7 +214,7 @@ def build_recipe(
     """Instantiate the configured recipe on ``device``, once its size is known to be within
     the limit (:func:`~ganforge.setup.model_size.check_model_size`) and, to be ``training``,
     once this torch is known to differentiate its augmentation as its penalties need (a
-    model loaded to sample needs neither)."""
+    model loaded to sample runs no penalty, so skips that check)."""
     check_model_size(cfg, num_classes)
     recipe = get_recipe(cfg.recipe)(cfg.model, num_classes)
     if training:

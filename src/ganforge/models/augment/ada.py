@@ -69,16 +69,15 @@ class AdaController(nn.Module):
         """At the end of step ``step`` (0-based): the step's sums (``reduce``: adds them over
         the processes) added to the interval's; if the step closes an interval, r_t and p
         from those, and new sums."""
-        step_sums = reduce(self.pending.clone()) if reduce is not None else self.pending
-        self.acc = self.acc + step_sums
+        # ``pending`` is replaced below, so an in-place reduce of it is harmless.
+        self.acc = self.acc + (reduce(self.pending) if reduce is not None else self.pending)
         self.pending = torch.zeros_like(self.pending)
         if (step + 1) % self.interval:
             return
-        acc = self.acc
-        images = acc[1].clamp(min=1)
-        r_t = (acc[0] / images).to(self.r_t)
-        p = ada_adjust(self.p, r_t, acc[1].to(self.p), self.target, self.speed)
+        signs, seen = self.acc
+        r_t = (signs / seen.clamp(min=1)).to(self.r_t)
+        p = ada_adjust(self.p, r_t, seen.to(self.p), self.target, self.speed)
         # New tensors, not in-place updates: a step's statistics keep the p it used.
-        self.r_t = torch.where(acc[1] > 0, r_t, self.r_t)
-        self.p = torch.where(acc[1] > 0, p, self.p)
+        self.r_t = torch.where(seen > 0, r_t, self.r_t)
+        self.p = torch.where(seen > 0, p, self.p)
         self.acc = torch.zeros_like(self.acc)
